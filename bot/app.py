@@ -1,0 +1,73 @@
+"""The discord.py bot: owns the database for its whole life and hands it to the features.
+
+Startup (setup_hook): open the database, upgrade it (backup first), load the feature
+extensions. Shutdown (close, also on SIGTERM/SIGINT): unload the features, then close
+the database exactly once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from pathlib import Path
+
+import discord
+from discord.ext import commands
+
+from bot.config import command_prefix
+from bot.db import Database
+from bot.db.migrations import latest_version, upgrade
+
+log = logging.getLogger(__name__)
+
+#: Feature extensions, loaded in this order. Each one lands with its issue.
+EXTENSIONS: tuple[str, ...] = ()
+
+
+class DeadlockBot(commands.Bot):
+    def __init__(self, db: Database, *, auto_upgrade: bool = True) -> None:
+        intents = discord.Intents.default()
+        intents.members = True
+        intents.voice_states = True
+        intents.message_content = True
+        super().__init__(
+            command_prefix=command_prefix(),
+            intents=intents,
+            case_insensitive=True,
+            # never sleep minutes inside a handler on a rate limit (renames): fail fast instead
+            max_ratelimit_timeout=30.0,
+            allowed_mentions=discord.AllowedMentions.none(),
+        )
+        self.db = db
+        self.auto_upgrade = auto_upgrade
+
+    async def setup_hook(self) -> None:
+        await self.db.open()
+        if self.auto_upgrade:
+            report = await upgrade(self.db)
+            log.info("%s", report.describe())
+        for ext in EXTENSIONS:
+            await self.load_extension(ext)
+
+    async def close(self) -> None:
+        for ext in list(self.extensions):
+            try:
+                await self.unload_extension(ext)
+            except Exception:  # one broken feature must not keep the database open
+                log.exception("unloading %s failed", ext)
+        await super().close()
+        await self.db.close()
+
+
+async def run_bot(token: str, db_path: Path, *, busy_timeout_ms: int, auto_upgrade: bool = True) -> None:
+    db = Database(db_path, busy_timeout_ms=busy_timeout_ms, max_schema_version=latest_version())
+    bot = DeadlockBot(db, auto_upgrade=auto_upgrade)
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, lambda: asyncio.ensure_future(bot.close()))
+    try:
+        async with bot:
+            await bot.start(token)
+    finally:
+        await db.close()

@@ -1,0 +1,189 @@
+"""`deadlock-bot`: run the bot, look after its database, and generate/check the typed SQL."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from bot.config import busy_timeout_ms, resolve_db_path
+from bot.db import Database, DatabaseError
+
+EXIT_OK = 0
+EXIT_PROBLEMS = 1
+EXIT_USAGE = 2
+
+
+class CliError(Exception):
+    """An error whose message is all the user needs (printed without a traceback)."""
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="deadlock-bot", description=__doc__)
+    p.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    db_help = (
+        "database file (default: $DEADLOCK_DB_PATH, else $DEADLOCK_DB_DIR/deadlock.sqlite3, "
+        "else ./data/deadlock.sqlite3)"
+    )
+
+    run = sub.add_parser("run", help="start the bot (token from $DISCORD_TOKEN)")
+    run.add_argument("--db", help=db_help)
+    run.add_argument(
+        "--no-auto-upgrade", action="store_true", help="refuse to start on an old schema instead of upgrading it"
+    )
+
+    db = sub.add_parser("db", help="database operations").add_subparsers(
+        dest="db_command", required=True, metavar="DB_COMMAND"
+    )
+    up = db.add_parser("upgrade", help="create or upgrade the database (backup first)")
+    up.add_argument("--db", help=db_help)
+    up.add_argument("--no-backup", action="store_true", help="skip the backup before upgrading")
+    ck = db.add_parser("check", help="integrity, foreign keys, schema version and drift from schema.sql")
+    ck.add_argument("--db", help=db_help)
+    bk = db.add_parser("backup", help="online backup with SQLite's backup API")
+    bk.add_argument("--db", help=db_help)
+    bk.add_argument("--to", help="backup file (default: <name>.backup-<UTC time>.sqlite3 next to it)")
+    st = db.add_parser("stats", help="row counts, file and WAL size, schema version, query metrics")
+    st.add_argument("--db", help=db_help)
+
+    sql = sub.add_parser("sql", help="the typed SQL toolchain").add_subparsers(
+        dest="sql_command", required=True, metavar="SQL_COMMAND"
+    )
+    sql.add_parser("generate", help="write bot/db/queries.py from sql/ and schema.sql")
+    sql.add_parser("check", help="fail on a stale bot/db/queries.py, an invalid query or a broken lint rule")
+    return p
+
+
+def _open_db(args: argparse.Namespace, *, must_exist: bool) -> Database:
+    from bot.db.migrations import latest_version
+
+    path = resolve_db_path(args.db)
+    if must_exist and not path.is_file():
+        raise CliError(f"no database at {path} (use --db PATH, or `deadlock-bot db upgrade` to create one)")
+    return Database(path, busy_timeout_ms=busy_timeout_ms(), max_schema_version=latest_version(), readers=1)
+
+
+async def _db_upgrade(args: argparse.Namespace) -> int:
+    from bot.db.migrations import upgrade
+
+    async with _open_db(args, must_exist=False) as db:
+        report = await upgrade(db, backup=not args.no_backup)
+    print(report.describe())
+    return EXIT_OK
+
+
+async def _db_check(args: argparse.Namespace) -> int:
+    from bot.db.maintenance import check_database
+    from bot.db.migrations import latest_version
+
+    async with _open_db(args, must_exist=True) as db:
+        report = await check_database(db, latest_version())
+    print(report.describe())
+    return EXIT_OK if report.ok else EXIT_PROBLEMS
+
+
+async def _db_backup(args: argparse.Namespace) -> int:
+    import datetime as dt
+
+    from bot.db.maintenance import backup_to, default_backup_path
+
+    async with _open_db(args, must_exist=True) as db:
+        target = Path(args.to) if args.to else default_backup_path(db.path, dt.datetime.now(dt.UTC))
+        try:
+            await backup_to(db, target)
+        except (FileExistsError, OSError) as e:
+            raise CliError(str(e)) from e
+    print(f"backup of {db.path} written to {target} ({target.stat().st_size} bytes)")
+    return EXIT_OK
+
+
+async def _db_stats(args: argparse.Namespace) -> int:
+    from bot.db.maintenance import collect_stats
+
+    async with _open_db(args, must_exist=True) as db:
+        stats = await collect_stats(db)
+        print(stats.describe())
+        print()
+        print("query metrics of this process (the bot logs its own at shutdown):")
+        print(db.metrics.summary())
+    return EXIT_OK
+
+
+def _sql(args: argparse.Namespace) -> int:
+    try:
+        from bot.db.codegen import CodegenError, check, generate
+    except ImportError as e:
+        raise CliError(f"the SQL toolchain needs the dev extras: pip install -e '.[dev]' ({e})") from e
+    try:
+        if args.sql_command == "generate":
+            path, count = generate()
+            print(f"wrote {path} ({count} queries)")
+            return EXIT_OK
+        problems = check()
+    except CodegenError as e:
+        raise CliError(str(e)) from e
+    for p in problems:
+        print(p)
+    if problems:
+        print(f"sql check: {len(problems)} problem(s)")
+        return EXIT_PROBLEMS
+    print("sql check: all queries compile against schema.sql, lint clean, bot/db/queries.py is current")
+    return EXIT_OK
+
+
+def _run(args: argparse.Namespace) -> int:
+    token = os.environ.get("DISCORD_TOKEN", "").strip()
+    if not token:
+        raise CliError("DISCORD_TOKEN is not set: export the bot's token as DISCORD_TOKEN and start again")
+    import discord
+
+    from bot.app import run_bot
+
+    try:
+        asyncio.run(
+            run_bot(
+                token,
+                resolve_db_path(args.db),
+                busy_timeout_ms=busy_timeout_ms(),
+                auto_upgrade=not args.no_auto_upgrade,
+            )
+        )
+    except discord.LoginFailure as e:
+        raise CliError(f"Discord rejected the token in DISCORD_TOKEN: {e}") from e
+    except discord.PrivilegedIntentsRequired as e:
+        raise CliError(
+            "enable the Server Members and Message Content intents for the bot in the Discord developer portal"
+        ) from e
+    return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    if args.command != "run":
+        logging.getLogger().setLevel(logging.DEBUG if args.verbose else logging.WARNING)
+    try:
+        if args.command == "run":
+            return _run(args)
+        if args.command == "sql":
+            return _sql(args)
+        handler = {"upgrade": _db_upgrade, "check": _db_check, "backup": _db_backup, "stats": _db_stats}
+        return asyncio.run(handler[args.db_command](args))
+    except (CliError, DatabaseError, ValueError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return EXIT_PROBLEMS if not isinstance(e, CliError) or "DISCORD_TOKEN" not in str(e) else EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,29 @@
+"""The central data layer: one Database owns every connection; typed queries in bot.db.queries."""
+
+from bot.db.connections import AnyConn, ReadConn, WriteConn
+from bot.db.database import Database
+from bot.db.errors import (
+    DatabaseClosedError,
+    DatabaseError,
+    DatabaseLocationError,
+    LegacyDatabaseError,
+    MigrationError,
+    NotADatabaseError,
+    SchemaTooNewError,
+    StaleQueriesError,
+)
+
+__all__ = [
+    "AnyConn",
+    "Database",
+    "DatabaseClosedError",
+    "DatabaseError",
+    "DatabaseLocationError",
+    "LegacyDatabaseError",
+    "MigrationError",
+    "NotADatabaseError",
+    "ReadConn",
+    "SchemaTooNewError",
+    "StaleQueriesError",
+    "WriteConn",
+]

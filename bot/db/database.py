@@ -1,0 +1,331 @@
+"""The central database: the one owner of every connection to the bot's SQLite file.
+
+* One writer connection in autocommit mode. Every write happens while holding the
+  writer lock: `transaction()` for a unit of work (BEGIN IMMEDIATE .. COMMIT, ROLLBACK on
+  any exception), `write()` for a single autocommit statement. So a write can never land
+  inside another task's transaction, and two transactions never interleave.
+* Nested `transaction()` in the same task becomes a SAVEPOINT: an inner failure rolls back
+  only the inner part.
+* A small pool of read-only connections (`PRAGMA query_only`) for `read()`. WAL lets them
+  read while a write transaction is open.
+* PRAGMAs are set once per connection when it opens, never again.
+* `open()` / `close()` are idempotent; `close()` waits for running work, checkpoints the
+  WAL and closes every connection exactly once. Afterwards every call raises
+  `DatabaseClosedError`. A cog that unloads or crashes cannot close it: only the bot's
+  lifecycle owns it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import contextvars
+import dataclasses
+import logging
+import sqlite3
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from bot.db.connections import ReadConn, WriteConn
+from bot.db.errors import (
+    DatabaseClosedError,
+    DatabaseError,
+    DatabaseLocationError,
+    NotADatabaseError,
+    SchemaTooNewError,
+)
+from bot.db.metrics import METRICS, QueryMetrics
+
+log = logging.getLogger(__name__)
+
+DEFAULT_BUSY_TIMEOUT_MS = 15_000
+
+
+@dataclasses.dataclass
+class _TxState:
+    """The transaction a task is in (kept in a ContextVar for nesting)."""
+
+    owner: asyncio.Task[Any] | None
+    conn: WriteConn
+    depth: int = 0
+
+
+_current_tx: contextvars.ContextVar[_TxState | None] = contextvars.ContextVar("deadlock_db_tx", default=None)
+
+
+async def _exec(conn: aiosqlite.Connection, sql: str) -> None:
+    """Run one control statement and close its cursor at once."""
+    cursor = await conn.execute(sql)
+    await cursor.close()
+
+
+def _is_not_a_database(e: BaseException) -> bool:
+    msg = str(e).lower()
+    return isinstance(e, sqlite3.DatabaseError) and (
+        "file is not a database" in msg or "malformed" in msg or "file is encrypted" in msg
+    )
+
+
+class Database:
+    """Owns the SQLite file's connections; see the module docstring for the rules."""
+
+    def __init__(
+        self,
+        path: Path | str,
+        *,
+        readers: int = 2,
+        busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS,
+        max_schema_version: int | None = None,
+    ) -> None:
+        if readers < 1:
+            raise ValueError("readers must be at least 1")
+        self.path = Path(path)
+        self.readers = readers
+        self.busy_timeout_ms = busy_timeout_ms
+        #: Refuse (before changing a byte of the file) a database written by a newer bot.
+        self.max_schema_version = max_schema_version
+        self.metrics: QueryMetrics = METRICS
+        self._writer: WriteConn | None = None
+        self._read_pool: asyncio.Queue[ReadConn] | None = None
+        self._all_readers: list[ReadConn] = []
+        self._write_lock = asyncio.Lock()
+        self._open_lock = asyncio.Lock()
+        self._state = "new"  # new -> open -> closing -> closed
+        self._savepoints = 0
+
+    # -- lifecycle ---------------------------------------------------------------------
+
+    @property
+    def is_open(self) -> bool:
+        return self._state == "open"
+
+    async def open(self) -> None:
+        """Open the writer and the readers. Idempotent; a closed database stays closed."""
+        async with self._open_lock:
+            if self._state == "open":
+                return
+            if self._state in ("closing", "closed"):
+                raise DatabaseClosedError(f"database {self.path} was closed; create a new Database to reopen it")
+            self._make_parent()
+            try:
+                self._writer = WriteConn(await self._connect(read_only=False))
+                self._all_readers = [ReadConn(await self._connect(read_only=True)) for _ in range(self.readers)]
+            except BaseException:
+                await self._close_connections()
+                raise
+            self._read_pool = asyncio.Queue()
+            for conn in self._all_readers:
+                self._read_pool.put_nowait(conn)
+            self._state = "open"
+            log.info("database %s open (WAL, %d readers)", self.path, self.readers)
+
+    def _make_parent(self) -> None:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise DatabaseLocationError(
+                f"cannot create the folder {self.path.parent} for the database: {e.strerror}"
+            ) from e
+        if self.path.exists() and not self.path.is_file():
+            raise DatabaseLocationError(f"{self.path} exists but is not a file")
+
+    async def _connect(self, *, read_only: bool) -> aiosqlite.Connection:
+        try:
+            conn = await aiosqlite.connect(self.path, isolation_level=None, timeout=self.busy_timeout_ms / 1000)
+        except sqlite3.OperationalError as e:
+            raise DatabaseLocationError(f"cannot open the database file {self.path}: {e}") from e
+        try:
+            # The first read fails on a file that is not an SQLite database, before anything is written.
+            async with conn.execute("PRAGMA user_version") as cur:
+                row = await cur.fetchone()
+            version = int(row[0]) if row else 0
+            if not read_only and self.max_schema_version is not None and version > self.max_schema_version:
+                await conn.close()
+                raise SchemaTooNewError(
+                    f"{self.path} has schema version {version}, but this bot knows versions up to "
+                    f"{self.max_schema_version}: it was written by a newer deadlock-bot. Upgrade the bot; "
+                    "the file was not changed."
+                )
+            await _exec(conn, f"PRAGMA busy_timeout = {int(self.busy_timeout_ms)}")
+            if read_only:
+                await _exec(conn, "PRAGMA query_only = ON")
+            else:
+                await _exec(conn, "PRAGMA journal_mode = WAL")
+                await _exec(conn, "PRAGMA synchronous = NORMAL")
+                await _exec(conn, "PRAGMA journal_size_limit = 104857600")
+            await _exec(conn, "PRAGMA foreign_keys = ON")
+            await _exec(conn, "PRAGMA temp_store = MEMORY")
+        except sqlite3.Error as e:
+            await conn.close()
+            if _is_not_a_database(e):
+                raise NotADatabaseError(f"{self.path} is not an SQLite database (or it is corrupt): {e}") from e
+            raise DatabaseLocationError(f"cannot use the database file {self.path}: {e}") from e
+        return conn
+
+    async def close(self, drain_seconds: float = 30.0) -> None:
+        """Wait for running work, checkpoint the WAL, close every connection once. Idempotent."""
+        async with self._open_lock:
+            if self._state in ("new", "closed"):
+                self._state = "closed"
+                return
+            self._state = "closing"
+            try:
+                await asyncio.wait_for(self._drain(), drain_seconds)
+            except TimeoutError:
+                log.warning("database close: work still running after %.0fs; closing anyway", drain_seconds)
+            if self._writer is not None:
+                try:
+                    await _exec(self._writer, "PRAGMA wal_checkpoint(TRUNCATE)")
+                except sqlite3.Error as e:  # another process may hold a read lock
+                    log.warning("WAL checkpoint at close failed: %s", e)
+            await self._close_connections()
+            self._state = "closed"
+            log.info("database %s closed; query metrics:\n%s", self.path, self.metrics.summary())
+
+    async def _drain(self) -> None:
+        """Take the writer lock and every reader back: nothing runs afterwards."""
+        await self._write_lock.acquire()
+        if self._read_pool is not None:
+            for _ in self._all_readers:
+                await self._read_pool.get()
+
+    async def _close_connections(self) -> None:
+        conns: list[aiosqlite.Connection] = [*self._all_readers]
+        if self._writer is not None:
+            conns.append(self._writer)
+        self._writer = None
+        self._all_readers = []
+        for conn in conns:
+            try:
+                await conn.close()
+            except Exception as e:  # closing must reach every connection
+                log.warning("closing a database connection failed: %s", e)
+
+    async def __aenter__(self) -> Database:
+        await self.open()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    def _check_open(self) -> None:
+        if self._state != "open":
+            state = "closed" if self._state in ("closing", "closed") else "not opened yet"
+            raise DatabaseClosedError(f"database {self.path} is {state}")
+
+    # -- writes ------------------------------------------------------------------------
+
+    @contextlib.asynccontextmanager
+    async def transaction(self) -> AsyncIterator[WriteConn]:
+        """A unit of work: everything inside commits together or not at all.
+
+        Nested in the same task, it is a SAVEPOINT that rolls back on its own.
+        """
+        state = _current_tx.get()
+        if state is not None and state.owner is asyncio.current_task():
+            async with self._savepoint(state):
+                yield state.conn
+            return
+        self._check_open()
+        async with self._write_lock:
+            self._check_open()
+            assert self._writer is not None
+            conn = self._writer
+            await _exec(conn, "BEGIN IMMEDIATE")
+            token = _current_tx.set(_TxState(asyncio.current_task(), conn))
+            try:
+                yield conn
+            except BaseException:
+                await self._rollback(conn)
+                raise
+            else:
+                try:
+                    await _exec(conn, "COMMIT")
+                except BaseException:
+                    await self._rollback(conn)
+                    raise
+            finally:
+                _current_tx.reset(token)
+
+    @contextlib.asynccontextmanager
+    async def _savepoint(self, state: _TxState) -> AsyncIterator[None]:
+        self._savepoints += 1
+        name = f"sp_{self._savepoints}"
+        await _exec(state.conn, f"SAVEPOINT {name}")
+        state.depth += 1
+        try:
+            yield
+        except BaseException:
+            await _exec(state.conn, f"ROLLBACK TO SAVEPOINT {name}")
+            await _exec(state.conn, f"RELEASE SAVEPOINT {name}")
+            raise
+        else:
+            await _exec(state.conn, f"RELEASE SAVEPOINT {name}")
+        finally:
+            state.depth -= 1
+
+    async def _rollback(self, conn: WriteConn) -> None:
+        if not conn.in_transaction:
+            return
+        try:
+            await _exec(conn, "ROLLBACK")
+        except sqlite3.Error as e:
+            log.error("ROLLBACK failed: %s", e)
+
+    @contextlib.asynccontextmanager
+    async def write(self) -> AsyncIterator[WriteConn]:
+        """The writer for single autocommit statements, with the writer lock held.
+
+        Inside a transaction of the same task it is that transaction's connection.
+        """
+        state = _current_tx.get()
+        if state is not None and state.owner is asyncio.current_task():
+            yield state.conn
+            return
+        self._check_open()
+        async with self._write_lock:
+            self._check_open()
+            assert self._writer is not None
+            try:
+                yield self._writer
+            finally:
+                # A statement must not leave a transaction open behind the lock (e.g. a raw BEGIN).
+                await self._rollback(self._writer)
+
+    # -- reads -------------------------------------------------------------------------
+
+    @contextlib.asynccontextmanager
+    async def read(self) -> AsyncIterator[ReadConn]:
+        """A read-only connection from the pool; a write on it fails."""
+        self._check_open()
+        assert self._read_pool is not None
+        conn = await self._read_pool.get()
+        try:
+            if self._state != "open":
+                raise DatabaseClosedError(f"database {self.path} is closed")
+            yield conn
+        finally:
+            if conn.in_transaction:  # a reader must not pin an old snapshot
+                with contextlib.suppress(sqlite3.Error):
+                    await _exec(conn, "ROLLBACK")
+            self._read_pool.put_nowait(conn)
+
+    # -- helpers for maintenance code --------------------------------------------------
+
+    async def user_version(self) -> int:
+        async with self.read() as conn, conn.execute("PRAGMA user_version") as cur:
+            row = await cur.fetchone()
+        return int(row[0]) if row else 0
+
+    async def pragma(self, name: str) -> list[tuple[Any, ...]]:
+        """Run a read-only PRAGMA (`integrity_check`, `foreign_key_check`, ...)."""
+        if not name.replace("_", "").replace("(", "").replace(")", "").isalnum():
+            raise ValueError(f"not a pragma name: {name!r}")
+        async with self.read() as conn, conn.execute(f"PRAGMA {name}") as cur:
+            return [tuple(r) for r in await cur.fetchall()]
+
+
+__all__ = ["Database", "DatabaseError"]

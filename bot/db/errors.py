@@ -1,0 +1,35 @@
+"""Errors of the data layer. Each carries a message meant for an admin's terminal."""
+
+from __future__ import annotations
+
+
+class DatabaseError(Exception):
+    """Base class of every error the data layer raises on purpose."""
+
+
+class DatabaseClosedError(DatabaseError):
+    """The database was closed (or never opened) and cannot be used."""
+
+
+class DatabaseLocationError(DatabaseError):
+    """The database file cannot be created or opened at the configured path."""
+
+
+class NotADatabaseError(DatabaseError):
+    """The file exists but is not an SQLite database (or is corrupt)."""
+
+
+class SchemaTooNewError(DatabaseError):
+    """The file was written by a newer version of the bot."""
+
+
+class LegacyDatabaseError(DatabaseError):
+    """The file holds tables but no schema version: a database of the old bot."""
+
+
+class MigrationError(DatabaseError):
+    """A migration failed; the transaction was rolled back and the file is unchanged."""
+
+
+class StaleQueriesError(DatabaseError):
+    """bot/db/queries.py was generated from other .sql files than the ones on disk."""

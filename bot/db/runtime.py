@@ -1,0 +1,89 @@
+"""What the generated bot/db/queries.py builds on: loading, the stale guard, timing."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import aiosql
+
+from bot.db.errors import StaleQueriesError
+from bot.db.metrics import METRICS
+
+#: In tests (BOT_DB_STRICT_ROWS=1) every generated row checks its non-null fields, so a
+#: wrong nullability inference fails loudly instead of lying to mypy.
+STRICT_ROWS = os.environ.get("BOT_DB_STRICT_ROWS") == "1"
+
+
+def sql_sha256(sql: str) -> str:
+    return hashlib.sha256(sql.encode("utf-8")).hexdigest()
+
+
+def check_not_null(row: object, fields: Sequence[str]) -> None:
+    for field in fields:
+        if getattr(row, field) is None:
+            raise TypeError(f"{type(row).__name__}.{field} is None although the generator inferred NOT NULL")
+
+
+def load_namespace(sql_dir: Path, namespace: str, expected: Mapping[str, str]) -> Any:
+    """Load one folder of queries with aiosql and refuse if it differs from generation time."""
+    folder = sql_dir / namespace
+    try:
+        q = aiosql.from_path(folder, "aiosqlite")
+    except Exception as e:
+        raise StaleQueriesError(f"cannot load the queries in {folder}: {e}") from e
+    found = {}
+    for name in q.available_queries:
+        if name.endswith("_cursor") and name[: -len("_cursor")] in q.available_queries:
+            continue
+        found[name] = sql_sha256(getattr(q, name).sql)
+    if found != dict(expected):
+        changed = sorted(set(found) ^ set(expected) | {n for n in found if expected.get(n) != found[n]})
+        raise StaleQueriesError(
+            f"bot/db/queries.py is stale: the queries in {folder} changed ({', '.join(changed)}). "
+            "Run `deadlock-bot sql generate`."
+        )
+    return q
+
+
+class QueryNamespace:
+    """Base of each generated namespace: runs aiosql's function and records its timing."""
+
+    __slots__ = ("_q",)
+    NAMESPACE = ""
+
+    def __init__(self, q: Any) -> None:
+        self._q = q
+
+    async def _call(self, name: str, conn: Any, params: dict[str, Any]) -> Any:
+        start = time.perf_counter()
+        failed = True
+        try:
+            row = await getattr(self._q, name)(conn, **params)
+            failed = False
+            return row
+        finally:
+            METRICS.record(f"{self.NAMESPACE}.{name}", time.perf_counter() - start, failed=failed)
+
+    async def _all(self, name: str, conn: Any, params: dict[str, Any]) -> list[Any]:
+        start = time.perf_counter()
+        failed = True
+        try:
+            rows = [r async for r in getattr(self._q, name)(conn, **params)]
+            failed = False
+            return rows
+        finally:
+            METRICS.record(f"{self.NAMESPACE}.{name}", time.perf_counter() - start, failed=failed)
+
+    async def _many(self, name: str, conn: Any, rows: Iterable[Mapping[str, Any]]) -> None:
+        start = time.perf_counter()
+        failed = True
+        try:
+            await getattr(self._q, name)(conn, list(rows))
+            failed = False
+        finally:
+            METRICS.record(f"{self.NAMESPACE}.{name}", time.perf_counter() - start, failed=failed)

@@ -1,0 +1,278 @@
+-- deadlock-bot: the complete current schema (version 1).
+--
+-- This file is the reference for `deadlock-bot sql check` (every query is compiled
+-- against it) and for the migrations test (empty DB + sql/migrations/* == this file).
+--
+-- Conventions
+-- * Tables another program reads or writes (the Node Steam presence service, the
+--   standalone rank bot, dashboards) keep the old bot's names, column names, types
+--   and units exactly; they are not STRICT because their writers predate us.
+-- * Tables new in this bot are STRICT.
+-- * Discord snowflakes are INTEGER (64-bit), Steam IDs are TEXT (SteamID64).
+-- * New timestamps are INTEGER unix seconds, passed in by the caller (portable to
+--   PostgreSQL); legacy TIMESTAMP columns keep their UTC text default.
+
+-- ---------------------------------------------------------------------------
+-- core
+-- ---------------------------------------------------------------------------
+
+CREATE TABLE kv_store (
+    ns TEXT NOT NULL,
+    k TEXT NOT NULL,
+    v TEXT NOT NULL,
+    PRIMARY KEY (ns, k)
+);
+
+-- Persisted timers (coaching inactivity timeouts, delayed clean-ups). One row per
+-- (event, key): re-arming a timer moves its due time instead of adding a second one.
+CREATE TABLE timers (
+    timer_id INTEGER PRIMARY KEY AUTOINCREMENT,
+    event TEXT NOT NULL,
+    key TEXT NOT NULL,
+    due_at INTEGER NOT NULL,
+    payload TEXT NOT NULL DEFAULT '{}',
+    created_at INTEGER NOT NULL,
+    UNIQUE (event, key)
+) STRICT;
+CREATE INDEX idx_timers_due ON timers (due_at);
+
+-- ---------------------------------------------------------------------------
+-- steam / presence: shared with the external Node presence service
+-- ---------------------------------------------------------------------------
+
+CREATE TABLE steam_links (
+    user_id INTEGER NOT NULL,
+    steam_id TEXT NOT NULL,
+    name TEXT,
+    verified INTEGER DEFAULT 0,
+    primary_account INTEGER DEFAULT 0,
+    created_at DATETIME DEFAULT CURRENT_TIMESTAMP,
+    updated_at DATETIME DEFAULT CURRENT_TIMESTAMP,
+    PRIMARY KEY (user_id, steam_id)
+);
+CREATE INDEX idx_steam_links_user ON steam_links (user_id);
+CREATE INDEX idx_steam_links_steam ON steam_links (steam_id);
+
+CREATE TABLE live_player_state (
+    steam_id TEXT PRIMARY KEY,
+    last_gameid TEXT,
+    last_server_id TEXT,
+    last_seen_ts INTEGER,
+    in_deadlock_now INTEGER DEFAULT 0,
+    in_match_now_strict INTEGER DEFAULT 0,
+    deadlock_stage TEXT,
+    deadlock_minutes INTEGER,
+    deadlock_localized TEXT,
+    deadlock_hero TEXT,
+    deadlock_party_hint TEXT,
+    deadlock_updated_at INTEGER
+);
+
+-- Whom the Node service should poll: refreshed by the voice-status pass every
+-- minute; updated_at is unix seconds (the Node reader compares numerically).
+CREATE TABLE deadlock_voice_watch (
+    steam_id TEXT PRIMARY KEY,
+    guild_id INTEGER,
+    channel_id INTEGER,
+    updated_at INTEGER NOT NULL
+);
+
+-- Written by the standalone rank bot; the balancer's fallback when a member has no rank role.
+CREATE TABLE user_ranks (
+    user_id INTEGER PRIMARY KEY,
+    rank TEXT
+);
+
+CREATE TABLE voice_stats (
+    user_id INTEGER PRIMARY KEY,
+    total_seconds INTEGER NOT NULL DEFAULT 0,
+    total_points INTEGER NOT NULL DEFAULT 0,
+    last_update DATETIME DEFAULT CURRENT_TIMESTAMP
+);
+CREATE INDEX idx_voice_stats_leaderboard ON voice_stats (total_points DESC, total_seconds DESC);
+
+-- ---------------------------------------------------------------------------
+-- tempvoice
+-- ---------------------------------------------------------------------------
+
+-- One row per lane the bot created. Only channels with a row are ever touched.
+CREATE TABLE tempvoice_lanes (
+    channel_id INTEGER PRIMARY KEY,
+    guild_id INTEGER NOT NULL,
+    owner_id INTEGER NOT NULL,
+    base_name TEXT NOT NULL,
+    category_id INTEGER NOT NULL,
+    created_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP,
+    lane_number INTEGER,
+    min_rank INTEGER NOT NULL DEFAULT 0,
+    initial_owner_id INTEGER,
+    source_staging_id INTEGER
+);
+CREATE INDEX idx_tempvoice_lanes_guild ON tempvoice_lanes (guild_id, channel_id);
+CREATE INDEX idx_tempvoice_lanes_owner ON tempvoice_lanes (owner_id);
+-- Two lanes can never claim the same "Lane N" in one category: a lost race fails loudly.
+CREATE UNIQUE INDEX uq_tempvoice_lanes_number
+    ON tempvoice_lanes (guild_id, category_id, lane_number) WHERE lane_number IS NOT NULL;
+
+-- Join order per lane, persisted so owner succession survives restarts.
+CREATE TABLE tempvoice_lane_members (
+    channel_id INTEGER NOT NULL REFERENCES tempvoice_lanes (channel_id) ON DELETE CASCADE,
+    user_id INTEGER NOT NULL,
+    joined_at INTEGER NOT NULL,
+    join_seq INTEGER NOT NULL,
+    PRIMARY KEY (channel_id, user_id)
+) STRICT;
+CREATE INDEX idx_tempvoice_lane_members_user ON tempvoice_lane_members (user_id);
+
+CREATE TABLE tempvoice_bans (
+    owner_id INTEGER NOT NULL,
+    banned_id INTEGER NOT NULL,
+    created_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP,
+    PRIMARY KEY (owner_id, banned_id)
+);
+CREATE INDEX idx_tempvoice_bans_banned ON tempvoice_bans (banned_id);
+
+CREATE TABLE tempvoice_owner_prefs (
+    owner_id INTEGER PRIMARY KEY,
+    region TEXT NOT NULL CHECK (region IN ('DE', 'EU')),
+    updated_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP
+);
+
+-- Panel messages: global panels (lane_id NULL, posted by !tvpanel) and one per lane.
+CREATE TABLE tempvoice_interface (
+    guild_id INTEGER NOT NULL,
+    channel_id INTEGER NOT NULL,
+    message_id INTEGER NOT NULL,
+    category_id INTEGER,
+    lane_id INTEGER,
+    created_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP,
+    updated_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP,
+    PRIMARY KEY (guild_id, message_id),
+    UNIQUE (lane_id)
+);
+CREATE INDEX idx_tempvoice_interface_channel ON tempvoice_interface (channel_id);
+
+-- ---------------------------------------------------------------------------
+-- rank voice
+-- ---------------------------------------------------------------------------
+
+CREATE TABLE voice_channel_settings (
+    channel_id INTEGER PRIMARY KEY,
+    guild_id INTEGER NOT NULL,
+    enabled INTEGER NOT NULL DEFAULT 1,
+    created_at TEXT DEFAULT CURRENT_TIMESTAMP,
+    updated_at TEXT DEFAULT CURRENT_TIMESTAMP
+);
+CREATE INDEX idx_voice_channel_settings_guild ON voice_channel_settings (guild_id);
+
+CREATE TABLE voice_channel_anchors (
+    channel_id INTEGER PRIMARY KEY,
+    guild_id INTEGER NOT NULL,
+    user_id INTEGER NOT NULL,
+    rank_name TEXT NOT NULL,
+    rank_value INTEGER NOT NULL,
+    allowed_min INTEGER NOT NULL,
+    allowed_max INTEGER NOT NULL,
+    created_at TEXT DEFAULT CURRENT_TIMESTAMP,
+    updated_at TEXT DEFAULT CURRENT_TIMESTAMP,
+    anchor_subrank INTEGER DEFAULT 3,
+    score_min INTEGER,
+    score_max INTEGER
+);
+CREATE INDEX idx_voice_channel_anchors_guild ON voice_channel_anchors (guild_id);
+
+-- ---------------------------------------------------------------------------
+-- balancer
+-- ---------------------------------------------------------------------------
+
+-- AUTOINCREMENT: a match id is never reused, not even after a restart or a delete.
+CREATE TABLE balancer_matches (
+    match_id INTEGER PRIMARY KEY AUTOINCREMENT,
+    guild_id INTEGER NOT NULL,
+    host_id INTEGER NOT NULL,
+    origin_channel_id INTEGER,
+    team_a_channel_id INTEGER,
+    team_b_channel_id INTEGER,
+    debrief_channel_id INTEGER,
+    state TEXT NOT NULL DEFAULT 'active' CHECK (state IN ('active', 'debrief', 'ended', 'cancelled')),
+    winner TEXT CHECK (winner IN ('amber', 'sapphire')),
+    seed INTEGER,
+    started_at INTEGER NOT NULL,
+    ended_at INTEGER
+) STRICT;
+CREATE INDEX idx_balancer_matches_guild_state ON balancer_matches (guild_id, state);
+
+CREATE TABLE balancer_match_players (
+    match_id INTEGER NOT NULL REFERENCES balancer_matches (match_id) ON DELETE CASCADE,
+    user_id INTEGER NOT NULL,
+    team TEXT NOT NULL CHECK (team IN ('amber', 'sapphire', 'bench')),
+    rank_value INTEGER NOT NULL,
+    rank_subtier INTEGER NOT NULL,
+    rank_name TEXT NOT NULL,
+    PRIMARY KEY (match_id, user_id)
+) STRICT;
+CREATE INDEX idx_balancer_match_players_user ON balancer_match_players (user_id);
+
+-- ---------------------------------------------------------------------------
+-- coaching
+-- ---------------------------------------------------------------------------
+
+-- Keyed by its own id; at most one active session per user (partial unique index).
+CREATE TABLE coaching_sessions (
+    session_id INTEGER PRIMARY KEY AUTOINCREMENT,
+    user_id INTEGER NOT NULL,
+    guild_id INTEGER NOT NULL,
+    thread_id INTEGER,
+    match_id TEXT,
+    rank TEXT,
+    subrank TEXT,
+    hero TEXT,
+    comment TEXT,
+    step TEXT NOT NULL CHECK (step IN ('rank', 'subrank', 'hero', 'comment', 'finish', 'closed')),
+    is_active INTEGER NOT NULL DEFAULT 1 CHECK (is_active IN (0, 1)),
+    close_reason TEXT CHECK (close_reason IN ('finished', 'timeout', 'replaced', 'cancelled')),
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    closed_at INTEGER
+) STRICT;
+CREATE UNIQUE INDEX uq_coaching_sessions_active_user ON coaching_sessions (user_id) WHERE is_active = 1;
+CREATE INDEX idx_coaching_thread ON coaching_sessions (thread_id);
+
+-- The start message ("Match-Coaching starten") per guild, so it is posted only once.
+CREATE TABLE coaching_panels (
+    guild_id INTEGER PRIMARY KEY,
+    channel_id INTEGER NOT NULL,
+    message_id INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+) STRICT;
+
+-- ---------------------------------------------------------------------------
+-- voice status
+-- ---------------------------------------------------------------------------
+
+-- The last decision per monitored channel: rename cooldowns survive restarts and
+-- `!dlvs snapshot` can show why a channel has its name.
+CREATE TABLE voice_status_channels (
+    channel_id INTEGER PRIMARY KEY,
+    guild_id INTEGER NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('none', 'lobby', 'match')),
+    suffix TEXT,
+    match_minutes INTEGER,
+    players INTEGER NOT NULL DEFAULT 0,
+    slots INTEGER NOT NULL DEFAULT 0,
+    last_rename_at INTEGER,
+    decided_at INTEGER NOT NULL,
+    detail TEXT
+) STRICT;
+CREATE INDEX idx_voice_status_channels_guild ON voice_status_channels (guild_id);
+
+-- Who is in a monitored voice channel right now, written once per voice-status pass.
+-- The pass joins it with steam_links/live_player_state and refreshes the watch list
+-- from it, so a pass needs a fixed number of statements (no IN lists, no variable limit).
+CREATE TABLE voice_status_members (
+    user_id INTEGER PRIMARY KEY,
+    guild_id INTEGER NOT NULL,
+    channel_id INTEGER NOT NULL,
+    seen_at INTEGER NOT NULL
+) STRICT;
+CREATE INDEX idx_voice_status_members_channel ON voice_status_members (channel_id);

@@ -1,0 +1,25 @@
+-- One voice-status pass, in one transaction:
+--   clear_voice_members, add_voice_members, list_presence, refresh_watch, prune_watch.
+
+-- name: clear_voice_members()!
+DELETE FROM voice_status_members;
+
+-- name: add_voice_members*!
+INSERT INTO voice_status_members (user_id, guild_id, channel_id, seen_at)
+VALUES (:user_id, :guild_id, :channel_id, :seen_at);
+
+-- name: count_voice_members()$
+SELECT COUNT(*) AS members FROM voice_status_members;
+
+-- name: list_presence()
+-- @row PresenceRow
+-- Every linked Steam account of every member in monitored voice, with its live presence
+-- (NULL columns when the presence service has no row for it).
+SELECT m.guild_id, m.channel_id, m.user_id, sl.steam_id,
+       lps.in_match_now_strict, lps.in_deadlock_now, lps.deadlock_stage, lps.deadlock_minutes,
+       lps.deadlock_localized, lps.deadlock_party_hint, lps.last_server_id,
+       lps.last_seen_ts, lps.deadlock_updated_at
+FROM voice_status_members AS m
+JOIN steam_links AS sl ON sl.user_id = m.user_id
+LEFT JOIN live_player_state AS lps ON lps.steam_id = sl.steam_id
+ORDER BY m.channel_id, m.user_id, sl.steam_id;
