@@ -1,0 +1,123 @@
+"""The deadlock-bot command line: database commands and clear errors on bad input."""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from bot.cli.main import main
+from bot.config import busy_timeout_ms, resolve_db_path
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_db_path_resolution() -> None:
+    assert resolve_db_path("x.db", {"DEADLOCK_DB_PATH": "/a/b.db"}) == Path("x.db")
+    assert resolve_db_path(None, {"DEADLOCK_DB_PATH": "/a/b.db", "DEADLOCK_DB_DIR": "/c"}) == Path("/a/b.db")
+    assert resolve_db_path(None, {"DEADLOCK_DB_DIR": "/c"}) == Path("/c/deadlock.sqlite3")
+    assert resolve_db_path(None, {}) == Path("data/deadlock.sqlite3")
+    assert busy_timeout_ms({}) == 15_000
+    assert busy_timeout_ms({"DEADLOCK_DB_BUSY_TIMEOUT_MS": "500"}) == 500
+    with pytest.raises(ValueError, match="milliseconds"):
+        busy_timeout_ms({"DEADLOCK_DB_BUSY_TIMEOUT_MS": "soon"})
+    with pytest.raises(ValueError, match="negative"):
+        busy_timeout_ms({"DEADLOCK_DB_BUSY_TIMEOUT_MS": "-1"})
+
+
+def test_upgrade_check_backup_stats(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    db = tmp_path / "nested" / "deadlock.sqlite3"
+    monkeypatch.setenv("DEADLOCK_DB_PATH", str(db))  # the old bot's variable still works
+    assert main(["db", "upgrade"]) == 0
+    assert "schema version 0 -> 1" in capsys.readouterr().out
+    assert main(["db", "upgrade", "--db", str(db)]) == 0
+    assert "nothing to do" in capsys.readouterr().out
+
+    assert main(["db", "check", "--db", str(db)]) == 0
+    out = capsys.readouterr().out
+    assert "integrity_check: ok" in out and "drift from schema.sql: none" in out and "result: OK" in out
+
+    target = tmp_path / "copy.sqlite3"
+    assert main(["db", "backup", "--db", str(db), "--to", str(target)]) == 0
+    assert "written to" in capsys.readouterr().out
+    assert sqlite3.connect(target).execute("PRAGMA user_version").fetchone() == (1,)
+    assert main(["db", "backup", "--db", str(db), "--to", str(target)]) == 1
+    assert "exists" in capsys.readouterr().err
+    assert main(["db", "backup", "--db", str(db)]) == 0
+    assert ".backup-" in capsys.readouterr().out
+
+    assert main(["db", "stats", "--db", str(db)]) == 0
+    out = capsys.readouterr().out
+    assert "tempvoice_lanes" in out and "schema version: 1" in out and "WAL size" in out
+
+
+def test_check_reports_drift_and_foreign_tables(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    db = tmp_path / "d.sqlite3"
+    assert main(["db", "upgrade", "--db", str(db)]) == 0
+    conn = sqlite3.connect(db)
+    conn.executescript("DROP INDEX idx_timers_due; CREATE TABLE steam_tasks (id INTEGER PRIMARY KEY);")
+    conn.close()
+    capsys.readouterr()
+    assert main(["db", "check", "--db", str(db)]) == 1
+    out = capsys.readouterr().out
+    assert "index idx_timers_due is missing" in out
+    assert "tables of other programs (left alone): steam_tasks" in out
+    assert "PROBLEMS FOUND" in out
+
+
+def test_missing_database_for_check(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["db", "check", "--db", str(tmp_path / "none.sqlite3")]) == 1
+    assert "no database at" in capsys.readouterr().err
+    assert not (tmp_path / "none.sqlite3").exists()
+
+
+def test_unwritable_folder(capsys: pytest.CaptureFixture[str]) -> None:
+    # /proc refuses new folders even for root
+    assert main(["db", "upgrade", "--db", "/proc/deadlock-missing/deadlock.sqlite3"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: cannot create the folder /proc/deadlock-missing")
+    assert "Traceback" not in err
+
+
+def test_not_a_database_file_is_left_alone(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bogus = tmp_path / "notes.sqlite3"
+    bogus.write_text("these are my notes, not a database\n" * 100)
+    before = _digest(bogus)
+    for cmd in (["db", "upgrade"], ["db", "check"], ["db", "stats"], ["db", "backup"]):
+        assert main([*cmd, "--db", str(bogus)]) == 1
+        err = capsys.readouterr().err
+        assert "is not an SQLite database" in err and "Traceback" not in err
+    assert _digest(bogus) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.sqlite3"]
+
+
+def test_newer_schema_version_is_left_alone(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    newer = tmp_path / "future.sqlite3"
+    conn = sqlite3.connect(newer)
+    conn.executescript("CREATE TABLE t (x INTEGER); PRAGMA user_version = 42;")
+    conn.close()
+    before = _digest(newer)
+    assert main(["db", "upgrade", "--db", str(newer)]) == 1
+    err = capsys.readouterr().err
+    assert "schema version 42" in err and "newer deadlock-bot" in err
+    assert _digest(newer) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["future.sqlite3"]  # no backup, no WAL
+
+
+def test_run_without_token(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.delenv("DISCORD_TOKEN", raising=False)
+    assert main(["run"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["error: DISCORD_TOKEN is not set: export the bot's token as DISCORD_TOKEN and start again"]
+
+
+def test_bad_busy_timeout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                          capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("DEADLOCK_DB_BUSY_TIMEOUT_MS", "later")
+    assert main(["db", "upgrade", "--db", str(tmp_path / "x.sqlite3")]) == 1
+    assert "DEADLOCK_DB_BUSY_TIMEOUT_MS" in capsys.readouterr().err

@@ -1,0 +1,138 @@
+"""TempVoice tables through the generated accessors, on a real SQLite file."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from bot.db import Database
+from bot.db.queries import Lane, queries
+
+GUILD = 1_234_567_890_123_456_789  # 19-digit snowflakes round-trip exactly
+CAT = 987_654_321_098_765_432
+OWNER = 111_111_111_111_111_111
+OTHER = 222_222_222_222_222_222
+NOW = "2026-11-24 20:00:00"
+
+
+async def _insert_lane(db: Database, channel_id: int, number: int | None, owner: int = OWNER) -> None:
+    async with db.transaction() as conn:
+        await queries.tempvoice.insert_lane(
+            conn,
+            channel_id=channel_id,
+            guild_id=GUILD,
+            owner_id=owner,
+            base_name=f"Lane {number}",
+            category_id=CAT,
+            lane_number=number,
+            min_rank=0,
+            source_staging_id=5,
+            created_at=NOW,
+        )
+
+
+async def test_lane_roundtrip_and_updates(db: Database) -> None:
+    await _insert_lane(db, 10, 1)
+    async with db.read() as conn:
+        lane = await queries.tempvoice.get_lane(conn, channel_id=10)
+    assert lane == Lane(10, GUILD, OWNER, "Lane 1", CAT, 1, 0, NOW)
+
+    async with db.transaction() as conn:
+        assert await queries.tempvoice.set_lane_owner(conn, channel_id=10, owner_id=OTHER) == 1
+        assert await queries.tempvoice.set_lane_base_name(conn, channel_id=10, base_name="Duo Call", lane_number=None) == 1
+        assert await queries.tempvoice.set_lane_min_rank(conn, channel_id=10, min_rank=11) == 1
+        assert await queries.tempvoice.set_lane_owner(conn, channel_id=999, owner_id=OTHER) == 0
+    async with db.read() as conn:
+        lane = await queries.tempvoice.get_lane(conn, channel_id=10)
+        assert await queries.tempvoice.get_lane(conn, channel_id=999) is None
+    assert lane is not None
+    assert (lane.owner_id, lane.base_name, lane.lane_number, lane.min_rank) == (OTHER, "Duo Call", None, 11)
+
+
+async def test_lane_numbers_are_unique_per_category(db: Database) -> None:
+    await _insert_lane(db, 10, 1)
+    await _insert_lane(db, 11, 3)
+    with pytest.raises(sqlite3.IntegrityError):
+        await _insert_lane(db, 12, 1)  # a lost race for "Lane 1" fails loudly
+    async with db.read() as conn:
+        numbers = [r.lane_number for r in await queries.tempvoice.list_lane_numbers(conn, guild_id=GUILD, category_id=CAT)]
+        assert numbers == [1, 3]
+        assert await queries.tempvoice.count_lanes(conn, guild_id=GUILD) == 2
+        assert await queries.tempvoice.count_lanes(conn, guild_id=1) == 0
+        assert [lane.channel_id for lane in await queries.tempvoice.list_lanes_by_guild(conn, guild_id=GUILD)] == [10, 11]
+        assert len(await queries.tempvoice.list_lanes_by_owner(conn, owner_id=OWNER)) == 2
+
+
+async def test_join_order_and_succession(db: Database) -> None:
+    await _insert_lane(db, 10, 1)
+    async with db.transaction() as conn:
+        for i, user in enumerate([OWNER, OTHER, 333, OTHER]):  # OTHER's repeated join keeps its place
+            await queries.tempvoice.add_lane_member(conn, channel_id=10, user_id=user, joined_at=1000 + i)
+    async with db.read() as conn:
+        members = await queries.tempvoice.list_lane_members(conn, channel_id=10)
+        nxt = await queries.tempvoice.next_owner_candidate(conn, channel_id=10, leaving_user_id=OWNER)
+    assert [(m.user_id, m.join_seq) for m in members] == [(OWNER, 1), (OTHER, 2), (333, 3)]
+    assert nxt is not None and nxt.user_id == OTHER
+
+    async with db.transaction() as conn:
+        assert await queries.tempvoice.remove_lane_member(conn, channel_id=10, user_id=OTHER) == 1
+    async with db.read() as conn:
+        nxt = await queries.tempvoice.next_owner_candidate(conn, channel_id=10, leaving_user_id=OWNER)
+    assert nxt is not None and nxt.user_id == 333
+
+    # deleting the lane drops its join order (ON DELETE CASCADE)
+    async with db.transaction() as conn:
+        assert await queries.tempvoice.delete_lane(conn, channel_id=10) == 1
+        assert await queries.tempvoice.list_lane_members(conn, channel_id=10) == []
+        assert await queries.tempvoice.clear_lane_members(conn, channel_id=10) == 0
+
+
+async def test_bans_and_region(db: Database) -> None:
+    async with db.transaction() as conn:
+        assert await queries.tempvoice.add_ban(conn, owner_id=OWNER, banned_id=OTHER, created_at=NOW) == 1
+        assert await queries.tempvoice.add_ban(conn, owner_id=OWNER, banned_id=OTHER, created_at=NOW) == 0
+        assert await queries.tempvoice.add_ban(conn, owner_id=333, banned_id=OTHER, created_at=None) == 1
+        await queries.tempvoice.set_region(conn, owner_id=OWNER, region="DE", updated_at=NOW)
+    async with db.read() as conn:
+        assert await queries.tempvoice.is_banned(conn, owner_id=OWNER, banned_id=OTHER) == 1
+        assert await queries.tempvoice.is_banned(conn, owner_id=OTHER, banned_id=OWNER) == 0
+        assert [b.banned_id for b in await queries.tempvoice.list_bans(conn, owner_id=OWNER)] == [OTHER]
+        owners = await queries.tempvoice.list_owners_banning(conn, banned_id=OTHER)
+        assert [o.owner_id for o in owners] == [333, OWNER]
+        assert await queries.tempvoice.get_region(conn, owner_id=OWNER) == "DE"
+        assert await queries.tempvoice.get_region(conn, owner_id=OTHER) is None
+    async with db.transaction() as conn:
+        await queries.tempvoice.set_region(conn, owner_id=OWNER, region="EU", updated_at=NOW)
+        assert await queries.tempvoice.remove_ban(conn, owner_id=OWNER, banned_id=OTHER) == 1
+        with pytest.raises(sqlite3.IntegrityError):  # CHECK (region IN ('DE', 'EU'))
+            await queries.tempvoice.set_region(conn, owner_id=OWNER, region="US", updated_at=NOW)
+    async with db.read() as conn:
+        assert await queries.tempvoice.get_region(conn, owner_id=OWNER) == "EU"
+
+
+async def test_panels(db: Database) -> None:
+    await _insert_lane(db, 10, 1)
+    async with db.transaction() as conn:
+        await queries.tempvoice.insert_global_panel(conn, guild_id=GUILD, channel_id=50, message_id=500, updated_at=NOW)
+        await queries.tempvoice.insert_global_panel(conn, guild_id=GUILD, channel_id=51, message_id=510, updated_at=NOW)
+        await queries.tempvoice.upsert_lane_panel(
+            conn, guild_id=GUILD, channel_id=10, message_id=600, lane_id=10, updated_at=NOW
+        )
+        await queries.tempvoice.upsert_lane_panel(
+            conn, guild_id=GUILD, channel_id=10, message_id=601, lane_id=10, updated_at=NOW
+        )
+    async with db.read() as conn:
+        globals_ = await queries.tempvoice.list_global_panels(conn, guild_id=GUILD)
+        assert [(p.channel_id, p.message_id) for p in globals_] == [(50, 500), (51, 510)]
+        in_channel = await queries.tempvoice.list_global_panels_in_channel(conn, channel_id=50)
+        assert [p.message_id for p in in_channel] == [500]
+        panel = await queries.tempvoice.get_lane_panel(conn, lane_id=10)
+        assert panel is not None and panel.message_id == 601  # upsert replaced the lane's panel
+        assert [p.lane_id for p in await queries.tempvoice.list_lane_panels(conn, guild_id=GUILD)] == [10]
+    async with db.transaction() as conn:
+        assert await queries.tempvoice.delete_global_panels_in_channel(conn, channel_id=50) == 1
+        assert await queries.tempvoice.delete_lane_panel(conn, lane_id=10) == 1
+    async with db.read() as conn:
+        assert len(await queries.tempvoice.list_global_panels(conn, guild_id=GUILD)) == 1
+        assert await queries.tempvoice.get_lane_panel(conn, lane_id=10) is None

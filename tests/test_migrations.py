@@ -1,0 +1,108 @@
+"""Migrations: they build exactly schema.sql, run in one transaction, back up first, refuse the unknown."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from bot import MIGRATIONS_DIR, SCHEMA_PATH
+from bot.db import Database, LegacyDatabaseError, MigrationError, SchemaTooNewError
+from bot.db.maintenance import diff_snapshots, snapshot_of_db, snapshot_of_script
+from bot.db.migrations import Migration, latest_version, load_migrations, upgrade
+
+
+def _sqlite(path: Path, script: str) -> None:
+    conn = sqlite3.connect(path)
+    conn.executescript(script)
+    conn.close()
+
+
+async def test_migrations_build_schema_sql(db: Database) -> None:
+    expected = await snapshot_of_script(SCHEMA_PATH.read_text(encoding="utf-8"))
+    actual = await snapshot_of_db(db)
+    assert set(actual) == set(expected)
+    assert diff_snapshots(expected, actual) == []
+    assert actual == expected  # columns, STRICT, foreign keys and indexes, exactly
+    assert await db.user_version() == latest_version()
+
+
+async def test_drift_is_reported() -> None:
+    base = SCHEMA_PATH.read_text(encoding="utf-8")
+    expected = await snapshot_of_script(base)
+    changed = base.replace("    min_rank INTEGER NOT NULL DEFAULT 0,\n", "").replace(
+        "CREATE INDEX idx_timers_due ON timers (due_at);", "")
+    actual = await snapshot_of_script(changed + "\nCREATE TABLE other_program (x TEXT);")
+    problems = diff_snapshots(expected, actual)
+    assert "table tempvoice_lanes: column min_rank is missing" in problems
+    assert "table timers: index idx_timers_due is missing" in problems
+    assert not any("other_program" in p for p in problems)  # other programs' tables are not drift
+
+
+async def test_upgrade_is_idempotent_and_backs_up_when_behind(db_path: Path, tmp_path: Path) -> None:
+    migrations = load_migrations()
+    extra = tmp_path / "0002_add_notes.sql"
+    extra.write_text("CREATE TABLE notes (note_id INTEGER PRIMARY KEY, body TEXT NOT NULL) STRICT;\n")
+    async with Database(db_path) as db:
+        first = await upgrade(db, migrations=migrations)
+        assert first.backup is None  # a fresh file needs no backup
+        assert [m.version for m in first.applied] == [1]
+        async with db.write() as conn:
+            await conn.execute("INSERT INTO kv_store VALUES ('a', 'b', 'kept')")
+        second = await upgrade(db, migrations=(*migrations, Migration(2, "add_notes", extra)))
+        assert [m.version for m in second.applied] == [2]
+        assert second.backup is not None and second.backup.name.startswith("bot.backup-")
+        assert "backup written first" in second.describe()
+        again = await upgrade(db, migrations=(*migrations, Migration(2, "add_notes", extra)))
+        assert again.applied == () and "nothing to do" in again.describe()
+        assert await db.user_version() == 2
+    backup = sqlite3.connect(second.backup)
+    assert backup.execute("PRAGMA user_version").fetchone() == (1,)
+    assert backup.execute("SELECT v FROM kv_store").fetchall() == [("kept",)]
+    backup.close()
+
+
+async def test_failed_migration_changes_nothing(db_path: Path, tmp_path: Path) -> None:
+    bad = tmp_path / "0002_broken.sql"
+    bad.write_text("CREATE TABLE half_done (x INTEGER);\nINSERT INTO no_such_table VALUES (1);\n")
+    async with Database(db_path) as db:
+        await upgrade(db)
+        with pytest.raises(MigrationError, match="0002_broken.sql failed and was rolled back"):
+            await upgrade(db, migrations=(*load_migrations(), Migration(2, "broken", bad)))
+        assert await db.user_version() == 1
+        async with db.read() as conn, conn.execute(
+            "SELECT count(*) FROM sqlite_schema WHERE name = 'half_done'"
+        ) as cur:
+            assert await cur.fetchone() == (0,)
+
+
+async def test_newer_schema_is_refused_untouched(db_path: Path) -> None:
+    _sqlite(db_path, "CREATE TABLE x (y INTEGER); PRAGMA user_version = 99;")
+    before = db_path.read_bytes()
+    with pytest.raises(SchemaTooNewError, match="newer deadlock-bot"):
+        await Database(db_path, max_schema_version=latest_version()).open()
+    async with Database(db_path) as db:  # without the guard at open, upgrade() refuses as well
+        with pytest.raises(SchemaTooNewError):
+            await upgrade(db)
+    assert sqlite3.connect(db_path).execute("PRAGMA user_version").fetchone() == (99,)
+    assert len(before) > 0
+
+
+async def test_unversioned_database_with_tables_is_refused(db_path: Path) -> None:
+    _sqlite(db_path, "CREATE TABLE tempvoice_lanes (channel_id INTEGER PRIMARY KEY); INSERT INTO tempvoice_lanes VALUES (1);")
+    async with Database(db_path) as db:
+        with pytest.raises(LegacyDatabaseError, match="old bot"):
+            await upgrade(db)
+        async with db.read() as conn, conn.execute("SELECT channel_id FROM tempvoice_lanes") as cur:
+            assert await cur.fetchall() == [(1,)]
+
+
+def test_migration_files_are_numbered(tmp_path: Path) -> None:
+    assert [m.version for m in load_migrations(MIGRATIONS_DIR)] == list(range(1, latest_version() + 1))
+    (tmp_path / "0002_gap.sql").write_text("")
+    with pytest.raises(MigrationError, match="expected migration version 1"):
+        load_migrations(tmp_path)
+    (tmp_path / "2_bad name.sql").write_text("")
+    with pytest.raises(MigrationError, match="NNNN_reason.sql"):
+        load_migrations(tmp_path)
