@@ -7,13 +7,13 @@ import os
 # Generated rows check their non-null fields in tests: a wrong nullability inference fails here.
 os.environ["BOT_DB_STRICT_ROWS"] = "1"
 
-from collections.abc import AsyncIterator  # noqa: E402
-from pathlib import Path  # noqa: E402
+from collections.abc import AsyncIterator
+from pathlib import Path
 
-import pytest  # noqa: E402
+import pytest
 
-from bot.db import Database  # noqa: E402
-from bot.db.migrations import latest_version, upgrade  # noqa: E402
+from bot.db import Database
+from bot.db.migrations import latest_version, upgrade
 
 
 @pytest.fixture

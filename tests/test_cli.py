@@ -29,8 +29,9 @@ def test_db_path_resolution() -> None:
         busy_timeout_ms({"DEADLOCK_DB_BUSY_TIMEOUT_MS": "-1"})
 
 
-def test_upgrade_check_backup_stats(tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_upgrade_check_backup_stats(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     db = tmp_path / "nested" / "deadlock.sqlite3"
     monkeypatch.setenv("DEADLOCK_DB_PATH", str(db))  # the old bot's variable still works
     assert main(["db", "upgrade"]) == 0
@@ -116,8 +117,7 @@ def test_run_without_token(monkeypatch: pytest.MonkeyPatch, capsys: pytest.Captu
     assert err == ["error: DISCORD_TOKEN is not set: export the bot's token as DISCORD_TOKEN and start again"]
 
 
-def test_bad_busy_timeout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                          capsys: pytest.CaptureFixture[str]) -> None:
+def test_bad_busy_timeout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setenv("DEADLOCK_DB_BUSY_TIMEOUT_MS", "later")
     assert main(["db", "upgrade", "--db", str(tmp_path / "x.sqlite3")]) == 1
     assert "DEADLOCK_DB_BUSY_TIMEOUT_MS" in capsys.readouterr().err

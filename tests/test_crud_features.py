@@ -20,12 +20,32 @@ async def test_rank_voice_settings_and_anchors(db: Database) -> None:
         await queries.rank_voice.set_channel_enabled(conn, channel_id=8, guild_id=GUILD, enabled=1, updated_at="t1")
         await queries.rank_voice.set_channel_enabled(conn, channel_id=7, guild_id=GUILD, enabled=1, updated_at="t2")
         await queries.rank_voice.upsert_anchor(
-            conn, channel_id=7, guild_id=GUILD, user_id=42, rank_name="Eternus", rank_value=11,
-            anchor_subrank=6, allowed_min=10, allowed_max=11, score_min=None, score_max=None, updated_at="t1",
+            conn,
+            channel_id=7,
+            guild_id=GUILD,
+            user_id=42,
+            rank_name="Eternus",
+            rank_value=11,
+            anchor_subrank=6,
+            allowed_min=10,
+            allowed_max=11,
+            score_min=None,
+            score_max=None,
+            updated_at="t1",
         )
         await queries.rank_voice.upsert_anchor(
-            conn, channel_id=8, guild_id=GUILD, user_id=43, rank_name="Archon", rank_value=7,
-            anchor_subrank=None, allowed_min=5, allowed_max=9, score_min=30, score_max=50, updated_at="t1",
+            conn,
+            channel_id=8,
+            guild_id=GUILD,
+            user_id=43,
+            rank_name="Archon",
+            rank_value=7,
+            anchor_subrank=None,
+            allowed_min=5,
+            allowed_max=9,
+            score_min=30,
+            score_max=50,
+            updated_at="t1",
         )
     async with db.read() as conn:
         assert await queries.rank_voice.get_channel_enabled(conn, channel_id=7) == 1
@@ -56,15 +76,22 @@ async def test_user_ranks(db: Database) -> None:
 
 async def test_balancer_matches(db: Database) -> None:
     async with db.transaction() as conn:
-        first = await queries.balancer.create_match(conn, guild_id=GUILD, host_id=1, origin_channel_id=99,
-                                                    seed=7, started_at=NOW)
-        second = await queries.balancer.create_match(conn, guild_id=GUILD, host_id=1, origin_channel_id=None,
-                                                     seed=None, started_at=NOW + 10)
+        first = await queries.balancer.create_match(
+            conn, guild_id=GUILD, host_id=1, origin_channel_id=99, seed=7, started_at=NOW
+        )
+        second = await queries.balancer.create_match(
+            conn, guild_id=GUILD, host_id=1, origin_channel_id=None, seed=None, started_at=NOW + 10
+        )
         await queries.balancer.set_match_channels(conn, match_id=first, team_a_channel_id=201, team_b_channel_id=202)
         players: list[AddMatchPlayersParams] = [
             {"match_id": first, "user_id": u, "team": t, "rank_value": v, "rank_subtier": 3, "rank_name": n}
-            for u, t, v, n in [(1, "amber", 11, "Eternus"), (2, "sapphire", 10, "Ascendant"),
-                               (3, "amber", 2, "Seeker"), (4, "sapphire", 3, "Alchemist"), (5, "bench", 0, "Obscurus")]
+            for u, t, v, n in [
+                (1, "amber", 11, "Eternus"),
+                (2, "sapphire", 10, "Ascendant"),
+                (3, "amber", 2, "Seeker"),
+                (4, "sapphire", 3, "Alchemist"),
+                (5, "bench", 0, "Obscurus"),
+            ]
         ]
         await queries.balancer.add_match_players(conn, players)
     assert second == first + 1
@@ -73,8 +100,11 @@ async def test_balancer_matches(db: Database) -> None:
         assert match is not None
         assert (match.state, match.team_a_channel_id, match.winner, match.seed) == ("active", 201, None, 7)
         teams = await queries.balancer.count_players_by_team(conn, match_id=first)
-        assert [(t.team, t.players, t.rank_total) for t in teams] == [("amber", 2, 13), ("bench", 1, 0),
-                                                                      ("sapphire", 2, 13)]
+        assert [(t.team, t.players, t.rank_total) for t in teams] == [
+            ("amber", 2, 13),
+            ("bench", 1, 0),
+            ("sapphire", 2, 13),
+        ]
         roster = await queries.balancer.list_match_players(conn, match_id=first)
         assert [p.user_id for p in roster] == [1, 3, 5, 2, 4]
         running = await queries.balancer.list_running_matches(conn, guild_id=GUILD)
@@ -84,10 +114,14 @@ async def test_balancer_matches(db: Database) -> None:
     async with db.transaction() as conn:
         assert await queries.balancer.start_debrief(conn, match_id=first, debrief_channel_id=300) == 1
         assert await queries.balancer.start_debrief(conn, match_id=first, debrief_channel_id=301) == 0
-        assert await queries.balancer.finish_match(conn, match_id=first, state="ended", winner="amber",
-                                                   ended_at=NOW + 60) == 1
-        assert await queries.balancer.finish_match(conn, match_id=first, state="ended", winner=None,
-                                                   ended_at=NOW + 61) == 0  # ends once
+        assert (
+            await queries.balancer.finish_match(conn, match_id=first, state="ended", winner="amber", ended_at=NOW + 60)
+            == 1
+        )
+        assert (
+            await queries.balancer.finish_match(conn, match_id=first, state="ended", winner=None, ended_at=NOW + 61)
+            == 0
+        )  # ends once
         with pytest.raises(sqlite3.IntegrityError):
             await queries.balancer.finish_match(conn, match_id=second, state="won", winner=None, ended_at=NOW)
     async with db.read() as conn:
@@ -97,11 +131,13 @@ async def test_balancer_matches(db: Database) -> None:
 
 async def test_match_ids_survive_deletes(db: Database) -> None:
     async with db.transaction() as conn:
-        first = await queries.balancer.create_match(conn, guild_id=GUILD, host_id=1, origin_channel_id=None,
-                                                    seed=None, started_at=NOW)
+        first = await queries.balancer.create_match(
+            conn, guild_id=GUILD, host_id=1, origin_channel_id=None, seed=None, started_at=NOW
+        )
         await conn.execute("DELETE FROM balancer_matches")
-        again = await queries.balancer.create_match(conn, guild_id=GUILD, host_id=1, origin_channel_id=None,
-                                                    seed=None, started_at=NOW)
+        again = await queries.balancer.create_match(
+            conn, guild_id=GUILD, host_id=1, origin_channel_id=None, seed=None, started_at=NOW
+        )
     assert again > first  # AUTOINCREMENT never hands an id out twice
 
 
@@ -115,13 +151,20 @@ async def test_coaching_session_steps(db: Database) -> None:
         assert await queries.coaching.set_session_rank(conn, session_id=sid, rank="eternus", updated_at=NOW) == 0
         assert await queries.coaching.set_session_subrank(conn, session_id=sid, subrank="iv", updated_at=NOW) == 1
         assert await queries.coaching.set_session_hero(conn, session_id=sid, hero="lady_geist", updated_at=NOW) == 1
-        assert await queries.coaching.set_session_comment(conn, session_id=sid, comment="@everyone hi",
-                                                          updated_at=NOW + 1) == 1
+        assert (
+            await queries.coaching.set_session_comment(conn, session_id=sid, comment="@everyone hi", updated_at=NOW + 1)
+            == 1
+        )
     async with db.read() as conn:
         session = await queries.coaching.get_session(conn, session_id=sid)
         assert session is not None
         assert (session.step, session.rank, session.subrank, session.hero, session.comment) == (
-            "finish", "oracle", "iv", "lady_geist", "@everyone hi")
+            "finish",
+            "oracle",
+            "iv",
+            "lady_geist",
+            "@everyone hi",
+        )
         active = await queries.coaching.get_active_session(conn, user_id=9)
         assert active is not None and active.session_id == sid
         by_thread = await queries.coaching.get_session_by_thread(conn, thread_id=77)
@@ -134,12 +177,15 @@ async def test_coaching_session_steps(db: Database) -> None:
             await queries.coaching.create_session(conn, user_id=9, guild_id=GUILD, match_id=None, created_at=NOW)
 
     async with db.transaction() as conn:
-        assert await queries.coaching.close_session(conn, session_id=sid, close_reason="finished",
-                                                    closed_at=NOW + 2) == 1
-        assert await queries.coaching.close_session(conn, session_id=sid, close_reason="timeout",
-                                                    closed_at=NOW + 3) == 0
-        new_sid = await queries.coaching.create_session(conn, user_id=9, guild_id=GUILD, match_id=None,
-                                                        created_at=NOW + 4)
+        assert (
+            await queries.coaching.close_session(conn, session_id=sid, close_reason="finished", closed_at=NOW + 2) == 1
+        )
+        assert (
+            await queries.coaching.close_session(conn, session_id=sid, close_reason="timeout", closed_at=NOW + 3) == 0
+        )
+        new_sid = await queries.coaching.create_session(
+            conn, user_id=9, guild_id=GUILD, match_id=None, created_at=NOW + 4
+        )
     assert new_sid != sid
     async with db.read() as conn:
         new = await queries.coaching.get_session(conn, session_id=new_sid)
@@ -161,16 +207,27 @@ async def test_coaching_panel(db: Database) -> None:
 
 async def test_voice_status_pass(db: Database) -> None:
     async with db.transaction() as conn:
-        await queries.voice_status.upsert_steam_link(conn, user_id=1, steam_id="76561198000000001", name="a",
-                                                     verified=1, primary_account=1, updated_at="t")
-        await queries.voice_status.upsert_steam_link(conn, user_id=1, steam_id="76561198000000002", name=None,
-                                                     verified=0, primary_account=0, updated_at="t")
-        await queries.voice_status.upsert_steam_link(conn, user_id=2, steam_id="76561198000000003", name="c",
-                                                     verified=1, primary_account=1, updated_at="t")
+        await queries.voice_status.upsert_steam_link(
+            conn, user_id=1, steam_id="76561198000000001", name="a", verified=1, primary_account=1, updated_at="t"
+        )
+        await queries.voice_status.upsert_steam_link(
+            conn, user_id=1, steam_id="76561198000000002", name=None, verified=0, primary_account=0, updated_at="t"
+        )
+        await queries.voice_status.upsert_steam_link(
+            conn, user_id=2, steam_id="76561198000000003", name="c", verified=1, primary_account=1, updated_at="t"
+        )
         await queries.voice_status.upsert_presence(
-            conn, steam_id="76561198000000001", in_deadlock_now=1, in_match_now_strict=1, deadlock_stage="match",
-            deadlock_minutes=12, deadlock_localized="Deadlock: Im Match", deadlock_party_hint=None,
-            last_server_id="srv", last_seen_ts=NOW, deadlock_updated_at=NOW,
+            conn,
+            steam_id="76561198000000001",
+            in_deadlock_now=1,
+            in_match_now_strict=1,
+            deadlock_stage="match",
+            deadlock_minutes=12,
+            deadlock_localized="Deadlock: Im Match",
+            deadlock_party_hint=None,
+            last_server_id="srv",
+            last_seen_ts=NOW,
+            deadlock_updated_at=NOW,
         )
         # the watch table holds someone who left voice
         await conn.execute("INSERT INTO deadlock_voice_watch VALUES ('stale', 1, 1, 5)")
@@ -186,12 +243,18 @@ async def test_voice_status_pass(db: Database) -> None:
         assert await queries.voice_status.refresh_watch(conn, updated_at=NOW) == 3
         assert await queries.voice_status.prune_watch(conn) == 1
     assert [(p.user_id, p.steam_id, p.deadlock_minutes) for p in presence] == [
-        (1, "76561198000000001", 12), (1, "76561198000000002", None), (2, "76561198000000003", None)]
+        (1, "76561198000000001", 12),
+        (1, "76561198000000002", None),
+        (2, "76561198000000003", None),
+    ]
     async with db.read() as conn:
         watch = await queries.voice_status.list_watch(conn)
         links = await queries.voice_status.list_steam_links(conn, user_id=1)
     assert [(w.steam_id, w.channel_id, w.updated_at) for w in watch] == [
-        ("76561198000000001", 500, NOW), ("76561198000000002", 500, NOW), ("76561198000000003", 501, NOW)]
+        ("76561198000000001", 500, NOW),
+        ("76561198000000002", 500, NOW),
+        ("76561198000000003", 501, NOW),
+    ]
     assert [link.steam_id for link in links] == ["76561198000000001", "76561198000000002"]
 
     # nobody in monitored voice: the watch list empties too
@@ -204,17 +267,38 @@ async def test_voice_status_pass(db: Database) -> None:
 async def test_voice_status_channel_decisions(db: Database) -> None:
     async with db.transaction() as conn:
         await queries.voice_status.upsert_channel_status(
-            conn, channel_id=500, guild_id=GUILD, state="match", suffix="im Match Min 15 (4/6)", match_minutes=15,
-            players=4, slots=6, last_rename_at=NOW, decided_at=NOW, detail='{"cohort": 4}',
+            conn,
+            channel_id=500,
+            guild_id=GUILD,
+            state="match",
+            suffix="im Match Min 15 (4/6)",
+            match_minutes=15,
+            players=4,
+            slots=6,
+            last_rename_at=NOW,
+            decided_at=NOW,
+            detail='{"cohort": 4}',
         )
         await queries.voice_status.upsert_channel_status(
-            conn, channel_id=500, guild_id=GUILD, state="lobby", suffix="in der Lobby", match_minutes=None,
-            players=2, slots=6, last_rename_at=NOW, decided_at=NOW + 60, detail=None,
+            conn,
+            channel_id=500,
+            guild_id=GUILD,
+            state="lobby",
+            suffix="in der Lobby",
+            match_minutes=None,
+            players=2,
+            slots=6,
+            last_rename_at=NOW,
+            decided_at=NOW + 60,
+            detail=None,
         )
     async with db.read() as conn:
         status = await queries.voice_status.get_channel_status(conn, channel_id=500)
-        assert status is not None and (status.state, status.match_minutes, status.decided_at) == ("lobby", None,
-                                                                                                   NOW + 60)
+        assert status is not None and (status.state, status.match_minutes, status.decided_at) == (
+            "lobby",
+            None,
+            NOW + 60,
+        )
         assert len(await queries.voice_status.list_channel_status(conn, guild_id=GUILD)) == 1
     async with db.transaction() as conn:
         assert await queries.voice_status.delete_channel_status(conn, channel_id=500) == 1
@@ -222,18 +306,21 @@ async def test_voice_status_channel_decisions(db: Database) -> None:
 
 async def test_timers_fire_once(db: Database) -> None:
     async with db.transaction() as conn:
-        t1 = await queries.core.schedule_timer(conn, event="coaching_timeout", key="1", due_at=100, payload="{}",
-                                               created_at=0)
-        t1_again = await queries.core.schedule_timer(conn, event="coaching_timeout", key="1", due_at=200,
-                                                     payload='{"x": 1}', created_at=0)
-        await queries.core.schedule_timer(conn, event="coaching_timeout", key="2", due_at=150, payload="{}",
-                                          created_at=0)
+        t1 = await queries.core.schedule_timer(
+            conn, event="coaching_timeout", key="1", due_at=100, payload="{}", created_at=0
+        )
+        t1_again = await queries.core.schedule_timer(
+            conn, event="coaching_timeout", key="1", due_at=200, payload='{"x": 1}', created_at=0
+        )
+        await queries.core.schedule_timer(
+            conn, event="coaching_timeout", key="2", due_at=150, payload="{}", created_at=0
+        )
     assert t1 == t1_again  # re-arming moves the timer
-    async with db.read() as conn:
-        assert await queries.core.next_timer_due(conn) == 150
-        due = await queries.core.list_due_timers(conn, now=199, max_count=10)
+    async with db.read() as reader:
+        assert await queries.core.next_timer_due(reader) == 150
+        due = await queries.core.list_due_timers(reader, now=199, max_count=10)
         assert [t.key for t in due] == ["2"]
-        timer = await queries.core.get_timer(conn, event="coaching_timeout", key="1")
+        timer = await queries.core.get_timer(reader, event="coaching_timeout", key="1")
         assert timer is not None and (timer.due_at, timer.payload) == (200, '{"x": 1}')
 
     async def claim(timer_id: int) -> int:
@@ -262,8 +349,9 @@ async def test_kv_store(db: Database) -> None:
 async def test_forget_user_queries(db: Database) -> None:
     user = 555
     async with db.transaction() as conn:
-        await queries.voice_status.upsert_steam_link(conn, user_id=user, steam_id="s", name=None, verified=0,
-                                                     primary_account=1, updated_at="t")
+        await queries.voice_status.upsert_steam_link(
+            conn, user_id=user, steam_id="s", name=None, verified=0, primary_account=1, updated_at="t"
+        )
         await queries.tempvoice.add_ban(conn, owner_id=user, banned_id=1, created_at=None)
         await queries.tempvoice.add_ban(conn, owner_id=2, banned_id=user, created_at=None)
         await queries.tempvoice.add_ban(conn, owner_id=2, banned_id=3, created_at=None)

@@ -40,7 +40,9 @@ async def test_lane_roundtrip_and_updates(db: Database) -> None:
 
     async with db.transaction() as conn:
         assert await queries.tempvoice.set_lane_owner(conn, channel_id=10, owner_id=OTHER) == 1
-        assert await queries.tempvoice.set_lane_base_name(conn, channel_id=10, base_name="Duo Call", lane_number=None) == 1
+        assert (
+            await queries.tempvoice.set_lane_base_name(conn, channel_id=10, base_name="Duo Call", lane_number=None) == 1
+        )
         assert await queries.tempvoice.set_lane_min_rank(conn, channel_id=10, min_rank=11) == 1
         assert await queries.tempvoice.set_lane_owner(conn, channel_id=999, owner_id=OTHER) == 0
     async with db.read() as conn:
@@ -56,11 +58,16 @@ async def test_lane_numbers_are_unique_per_category(db: Database) -> None:
     with pytest.raises(sqlite3.IntegrityError):
         await _insert_lane(db, 12, 1)  # a lost race for "Lane 1" fails loudly
     async with db.read() as conn:
-        numbers = [r.lane_number for r in await queries.tempvoice.list_lane_numbers(conn, guild_id=GUILD, category_id=CAT)]
+        numbers = [
+            r.lane_number for r in await queries.tempvoice.list_lane_numbers(conn, guild_id=GUILD, category_id=CAT)
+        ]
         assert numbers == [1, 3]
         assert await queries.tempvoice.count_lanes(conn, guild_id=GUILD) == 2
         assert await queries.tempvoice.count_lanes(conn, guild_id=1) == 0
-        assert [lane.channel_id for lane in await queries.tempvoice.list_lanes_by_guild(conn, guild_id=GUILD)] == [10, 11]
+        assert [lane.channel_id for lane in await queries.tempvoice.list_lanes_by_guild(conn, guild_id=GUILD)] == [
+            10,
+            11,
+        ]
         assert len(await queries.tempvoice.list_lanes_by_owner(conn, owner_id=OWNER)) == 2
 
 

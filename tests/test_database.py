@@ -164,8 +164,10 @@ async def test_open_close_lifecycle(db_path: Path) -> None:
         await conn.execute("CREATE TABLE t (x INTEGER)")
     await database.close()
     assert open_handles(db_path) == 0
-    assert not db_path.with_name(db_path.name + "-wal").exists() or db_path.with_name(
-        db_path.name + "-wal").stat().st_size == 0  # checkpointed
+    assert (
+        not db_path.with_name(db_path.name + "-wal").exists()
+        or db_path.with_name(db_path.name + "-wal").stat().st_size == 0
+    )  # checkpointed
     await database.close()  # harmless
     for late in (database.read(), database.write(), database.transaction()):
         with pytest.raises(DatabaseClosedError, match="closed"):

@@ -32,7 +32,8 @@ async def test_drift_is_reported() -> None:
     base = SCHEMA_PATH.read_text(encoding="utf-8")
     expected = await snapshot_of_script(base)
     changed = base.replace("    min_rank INTEGER NOT NULL DEFAULT 0,\n", "").replace(
-        "CREATE INDEX idx_timers_due ON timers (due_at);", "")
+        "CREATE INDEX idx_timers_due ON timers (due_at);", ""
+    )
     actual = await snapshot_of_script(changed + "\nCREATE TABLE other_program (x TEXT);")
     problems = diff_snapshots(expected, actual)
     assert "table tempvoice_lanes: column min_rank is missing" in problems
@@ -71,9 +72,10 @@ async def test_failed_migration_changes_nothing(db_path: Path, tmp_path: Path) -
         with pytest.raises(MigrationError, match="0002_broken.sql failed and was rolled back"):
             await upgrade(db, migrations=(*load_migrations(), Migration(2, "broken", bad)))
         assert await db.user_version() == 1
-        async with db.read() as conn, conn.execute(
-            "SELECT count(*) FROM sqlite_schema WHERE name = 'half_done'"
-        ) as cur:
+        async with (
+            db.read() as conn,
+            conn.execute("SELECT count(*) FROM sqlite_schema WHERE name = 'half_done'") as cur,
+        ):
             assert await cur.fetchone() == (0,)
 
 
@@ -90,12 +92,15 @@ async def test_newer_schema_is_refused_untouched(db_path: Path) -> None:
 
 
 async def test_unversioned_database_with_tables_is_refused(db_path: Path) -> None:
-    _sqlite(db_path, "CREATE TABLE tempvoice_lanes (channel_id INTEGER PRIMARY KEY); INSERT INTO tempvoice_lanes VALUES (1);")
+    _sqlite(
+        db_path,
+        "CREATE TABLE tempvoice_lanes (channel_id INTEGER PRIMARY KEY); INSERT INTO tempvoice_lanes VALUES (1);",
+    )
     async with Database(db_path) as db:
         with pytest.raises(LegacyDatabaseError, match="old bot"):
             await upgrade(db)
         async with db.read() as conn, conn.execute("SELECT channel_id FROM tempvoice_lanes") as cur:
-            assert await cur.fetchall() == [(1,)]
+            assert [tuple(r) for r in await cur.fetchall()] == [(1,)]
 
 
 def test_migration_files_are_numbered(tmp_path: Path) -> None:

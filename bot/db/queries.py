@@ -14,9 +14,10 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Final, TypedDict
 
-from bot import SQL_DIR
 from bot.db.connections import AnyConn, WriteConn
 from bot.db.runtime import STRICT_ROWS, QueryNamespace, check_not_null, load_namespace
+
+SQL_DIR: Final = Path(__file__).resolve().parents[2] / "sql"
 
 __all__ = [
     "AddMatchPlayersParams",
@@ -420,7 +421,7 @@ class BalancerQueries(QueryNamespace):
             raise RuntimeError("balancer.create_match returned no value")
         return v
 
-    async def finish_match(self, conn: WriteConn, *, state: str, winner: str | None, ended_at: int | None, match_id: int) -> int:
+    async def finish_match(self, conn: WriteConn, *, match_id: int, state: str, winner: str | None, ended_at: int | None) -> int:
         """End or cancel a running match; returns 0 when it was already over.
 
         [sql/balancer/matches.sql:18, !] ::
@@ -429,7 +430,7 @@ class BalancerQueries(QueryNamespace):
             SET state = :state, winner = :winner, ended_at = :ended_at
             WHERE match_id = :match_id AND state IN ('active', 'debrief');
         """
-        n: int = await self._call("finish_match", conn, {"state": state, "winner": winner, "ended_at": ended_at, "match_id": match_id})
+        n: int = await self._call("finish_match", conn, {"match_id": match_id, "state": state, "winner": winner, "ended_at": ended_at})
         return n  # rows changed
 
     async def get_match(self, conn: AnyConn, *, match_id: int) -> Match | None:
@@ -485,7 +486,7 @@ class BalancerQueries(QueryNamespace):
         """
         return [Match(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11]) for r in await self._all("list_stale_matches", conn, {"started_before": started_before})]
 
-    async def set_match_channels(self, conn: WriteConn, *, team_a_channel_id: int | None, team_b_channel_id: int | None, match_id: int) -> int:
+    async def set_match_channels(self, conn: WriteConn, *, match_id: int, team_a_channel_id: int | None, team_b_channel_id: int | None) -> int:
         """Set match channels.
 
         [sql/balancer/matches.sql:7, !] ::
@@ -494,10 +495,10 @@ class BalancerQueries(QueryNamespace):
             SET team_a_channel_id = :team_a_channel_id, team_b_channel_id = :team_b_channel_id
             WHERE match_id = :match_id;
         """
-        n: int = await self._call("set_match_channels", conn, {"team_a_channel_id": team_a_channel_id, "team_b_channel_id": team_b_channel_id, "match_id": match_id})
+        n: int = await self._call("set_match_channels", conn, {"match_id": match_id, "team_a_channel_id": team_a_channel_id, "team_b_channel_id": team_b_channel_id})
         return n  # rows changed
 
-    async def start_debrief(self, conn: WriteConn, *, debrief_channel_id: int | None, match_id: int) -> int:
+    async def start_debrief(self, conn: WriteConn, *, match_id: int, debrief_channel_id: int | None) -> int:
         """Only an active match can move to its debrief.
 
         [sql/balancer/matches.sql:12, !] ::
@@ -506,7 +507,7 @@ class BalancerQueries(QueryNamespace):
             SET state = 'debrief', debrief_channel_id = :debrief_channel_id
             WHERE match_id = :match_id AND state = 'active';
         """
-        n: int = await self._call("start_debrief", conn, {"debrief_channel_id": debrief_channel_id, "match_id": match_id})
+        n: int = await self._call("start_debrief", conn, {"match_id": match_id, "debrief_channel_id": debrief_channel_id})
         return n  # rows changed
 
 class CoachingQueries(QueryNamespace):
@@ -531,7 +532,7 @@ class CoachingQueries(QueryNamespace):
         "set_session_thread": "0eaa73729a82b0365227b0a24b55e60ed783c0543db96ad1a092790d1023ac30",
     }
 
-    async def close_session(self, conn: WriteConn, *, close_reason: str | None, closed_at: int, session_id: int) -> int:
+    async def close_session(self, conn: WriteConn, *, session_id: int, close_reason: str | None, closed_at: int) -> int:
         """Returns 0 when the session was already closed, so a close happens once.
 
         [sql/coaching/sessions.sql:61, !] ::
@@ -540,7 +541,7 @@ class CoachingQueries(QueryNamespace):
             SET step = 'closed', is_active = 0, close_reason = :close_reason, closed_at = :closed_at, updated_at = :closed_at
             WHERE session_id = :session_id AND is_active = 1;
         """
-        n: int = await self._call("close_session", conn, {"close_reason": close_reason, "closed_at": closed_at, "session_id": session_id})
+        n: int = await self._call("close_session", conn, {"session_id": session_id, "close_reason": close_reason, "closed_at": closed_at})
         return n  # rows changed
 
     async def create_session(self, conn: WriteConn, *, user_id: int, guild_id: int, match_id: str | None, created_at: int) -> int:
@@ -644,7 +645,7 @@ class CoachingQueries(QueryNamespace):
         n: int = await self._call("set_panel", conn, {"guild_id": guild_id, "channel_id": channel_id, "message_id": message_id, "updated_at": updated_at})
         return n  # rows changed
 
-    async def set_session_comment(self, conn: WriteConn, *, comment: str | None, updated_at: int, session_id: int) -> int:
+    async def set_session_comment(self, conn: WriteConn, *, session_id: int, comment: str | None, updated_at: int) -> int:
         """Set session comment.
 
         [sql/coaching/sessions.sql:57, !] ::
@@ -652,10 +653,10 @@ class CoachingQueries(QueryNamespace):
             UPDATE coaching_sessions SET comment = :comment, step = 'finish', updated_at = :updated_at
             WHERE session_id = :session_id AND is_active = 1 AND step = 'comment';
         """
-        n: int = await self._call("set_session_comment", conn, {"comment": comment, "updated_at": updated_at, "session_id": session_id})
+        n: int = await self._call("set_session_comment", conn, {"session_id": session_id, "comment": comment, "updated_at": updated_at})
         return n  # rows changed
 
-    async def set_session_hero(self, conn: WriteConn, *, hero: str | None, updated_at: int, session_id: int) -> int:
+    async def set_session_hero(self, conn: WriteConn, *, session_id: int, hero: str | None, updated_at: int) -> int:
         """Set session hero.
 
         [sql/coaching/sessions.sql:53, !] ::
@@ -663,10 +664,10 @@ class CoachingQueries(QueryNamespace):
             UPDATE coaching_sessions SET hero = :hero, step = 'comment', updated_at = :updated_at
             WHERE session_id = :session_id AND is_active = 1 AND step = 'hero';
         """
-        n: int = await self._call("set_session_hero", conn, {"hero": hero, "updated_at": updated_at, "session_id": session_id})
+        n: int = await self._call("set_session_hero", conn, {"session_id": session_id, "hero": hero, "updated_at": updated_at})
         return n  # rows changed
 
-    async def set_session_rank(self, conn: WriteConn, *, rank: str | None, updated_at: int, session_id: int) -> int:
+    async def set_session_rank(self, conn: WriteConn, *, session_id: int, rank: str | None, updated_at: int) -> int:
         """Set session rank.
 
         [sql/coaching/sessions.sql:45, !] ::
@@ -674,10 +675,10 @@ class CoachingQueries(QueryNamespace):
             UPDATE coaching_sessions SET rank = :rank, step = 'subrank', updated_at = :updated_at
             WHERE session_id = :session_id AND is_active = 1 AND step = 'rank';
         """
-        n: int = await self._call("set_session_rank", conn, {"rank": rank, "updated_at": updated_at, "session_id": session_id})
+        n: int = await self._call("set_session_rank", conn, {"session_id": session_id, "rank": rank, "updated_at": updated_at})
         return n  # rows changed
 
-    async def set_session_subrank(self, conn: WriteConn, *, subrank: str | None, updated_at: int, session_id: int) -> int:
+    async def set_session_subrank(self, conn: WriteConn, *, session_id: int, subrank: str | None, updated_at: int) -> int:
         """Set session subrank.
 
         [sql/coaching/sessions.sql:49, !] ::
@@ -685,10 +686,10 @@ class CoachingQueries(QueryNamespace):
             UPDATE coaching_sessions SET subrank = :subrank, step = 'hero', updated_at = :updated_at
             WHERE session_id = :session_id AND is_active = 1 AND step = 'subrank';
         """
-        n: int = await self._call("set_session_subrank", conn, {"subrank": subrank, "updated_at": updated_at, "session_id": session_id})
+        n: int = await self._call("set_session_subrank", conn, {"session_id": session_id, "subrank": subrank, "updated_at": updated_at})
         return n  # rows changed
 
-    async def set_session_thread(self, conn: WriteConn, *, thread_id: int | None, updated_at: int, session_id: int) -> int:
+    async def set_session_thread(self, conn: WriteConn, *, session_id: int, thread_id: int | None, updated_at: int) -> int:
         """Set session thread.
 
         [sql/coaching/sessions.sql:41, !] ::
@@ -696,7 +697,7 @@ class CoachingQueries(QueryNamespace):
             UPDATE coaching_sessions SET thread_id = :thread_id, updated_at = :updated_at
             WHERE session_id = :session_id AND is_active = 1;
         """
-        n: int = await self._call("set_session_thread", conn, {"thread_id": thread_id, "updated_at": updated_at, "session_id": session_id})
+        n: int = await self._call("set_session_thread", conn, {"session_id": session_id, "thread_id": thread_id, "updated_at": updated_at})
         return n  # rows changed
 
 class CoreQueries(QueryNamespace):
@@ -832,7 +833,7 @@ class CoreQueries(QueryNamespace):
         r = await self._call("get_timer", conn, {"event": event, "key": key})
         return None if r is None else Timer(r[0], r[1], r[2], r[3], r[4], r[5])
 
-    async def list_due_timers(self, conn: AnyConn, *, max_count: int, now: int) -> list[Timer]:
+    async def list_due_timers(self, conn: AnyConn, *, now: int, max_count: int) -> list[Timer]:
         """@row Timer
         Timers whose time has come, oldest first.
 
@@ -844,7 +845,7 @@ class CoreQueries(QueryNamespace):
             ORDER BY due_at, timer_id
             LIMIT :max_count;
         """
-        return [Timer(r[0], r[1], r[2], r[3], r[4], r[5]) for r in await self._all("list_due_timers", conn, {"max_count": max_count, "now": now})]
+        return [Timer(r[0], r[1], r[2], r[3], r[4], r[5]) for r in await self._all("list_due_timers", conn, {"now": now, "max_count": max_count})]
 
     async def next_timer_due(self, conn: AnyConn) -> int | None:
         """When the next timer fires, or None without timers.
@@ -1357,34 +1358,34 @@ class TempvoiceQueries(QueryNamespace):
         n: int = await self._call("remove_lane_member", conn, {"channel_id": channel_id, "user_id": user_id})
         return n  # rows changed
 
-    async def set_lane_base_name(self, conn: WriteConn, *, base_name: str, lane_number: int | None, channel_id: int) -> int:
+    async def set_lane_base_name(self, conn: WriteConn, *, channel_id: int, base_name: str, lane_number: int | None) -> int:
         """Set lane base name.
 
         [sql/tempvoice/lanes.sql:44, !] ::
 
             UPDATE tempvoice_lanes SET base_name = :base_name, lane_number = :lane_number WHERE channel_id = :channel_id;
         """
-        n: int = await self._call("set_lane_base_name", conn, {"base_name": base_name, "lane_number": lane_number, "channel_id": channel_id})
+        n: int = await self._call("set_lane_base_name", conn, {"channel_id": channel_id, "base_name": base_name, "lane_number": lane_number})
         return n  # rows changed
 
-    async def set_lane_min_rank(self, conn: WriteConn, *, min_rank: int, channel_id: int) -> int:
+    async def set_lane_min_rank(self, conn: WriteConn, *, channel_id: int, min_rank: int) -> int:
         """Set lane min rank.
 
         [sql/tempvoice/lanes.sql:47, !] ::
 
             UPDATE tempvoice_lanes SET min_rank = :min_rank WHERE channel_id = :channel_id;
         """
-        n: int = await self._call("set_lane_min_rank", conn, {"min_rank": min_rank, "channel_id": channel_id})
+        n: int = await self._call("set_lane_min_rank", conn, {"channel_id": channel_id, "min_rank": min_rank})
         return n  # rows changed
 
-    async def set_lane_owner(self, conn: WriteConn, *, owner_id: int, channel_id: int) -> int:
+    async def set_lane_owner(self, conn: WriteConn, *, channel_id: int, owner_id: int) -> int:
         """Set lane owner.
 
         [sql/tempvoice/lanes.sql:41, !] ::
 
             UPDATE tempvoice_lanes SET owner_id = :owner_id WHERE channel_id = :channel_id;
         """
-        n: int = await self._call("set_lane_owner", conn, {"owner_id": owner_id, "channel_id": channel_id})
+        n: int = await self._call("set_lane_owner", conn, {"channel_id": channel_id, "owner_id": owner_id})
         return n  # rows changed
 
     async def set_region(self, conn: WriteConn, *, owner_id: int, region: str, updated_at: str | None) -> int:

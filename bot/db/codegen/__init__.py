@@ -60,7 +60,7 @@ def _analyze_all(project: Project) -> tuple[list[AnalyzedQuery], list[Problem]]:
                 try:
                     result = analyze(spec, schema)
                 except CodegenError as e:
-                    found.append(str(e).split(": ", 1)[-1])
+                    found.append(str(e).removeprefix(f"{spec.qualified_name}: "))
             found += lint_problems(spec, len(result.columns) if result else None)
             problems += [Problem(where, spec.qualified_name, msg) for msg in dict.fromkeys(found)]
             if result is not None and not found:
@@ -74,7 +74,7 @@ def render_project(project: Project) -> str:
     analyzed, problems = _analyze_all(project)
     if problems:
         raise CodegenError("the SQL has problems:\n" + "\n".join(f"  {p}" for p in problems))
-    return render(analyzed, inputs_sha256(project), project.root)
+    return render(analyzed, inputs_sha256(project), project.root, project.output, project.sql_dir)
 
 
 def generate(project: Project | None = None) -> tuple[Path, int]:
@@ -91,7 +91,7 @@ def check(project: Project | None = None) -> list[Problem]:
     analyzed, problems = _analyze_all(project)
     if problems:
         return problems
-    expected = render(analyzed, inputs_sha256(project), project.root)
+    expected = render(analyzed, inputs_sha256(project), project.root, project.output, project.sql_dir)
     current = project.output.read_text(encoding="utf-8") if project.output.exists() else ""
     if current != expected:
         problems.append(

@@ -144,7 +144,18 @@ def _method(q: AnalyzedQuery, row: str, params_cls: str, root: Path) -> list[str
     return [sig, *("    " + line if line else "" for line in [*_docstring(q, root), *body])]
 
 
-def render(queries: list[AnalyzedQuery], inputs_sha256: str, root: Path) -> str:
+def _sql_dir_expr(output: Path, sql_dir: Path) -> str:
+    """How the generated module finds sql/ relative to itself (no absolute paths in the file)."""
+    out_dir = output.resolve().parent
+    target = sql_dir.resolve()
+    for up, parent in enumerate([out_dir, *out_dir.parents]):
+        if target.is_relative_to(parent):
+            rel = target.relative_to(parent).as_posix()
+            return f'Path(__file__).resolve().parents[{up}] / "{rel}"'
+    raise CodegenError(f"cannot locate {sql_dir} relative to {output}")  # pragma: no cover
+
+
+def render(queries: list[AnalyzedQuery], inputs_sha256: str, root: Path, output: Path, sql_dir: Path) -> str:
     with_rows = [q for q in queries if q.columns and q.spec.op is not Op.SELECT_VALUE]
     rows = _class_names(with_rows, "Row")
     shapes = _row_shapes(with_rows, rows)
@@ -168,9 +179,10 @@ def render(queries: list[AnalyzedQuery], inputs_sha256: str, root: Path) -> str:
         "from pathlib import Path",
         "from typing import Final, TypedDict",
         "",
-        "from bot import SQL_DIR",
         "from bot.db.connections import AnyConn, WriteConn",
         "from bot.db.runtime import STRICT_ROWS, QueryNamespace, check_not_null, load_namespace",
+        "",
+        f"SQL_DIR: Final = {_sql_dir_expr(output, sql_dir)}",
         "",
         "__all__ = [",
     ]

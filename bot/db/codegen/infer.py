@@ -264,7 +264,7 @@ class QueryTyper:
         if isinstance(e, exp.Cast):
             return python_type(e.to.sql(dialect="sqlite")), self.type_of(e.this)[1]
         if isinstance(e, exp.Subquery):
-            cols = self.select_columns(e.this)
+            cols = self.select_columns(e.this, named=False)
             return cols[0].pytype, True  # no row -> NULL
         if isinstance(e, (exp.Length,)):
             return "int", self.type_of(e.this)[1]
@@ -274,28 +274,28 @@ class QueryTyper:
 
     # -- statements ----------------------------------------------------------------------
 
-    def select_columns(self, node: exp.Expr) -> list[TypedName]:
-        """Result columns of a SELECT or a compound SELECT."""
+    def select_columns(self, node: exp.Expr, *, named: bool = True) -> list[TypedName]:
+        """Result columns of a SELECT or a compound SELECT (`named`: each needs a usable name)."""
         if isinstance(node, exp.Union):  # UNION, INTERSECT, EXCEPT
-            left = self.select_columns(node.this)
-            right = self.select_columns(node.expression)
+            left = self.select_columns(node.this, named=named)
+            right = self.select_columns(node.expression, named=named)
             if len(left) != len(right):
                 raise self.fail("compound SELECT branches have different column counts")
             return [
-                TypedName(a.name, _merge(a.pytype, b.pytype) or "object", a.nullable or b.nullable)
+                TypedName(a.name, _merge(a.pytype or None, b.pytype or None) or "", a.nullable or b.nullable)
                 for a, b in zip(left, right, strict=True)
             ]
         if not isinstance(node, exp.Select):
             raise self.fail(f"unsupported statement {node.key}")
-        return self.projections(node.expressions)
+        return self.projections(node.expressions, named=named)
 
-    def projections(self, items: list[exp.Expr]) -> list[TypedName]:
+    def projections(self, items: list[exp.Expr], *, named: bool = True) -> list[TypedName]:
         out: list[TypedName] = []
         for item in items:
             if isinstance(item, exp.Star) or (isinstance(item, exp.Column) and isinstance(item.this, exp.Star)):
                 raise self.fail("SELECT * is not allowed: name the columns, so the row type is stable")
             name = item.alias_or_name
-            if not name or not name.isidentifier():
+            if named and (not name or not name.isidentifier()):
                 raise self.fail(f"result column {item.sql(dialect='sqlite')!r} needs an alias (AS name)")
             pytype, nullable = self.type_of(item)
             out.append(TypedName(name, pytype or "", nullable))
@@ -388,7 +388,10 @@ def _param_use(typer: QueryTyper, p: exp.Placeholder) -> Typed | None:
 def analyze(spec: QuerySpec, schema: SchemaModel) -> AnalyzedQuery:
     tree = statement_of(spec)
     typer = QueryTyper(schema, spec)
-    result_notes, param_notes = parse_annotations(spec.doc)
+    try:
+        result_notes, param_notes = parse_annotations(spec.doc)
+    except CodegenError as e:
+        raise CodegenError(f"{spec.qualified_name}: {e}") from e
 
     # Result columns
     columns: list[TypedName] = []
@@ -417,7 +420,10 @@ def analyze(spec: QuerySpec, schema: SchemaModel) -> AnalyzedQuery:
 
     # Parameters
     params: list[TypedName] = []
-    for name in placeholder_names(tree):
+    names = placeholder_names(tree)
+    if spec.declared_params is not None and sorted(spec.declared_params) == sorted(names):
+        names = list(spec.declared_params)  # the order the query's author declared
+    for name in names:
         if name in param_notes:
             params.append(param_notes.pop(name))
             continue

@@ -42,7 +42,7 @@ def compile_problems(spec: QuerySpec, schema: SchemaModel) -> list[str]:
     try:
         names = placeholder_names(statement_of(spec))
     except CodegenError as e:
-        return [str(e).split(": ", 1)[-1]]
+        return [str(e).removeprefix(f"{spec.qualified_name}: ")]
     try:
         schema.connection.execute("EXPLAIN " + spec.sql, dict.fromkeys(names)).fetchall()
     except sqlite3.Error as e:
@@ -56,7 +56,7 @@ def lint_problems(spec: QuerySpec, n_columns: int | None) -> list[str]:
     try:
         tree = statement_of(spec)
     except CodegenError as e:
-        return [str(e).split(": ", 1)[-1]]
+        return [str(e).removeprefix(f"{spec.qualified_name}: ")]
     returning = tree.args.get("returning") is not None
     write = is_write(tree)
     names = placeholder_names(tree)
