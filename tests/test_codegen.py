@@ -28,6 +28,7 @@ CREATE TABLE lanes (
 );
 CREATE TABLE prefs (owner_id INTEGER PRIMARY KEY, region TEXT NOT NULL, default_name TEXT NOT NULL) STRICT;
 CREATE TABLE owners (channel_id INTEGER NOT NULL, owner_id INTEGER NOT NULL, PRIMARY KEY (channel_id, owner_id));
+CREATE INDEX lanes_guild ON lanes (guild_id);
 """
 
 
@@ -148,12 +149,22 @@ def test_runtime_guard_rejects_unknown_hashes() -> None:
             "@result for unknown column(s) ['nope']",
         ),
         ("-- name: two_statements()\nSELECT 1 AS a; SELECT 2 AS b;", "exactly one statement"),
+        (
+            "-- name: by_name(name)\nSELECT channel_id FROM lanes WHERE name = :name;",
+            "full table scan of lanes: add an index",
+        ),
     ],
 )
 def test_check_reports_each_problem(tmp_path: Path, sql: str, message: str) -> None:
     found = problems_of(tmp_path, sql)
     assert any(message in p for p in found), found
     assert all(p.startswith("sql/demo/q.sql:1: demo.") for p in found), found
+
+
+def test_whole_table_reads_can_be_declared(tmp_path: Path) -> None:
+    assert problems_of(tmp_path, "-- name: all_names()\nSELECT name FROM lanes;") == []
+    named = "-- name: named()\n-- @scan\nSELECT name FROM lanes WHERE name IS NOT NULL;"
+    assert problems_of(tmp_path, named) == []
 
 
 def test_aiosql_load_errors_are_reported(tmp_path: Path) -> None:
@@ -187,6 +198,7 @@ SELECT user_limit + 1 AS lim1, COALESCE(name, 'x') AS nm, name IS NOT NULL AS ha
 FROM lanes;
 
 -- name: narrowed()
+-- @scan
 SELECT name FROM lanes WHERE name IS NOT NULL;
 
 -- name: compound()
@@ -212,6 +224,7 @@ SELECT channel_id, name FROM lanes WHERE channel_id IN (:a, :b);
 -- name: annotated(since)
 -- @param since: int | None
 -- @result newest: str | None
+-- @scan
 SELECT MAX(created_at) AS newest FROM lanes WHERE COALESCE(:since, 0) >= 0;
 
 -- name: bulk*!

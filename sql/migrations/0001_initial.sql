@@ -190,6 +190,7 @@ CREATE TABLE balancer_matches (
     ended_at INTEGER
 ) STRICT;
 CREATE INDEX idx_balancer_matches_guild_state ON balancer_matches (guild_id, state);
+CREATE INDEX idx_balancer_matches_state_started ON balancer_matches (state, started_at);
 
 CREATE TABLE balancer_match_players (
     match_id INTEGER NOT NULL REFERENCES balancer_matches (match_id) ON DELETE CASCADE,
@@ -225,6 +226,8 @@ CREATE TABLE coaching_sessions (
     closed_at INTEGER
 ) STRICT;
 CREATE UNIQUE INDEX uq_coaching_sessions_active_user ON coaching_sessions (user_id) WHERE is_active = 1;
+CREATE INDEX idx_coaching_sessions_user ON coaching_sessions (user_id);
+CREATE INDEX idx_coaching_sessions_open ON coaching_sessions (session_id) WHERE is_active = 1;
 CREATE INDEX idx_coaching_thread ON coaching_sessions (thread_id);
 
 -- The start message ("Match-Coaching starten") per guild, so it is posted only once.

@@ -9,10 +9,12 @@ INSERT INTO voice_status_members (user_id, guild_id, channel_id, seen_at)
 VALUES (:user_id, :guild_id, :channel_id, :seen_at);
 
 -- name: count_voice_members()$
+-- @scan
 SELECT COUNT(*) AS members FROM voice_status_members;
 
 -- name: list_presence()
 -- @row PresenceRow
+-- @scan
 -- Every linked Steam account of every member in monitored voice, with its live presence
 -- (NULL columns when the presence service has no row for it).
 SELECT m.guild_id, m.channel_id, m.user_id, sl.steam_id,

@@ -2,6 +2,7 @@
 -- columns as the old bot, updated_at in unix seconds, refreshed every pass.
 
 -- name: refresh_watch(updated_at)!
+-- @scan
 -- Upsert every Steam account of the members in monitored voice.
 INSERT INTO deadlock_voice_watch (steam_id, guild_id, channel_id, updated_at)
 SELECT sl.steam_id, MIN(m.guild_id), MIN(m.channel_id), :updated_at
@@ -12,6 +13,7 @@ ON CONFLICT (steam_id) DO UPDATE SET
     guild_id = excluded.guild_id, channel_id = excluded.channel_id, updated_at = excluded.updated_at;
 
 -- name: prune_watch()!
+-- @scan
 -- Drop everyone no longer in monitored voice (everyone, when nobody is).
 DELETE FROM deadlock_voice_watch
 WHERE steam_id NOT IN (
@@ -20,4 +22,5 @@ WHERE steam_id NOT IN (
 
 -- name: list_watch()
 -- @row WatchEntry
+-- @scan
 SELECT steam_id, guild_id, channel_id, updated_at FROM deadlock_voice_watch ORDER BY steam_id;

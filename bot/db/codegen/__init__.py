@@ -17,7 +17,7 @@ from bot.db.codegen.infer import analyze
 from bot.db.codegen.loader import load_specs, namespace_dirs
 from bot.db.codegen.model import AnalyzedQuery, CodegenError, Problem
 from bot.db.codegen.schema_model import SchemaModel
-from bot.db.codegen.validate import compile_problems, lint_problems
+from bot.db.codegen.validate import compile_problems, lint_problems, plan_problems
 
 __all__ = ["CodegenError", "Problem", "Project", "check", "generate"]
 
@@ -57,6 +57,7 @@ def _analyze_all(project: Project) -> tuple[list[AnalyzedQuery], list[Problem]]:
             found = compile_problems(spec, schema)
             result: AnalyzedQuery | None = None
             if not found:
+                found += plan_problems(spec, schema)
                 try:
                     result = analyze(spec, schema)
                 except CodegenError as e:

@@ -61,7 +61,8 @@ def _convert(expr: str, col: TypedName) -> str:
 def _docstring(q: AnalyzedQuery, root: Path) -> list[str]:
     """The query's doc comment, where it lives, and its SQL (shown by IDEs on hover)."""
     op = q.spec.op.value or "select"
-    lines = [*(q.spec.doc.splitlines() or [q.spec.name.replace("_", " ").capitalize() + "."]), ""]
+    prose = [line for line in q.spec.doc.splitlines() if not line.startswith("@")]  # annotations are for the generator
+    lines = [*(prose or [q.spec.name.replace("_", " ").capitalize() + "."]), ""]
     lines.append(f"[{q.spec.where(root)}, {op}] ::")
     lines.append("")
     lines.extend("    " + line.rstrip() for line in q.spec.sql.strip().splitlines())

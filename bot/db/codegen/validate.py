@@ -40,7 +40,8 @@ _STRING_LITERAL = re.compile(r"'(?:[^']|'')*'")
 def compile_problems(spec: QuerySpec, schema: SchemaModel) -> list[str]:
     """Prepare the query on an in-memory database built from schema.sql."""
     try:
-        names = placeholder_names(statement_of(spec))
+        tree = statement_of(spec)
+        names = placeholder_names(tree)
     except CodegenError as e:
         return [str(e).removeprefix(f"{spec.qualified_name}: ")]
     try:
@@ -48,6 +49,31 @@ def compile_problems(spec: QuerySpec, schema: SchemaModel) -> list[str]:
     except sqlite3.Error as e:
         return [f"does not compile against schema.sql: {e}"]
     return []
+
+
+def plan_problems(spec: QuerySpec, schema: SchemaModel) -> list[str]:
+    """Query-plan lint for a query that compiles."""
+    tree = statement_of(spec)
+    if tree.args.get("where") is None:
+        return []  # no filter: reading the whole table is what the query says
+    plan = schema.connection.execute("EXPLAIN QUERY PLAN " + spec.sql, dict.fromkeys(placeholder_names(tree)))
+    return _scan_problems(spec, [str(row[3]) for row in plan.fetchall()])
+
+
+_FULL_SCAN = re.compile(r"^SCAN (?!CONSTANT ROW)(?P<table>\S+)$")
+
+
+def _scan_problems(spec: QuerySpec, plan: list[str]) -> list[str]:
+    """Every filtered lookup needs an index; a filtered query that reads whole tables by design
+    says `-- @scan`."""
+    if any(line.strip() == "@scan" for line in spec.doc.splitlines()):
+        return []
+    return [
+        f"full table scan of {m['table']}: add an index for this lookup, or mark the query "
+        "'-- @scan' if it reads the whole table by design"
+        for m in (_FULL_SCAN.match(detail) for detail in plan)
+        if m
+    ]
 
 
 def lint_problems(spec: QuerySpec, n_columns: int | None) -> list[str]:
