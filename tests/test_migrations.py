@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot import MIGRATIONS_DIR, SCHEMA_PATH
-from bot.db import Database, LegacyDatabaseError, MigrationError, SchemaTooNewError
+from bot.db import Database, MigrationError, SchemaTooNewError
 from bot.db.maintenance import diff_snapshots, snapshot_of_db, snapshot_of_script
 from bot.db.migrations import Migration, latest_version, load_migrations, upgrade
 
@@ -23,7 +23,8 @@ async def test_migrations_build_schema_sql(db: Database) -> None:
     expected = await snapshot_of_script(SCHEMA_PATH.read_text(encoding="utf-8"))
     actual = await snapshot_of_db(db)
     assert set(actual) == set(expected)
-    assert diff_snapshots(expected, actual) == []
+    drift = diff_snapshots(expected, actual)
+    assert drift.problems == [] and drift.notes == []
     assert actual == expected  # columns, STRICT, foreign keys and indexes, exactly
     assert await db.user_version() == latest_version()
 
@@ -35,7 +36,7 @@ async def test_drift_is_reported() -> None:
         "CREATE INDEX idx_timers_due ON timers (due_at);", ""
     )
     actual = await snapshot_of_script(changed + "\nCREATE TABLE other_program (x TEXT);")
-    problems = diff_snapshots(expected, actual)
+    problems = diff_snapshots(expected, actual).problems
     assert "table tempvoice_lanes: column min_rank is missing" in problems
     assert "table timers: index idx_timers_due is missing" in problems
     assert not any("other_program" in p for p in problems)  # other programs' tables are not drift
@@ -91,16 +92,19 @@ async def test_newer_schema_is_refused_untouched(db_path: Path) -> None:
     assert len(before) > 0
 
 
-async def test_unversioned_database_with_tables_is_refused(db_path: Path) -> None:
+async def test_unversioned_database_with_tables_is_adopted(db_path: Path) -> None:
     _sqlite(
         db_path,
-        "CREATE TABLE tempvoice_lanes (channel_id INTEGER PRIMARY KEY); INSERT INTO tempvoice_lanes VALUES (1);",
+        "CREATE TABLE tempvoice_lanes (channel_id INTEGER PRIMARY KEY, guild_id INTEGER NOT NULL, "
+        "owner_id INTEGER NOT NULL, base_name TEXT NOT NULL, category_id INTEGER NOT NULL, "
+        "created_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP);"
+        "INSERT INTO tempvoice_lanes VALUES (1, 2, 3, 'Lane 4', 0, NULL);",
     )
     async with Database(db_path) as db:
-        with pytest.raises(LegacyDatabaseError, match="old bot"):
-            await upgrade(db)
-        async with db.read() as conn, conn.execute("SELECT channel_id FROM tempvoice_lanes") as cur:
-            assert [tuple(r) for r in await cur.fetchall()] == [(1,)]
+        report = await upgrade(db)
+        assert report.adoption is not None and report.backup is not None
+        async with db.read() as conn, conn.execute("SELECT channel_id, lane_number FROM tempvoice_lanes") as cur:
+            assert [tuple(r) for r in await cur.fetchall()] == [(1, 4)]
 
 
 def test_migration_files_are_numbered(tmp_path: Path) -> None:

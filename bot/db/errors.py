@@ -23,10 +23,6 @@ class SchemaTooNewError(DatabaseError):
     """The file was written by a newer version of the bot."""
 
 
-class LegacyDatabaseError(DatabaseError):
-    """The file holds tables but no schema version: a database of the old bot."""
-
-
 class MigrationError(DatabaseError):
     """A migration failed; the transaction was rolled back and the file is unchanged."""
 

@@ -79,7 +79,7 @@ async def snapshot(fetch: Fetch) -> dict[str, TableShape]:
     return out
 
 
-def _fetcher(conn: aiosqlite.Connection) -> Fetch:
+def fetcher(conn: aiosqlite.Connection) -> Fetch:
     async def fetch(sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
         async with conn.execute(sql, params) as cur:
             return [tuple(r) for r in await cur.fetchall()]
@@ -91,17 +91,28 @@ async def snapshot_of_script(script: str) -> dict[str, TableShape]:
     """The snapshot of a schema script, built in an in-memory database."""
     async with aiosqlite.connect(":memory:", isolation_level=None) as conn:
         await conn.executescript(script)
-        return await snapshot(_fetcher(conn))
+        return await snapshot(fetcher(conn))
 
 
 async def snapshot_of_db(db: Database) -> dict[str, TableShape]:
     async with db.read() as conn:
-        return await snapshot(_fetcher(conn))
+        return await snapshot(fetcher(conn))
 
 
-def diff_snapshots(expected: dict[str, TableShape], actual: dict[str, TableShape]) -> list[str]:
+@dataclasses.dataclass
+class Drift:
+    """How a database differs from schema.sql. `problems` break the bot's queries or
+    guarantees; `notes` are harmless extras (another program's column or index, a legacy
+    column order)."""
+
+    problems: list[str] = dataclasses.field(default_factory=list)
+    notes: list[str] = dataclasses.field(default_factory=list)
+
+
+def diff_snapshots(expected: dict[str, TableShape], actual: dict[str, TableShape]) -> Drift:
     """Differences for the tables of `expected`; extra tables in `actual` are not drift."""
-    problems = []
+    drift = Drift()
+    problems, notes = drift.problems, drift.notes
     for table, want in sorted(expected.items()):
         have = actual.get(table)
         if have is None:
@@ -109,17 +120,18 @@ def diff_snapshots(expected: dict[str, TableShape], actual: dict[str, TableShape
             continue
         want_cols = {c[0]: c for c in want.columns}
         have_cols = {c[0]: c for c in have.columns}
-        for name in want_cols.keys() - have_cols.keys():
+        for name in sorted(want_cols.keys() - have_cols.keys()):
             problems.append(f"table {table}: column {name} is missing")
-        for name in have_cols.keys() - want_cols.keys():
-            problems.append(f"table {table}: column {name} is not in schema.sql")
-        for name in want_cols.keys() & have_cols.keys():
+        for name in sorted(have_cols.keys() - want_cols.keys()):
+            notes.append(f"table {table}: extra column {name} (not in schema.sql)")
+        for name in [c[0] for c in want.columns if c[0] in have_cols]:
             if want_cols[name] != have_cols[name]:
                 problems.append(
                     f"table {table}: column {name} is {have_cols[name][1:]}, schema.sql says {want_cols[name][1:]}"
                 )
-        if [c[0] for c in want.columns] != [c[0] for c in have.columns] and want_cols.keys() == have_cols.keys():
-            problems.append(f"table {table}: column order differs from schema.sql")
+        common = [c[0] for c in have.columns if c[0] in want_cols]
+        if common != [c[0] for c in want.columns if c[0] in have_cols]:
+            notes.append(f"table {table}: column order differs from schema.sql (queries name their columns)")
         if want.strict != have.strict:
             problems.append(f"table {table}: STRICT is {have.strict}, schema.sql says {want.strict}")
         if want.foreign_keys != have.foreign_keys:
@@ -131,11 +143,11 @@ def diff_snapshots(expected: dict[str, TableShape], actual: dict[str, TableShape
         for name in sorted(want_idx.keys() - have_idx.keys()):
             problems.append(f"table {table}: index {name} is missing")
         for name in sorted(have_idx.keys() - want_idx.keys()):
-            problems.append(f"table {table}: index {name} is not in schema.sql")
+            notes.append(f"table {table}: extra index {name} (not in schema.sql)")
         for name in sorted(want_idx.keys() & have_idx.keys()):
             if want_idx[name] != have_idx[name]:
                 problems.append(f"table {table}: index {name} differs from schema.sql")
-    return problems
+    return drift
 
 
 async def list_tables(db: Database) -> list[str]:
@@ -188,6 +200,7 @@ class CheckReport:
     integrity: list[str]
     foreign_key_violations: list[tuple[Any, ...]]
     drift: list[str]
+    notes: list[str]
     foreign_tables: list[str]
 
     @property
@@ -214,6 +227,7 @@ class CheckReport:
             lines += [f"  {d}" for d in self.drift]
         else:
             lines.append("drift from schema.sql: none")
+        lines += [f"  note: {n}" for n in self.notes]
         if self.foreign_tables:
             lines.append(f"tables of other programs (left alone): {', '.join(self.foreign_tables)}")
         lines.append("result: " + ("OK" if self.ok else "PROBLEMS FOUND"))
@@ -226,14 +240,17 @@ async def check_database(db: Database, latest: int, schema_path: Path = SCHEMA_P
     version = await db.user_version()
     expected = await snapshot_of_script(await asyncio.to_thread(schema_path.read_text, encoding="utf-8"))
     actual = await snapshot_of_db(db)
-    drift = diff_snapshots(expected, actual) if version > 0 else ["no schema version: the file was never upgraded"]
+    drift = diff_snapshots(expected, actual)
+    if version == 0:
+        drift.problems.insert(0, "no schema version: the file was never upgraded")
     return CheckReport(
         path=db.path,
         version=version,
         latest=latest,
         integrity=integrity,
         foreign_key_violations=fk,
-        drift=drift,
+        drift=drift.problems,
+        notes=drift.notes,
         foreign_tables=sorted(actual.keys() - expected.keys()),
     )
 

@@ -11,12 +11,16 @@ import dataclasses
 import datetime as dt
 import logging
 import re
+import sqlite3
+import textwrap
 from functools import cache
 from pathlib import Path
 
 from bot import MIGRATIONS_DIR
+from bot.db.connections import WriteConn
 from bot.db.database import Database, _exec
-from bot.db.errors import LegacyDatabaseError, MigrationError, SchemaTooNewError
+from bot.db.errors import MigrationError, SchemaTooNewError
+from bot.db.legacy import AdoptionReport, adopt
 from bot.db.maintenance import backup_to, default_backup_path, list_tables
 
 log = logging.getLogger(__name__)
@@ -42,6 +46,7 @@ class UpgradeReport:
     to_version: int
     applied: tuple[Migration, ...]
     backup: Path | None
+    adoption: AdoptionReport | None = None
 
     def describe(self) -> str:
         if not self.applied:
@@ -49,7 +54,9 @@ class UpgradeReport:
         lines = [f"{self.path}: schema version {self.from_version} -> {self.to_version}"]
         if self.backup is not None:
             lines.append(f"  backup written first: {self.backup}")
-        lines += [f"  applied {m.path.name}" for m in self.applied]
+        if self.adoption is not None:
+            lines.append(textwrap.indent(self.adoption.describe(), "  "))
+        lines += [f"  applied {m.path.name}" for m in self.applied if not (self.adoption and m.version == 1)]
         return "\n".join(lines)
 
 
@@ -87,25 +94,24 @@ async def upgrade(
     pending = tuple(m for m in migrations if m.version > current)
     if not pending:
         return UpgradeReport(db.path, current, current, (), None)
-    if current == 0:
-        tables = await list_tables(db)
-        if tables:
-            raise LegacyDatabaseError(
-                f"{db.path} has tables ({', '.join(tables[:6])}{', ...' if len(tables) > 6 else ''}) but no schema "
-                "version: it looks like a database of the old bot. Upgrading those is not supported by this "
-                "version yet; the file was not changed."
-            )
+    legacy = current == 0 and bool(await list_tables(db))
     backup_path = None
-    if backup and current > 0:
+    if backup and (current > 0 or legacy):
         backup_path = default_backup_path(db.path, dt.datetime.now(dt.UTC))
         await backup_to(db, backup_path)
         log.info("backup of %s written to %s before upgrading", db.path, backup_path)
     applied = []
+    adoption = None
+    if legacy:
+        # The old bot's file: tables but no version. Adopt it as version 1, then migrate on.
+        adoption = await adopt(db, pending[0].sql, pending[0].version)
+        applied.append(pending[0])
+        pending = pending[1:]
     for mig in pending:
         await _apply(db, mig)
         applied.append(mig)
         log.info("applied migration %s", mig.path.name)
-    return UpgradeReport(db.path, current, pending[-1].version, tuple(applied), backup_path)
+    return UpgradeReport(db.path, current, applied[-1].version, tuple(applied), backup_path, adoption)
 
 
 async def _apply(db: Database, mig: Migration) -> None:
@@ -116,9 +122,20 @@ async def _apply(db: Database, mig: Migration) -> None:
     async with db.write() as conn:
         try:
             await conn.executescript(script)
-        except Exception as e:
+        except sqlite3.OperationalError as e:
+            if "locked" not in str(e) and "busy" not in str(e):
+                raise await _failed(conn, mig, e) from e
             if conn.in_transaction:
                 await _exec(conn, "ROLLBACK")
             raise MigrationError(
-                f"migration {mig.path.name} failed and was rolled back, the file is unchanged: {e}"
+                f"migration {mig.path.name} could not start, the file is unchanged: {e} "
+                "(another program is writing to the database; try again when it is done)"
             ) from e
+        except Exception as e:
+            raise await _failed(conn, mig, e) from e
+
+
+async def _failed(conn: WriteConn, mig: Migration, e: Exception) -> MigrationError:
+    if conn.in_transaction:
+        await _exec(conn, "ROLLBACK")
+    return MigrationError(f"migration {mig.path.name} failed and was rolled back, the file is unchanged: {e}")
