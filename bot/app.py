@@ -16,8 +16,9 @@ import discord
 from discord.ext import commands
 
 from bot.config import command_prefix
-from bot.db import Database
+from bot.db import Database, DatabaseError
 from bot.db.migrations import latest_version, upgrade
+from bot.services.timers import TimerService
 
 log = logging.getLogger(__name__)
 
@@ -41,21 +42,32 @@ class DeadlockBot(commands.Bot):
         )
         self.db = db
         self.auto_upgrade = auto_upgrade
+        self.timers = TimerService(db)
 
     async def setup_hook(self) -> None:
         await self.db.open()
         if self.auto_upgrade:
             report = await upgrade(self.db)
             log.info("%s", report.describe())
+        else:
+            version = await self.db.user_version()
+            if version != latest_version():
+                raise DatabaseError(
+                    f"{self.db.path} is at schema version {version}, this bot needs {latest_version()}; automatic "
+                    "upgrades are off: run `deadlock-bot db upgrade` (it takes a backup first)"
+                )
         for ext in EXTENSIONS:
             await self.load_extension(ext)
+        self.timers.start()
 
     async def close(self) -> None:
+        log.info("shutting down")
         for ext in list(self.extensions):
             try:
                 await self.unload_extension(ext)
             except Exception:  # one broken feature must not keep the database open
                 log.exception("unloading %s failed", ext)
+        await self.timers.stop()
         await super().close()
         await self.db.close()
 

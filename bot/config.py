@@ -39,3 +39,12 @@ def busy_timeout_ms(env: Mapping[str, str] | None = None) -> int:
 def command_prefix(env: Mapping[str, str] | None = None) -> str:
     env = os.environ if env is None else env
     return env.get("COMMAND_PREFIX", "!") or "!"
+
+
+def auto_upgrade(disabled_by_flag: bool = False, env: Mapping[str, str] | None = None) -> bool:
+    """Upgrade the database at start (after a backup)? Off with --no-auto-upgrade or DEADLOCK_DB_AUTO_UPGRADE=0."""
+    env = os.environ if env is None else env
+    raw = env.get("DEADLOCK_DB_AUTO_UPGRADE", "1").strip().lower()
+    if raw not in ("1", "0", "true", "false", "yes", "no", "on", "off", ""):
+        raise ValueError(f"DEADLOCK_DB_AUTO_UPGRADE must be 1 or 0, not {raw!r}")
+    return not disabled_by_flag and raw not in ("0", "false", "no", "off")

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli.main import main
-from bot.config import busy_timeout_ms, resolve_db_path
+from bot.config import auto_upgrade, busy_timeout_ms, command_prefix, resolve_db_path
 
 
 def _digest(path: Path) -> str:
@@ -27,6 +27,12 @@ def test_db_path_resolution() -> None:
         busy_timeout_ms({"DEADLOCK_DB_BUSY_TIMEOUT_MS": "soon"})
     with pytest.raises(ValueError, match="negative"):
         busy_timeout_ms({"DEADLOCK_DB_BUSY_TIMEOUT_MS": "-1"})
+    assert auto_upgrade(False, {}) is True
+    assert auto_upgrade(True, {}) is False
+    assert auto_upgrade(False, {"DEADLOCK_DB_AUTO_UPGRADE": "off"}) is False
+    with pytest.raises(ValueError, match="DEADLOCK_DB_AUTO_UPGRADE"):
+        auto_upgrade(False, {"DEADLOCK_DB_AUTO_UPGRADE": "maybe"})
+    assert command_prefix({}) == "!" and command_prefix({"COMMAND_PREFIX": "?"}) == "?"
 
 
 def test_upgrade_check_backup_stats(
@@ -61,12 +67,12 @@ def test_check_reports_drift_and_foreign_tables(tmp_path: Path, capsys: pytest.C
     db = tmp_path / "d.sqlite3"
     assert main(["db", "upgrade", "--db", str(db)]) == 0
     conn = sqlite3.connect(db)
-    conn.executescript("DROP INDEX idx_timers_due; CREATE TABLE steam_tasks (id INTEGER PRIMARY KEY);")
+    conn.executescript("DROP INDEX idx_timers_event_due; CREATE TABLE steam_tasks (id INTEGER PRIMARY KEY);")
     conn.close()
     capsys.readouterr()
     assert main(["db", "check", "--db", str(db)]) == 1
     out = capsys.readouterr().out
-    assert "index idx_timers_due is missing" in out
+    assert "index idx_timers_event_due is missing" in out
     assert "tables of other programs (left alone): steam_tasks" in out
     assert "PROBLEMS FOUND" in out
 

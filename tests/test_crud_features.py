@@ -317,8 +317,8 @@ async def test_timers_fire_once(db: Database) -> None:
         )
     assert t1 == t1_again  # re-arming moves the timer
     async with db.read() as reader:
-        assert await queries.core.next_timer_due(reader) == 150
-        due = await queries.core.list_due_timers(reader, now=199, max_count=10)
+        assert await queries.core.next_timer_due(reader, event="coaching_timeout") == 150
+        due = await queries.core.list_due_timers(reader, event="coaching_timeout", now=199, max_count=10)
         assert [t.key for t in due] == ["2"]
         timer = await queries.core.get_timer(reader, event="coaching_timeout", key="1")
         assert timer is not None and (timer.due_at, timer.payload) == (200, '{"x": 1}')
@@ -331,7 +331,7 @@ async def test_timers_fire_once(db: Database) -> None:
     assert sorted(results) == [0, 0, 0, 0, 1]  # fires once
     async with db.transaction() as conn:
         assert await queries.core.cancel_timer(conn, event="coaching_timeout", key="1") == 1
-        assert await queries.core.next_timer_due(conn) is None
+        assert await queries.core.next_timer_due(conn, event="coaching_timeout") is None
 
 
 async def test_kv_store(db: Database) -> None:

@@ -33,12 +33,12 @@ async def test_drift_is_reported() -> None:
     base = SCHEMA_PATH.read_text(encoding="utf-8")
     expected = await snapshot_of_script(base)
     changed = base.replace("    min_rank INTEGER NOT NULL DEFAULT 0,\n", "").replace(
-        "CREATE INDEX idx_timers_due ON timers (due_at);", ""
+        "CREATE INDEX idx_timers_event_due ON timers (event, due_at);", ""
     )
     actual = await snapshot_of_script(changed + "\nCREATE TABLE other_program (x TEXT);")
     problems = diff_snapshots(expected, actual).problems
     assert "table tempvoice_lanes: column min_rank is missing" in problems
-    assert "table timers: index idx_timers_due is missing" in problems
+    assert "table timers: index idx_timers_event_due is missing" in problems
     assert not any("other_program" in p for p in problems)  # other programs' tables are not drift
 
 

@@ -10,7 +10,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from bot.config import busy_timeout_ms, resolve_db_path
+from bot.config import auto_upgrade, busy_timeout_ms, resolve_db_path
 from bot.db import Database, DatabaseError
 
 EXIT_OK = 0
@@ -51,6 +51,17 @@ def _parser() -> argparse.ArgumentParser:
     bk.add_argument("--to", help="backup file (default: <name>.backup-<UTC time>.sqlite3 next to it)")
     st = db.add_parser("stats", help="row counts, file and WAL size, schema version, query metrics")
     st.add_argument("--db", help=db_help)
+
+    ex = db.add_parser("export", help="write every table of the schema to a JSON file")
+    ex.add_argument("--db", help=db_help)
+    ex.add_argument("--json", required=True, metavar="FILE", help="the JSON file to write")
+    im = db.add_parser("import", help="load a JSON export into an empty database (creating it if needed)")
+    im.add_argument("--db", help=db_help)
+    im.add_argument("--json", required=True, metavar="FILE", help="the JSON file to read")
+    im.add_argument("--replace", action="store_true", help="delete the existing rows of the schema's tables first")
+    fu = db.add_parser("forget-user", help="remove one person's personal data (steam links, bans, preferences, ...)")
+    fu.add_argument("user_id", metavar="USER_ID", help="the person's Discord user id")
+    fu.add_argument("--db", help=db_help)
 
     sql = sub.add_parser("sql", help="the typed SQL toolchain").add_subparsers(
         dest="sql_command", required=True, metavar="SQL_COMMAND"
@@ -115,6 +126,41 @@ async def _db_stats(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+async def _db_export(args: argparse.Namespace) -> int:
+    from bot.db.transfer import export_to_file
+
+    async with _open_db(args, must_exist=True) as db:
+        counts = await export_to_file(db, Path(args.json))
+    print(f"exported {sum(counts.values())} rows of {len(counts)} tables from {db.path} to {args.json}")
+    for table, n in counts.items():
+        print(f"  {table:<32} {n:>8}")
+    return EXIT_OK
+
+
+async def _db_import(args: argparse.Namespace) -> int:
+    from bot.db.migrations import upgrade
+    from bot.db.transfer import import_from_file
+
+    async with _open_db(args, must_exist=False) as db:
+        await upgrade(db)
+        report = await import_from_file(db, Path(args.json), replace=args.replace)
+    print(f"imported {args.json} into {db.path}; row counts compared:")
+    print(report.describe())
+    return EXIT_OK
+
+
+async def _db_forget_user(args: argparse.Namespace) -> int:
+    from bot.db.privacy import forget_user, parse_user_id
+
+    user_id = parse_user_id(args.user_id)
+    async with _open_db(args, must_exist=True) as db:
+        counts = await forget_user(db, user_id)
+    print(f"forgot user {user_id} in {db.path} ({sum(counts.values())} rows removed in one transaction):")
+    for kind, n in counts.items():
+        print(f"  {kind:<40} {n:>6}")
+    return EXIT_OK
+
+
 def _sql(args: argparse.Namespace) -> int:
     try:
         from bot.db.codegen import CodegenError, check, generate
@@ -151,7 +197,7 @@ def _run(args: argparse.Namespace) -> int:
                 token,
                 resolve_db_path(args.db),
                 busy_timeout_ms=busy_timeout_ms(),
-                auto_upgrade=not args.no_auto_upgrade,
+                auto_upgrade=auto_upgrade(args.no_auto_upgrade),
             )
         )
     except discord.LoginFailure as e:
@@ -176,7 +222,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run(args)
         if args.command == "sql":
             return _sql(args)
-        handler = {"upgrade": _db_upgrade, "check": _db_check, "backup": _db_backup, "stats": _db_stats}
+        handler = {
+            "upgrade": _db_upgrade,
+            "check": _db_check,
+            "backup": _db_backup,
+            "stats": _db_stats,
+            "export": _db_export,
+            "import": _db_import,
+            "forget-user": _db_forget_user,
+        }
         return asyncio.run(handler[args.db_command](args))
     except (CliError, DatabaseError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)

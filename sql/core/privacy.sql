@@ -18,3 +18,24 @@ DELETE FROM user_ranks WHERE user_id = :user_id;
 
 -- name: forget_voice_stats(user_id)!
 DELETE FROM voice_stats WHERE user_id = :user_id;
+
+-- name: forget_watch_entries(user_id)!
+-- The person's Steam accounts leave the presence watch list (unless another member linked them too).
+DELETE FROM deadlock_voice_watch
+WHERE steam_id IN (SELECT sl.steam_id FROM steam_links AS sl WHERE sl.user_id = :user_id)
+  AND steam_id NOT IN (SELECT o.steam_id FROM steam_links AS o WHERE o.user_id <> :user_id);
+
+-- name: forget_presence(user_id)!
+-- Live presence of the person's Steam accounts (unless another member linked them too).
+DELETE FROM live_player_state
+WHERE steam_id IN (SELECT sl.steam_id FROM steam_links AS sl WHERE sl.user_id = :user_id)
+  AND steam_id NOT IN (SELECT o.steam_id FROM steam_links AS o WHERE o.user_id <> :user_id);
+
+-- name: forget_lane_memberships(user_id)!
+DELETE FROM tempvoice_lane_members WHERE user_id = :user_id;
+
+-- name: forget_match_players(user_id)!
+DELETE FROM balancer_match_players WHERE user_id = :user_id;
+
+-- name: forget_voice_presence(user_id)!
+DELETE FROM voice_status_members WHERE user_id = :user_id;

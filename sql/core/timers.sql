@@ -12,18 +12,18 @@ SELECT timer_id, event, key, due_at, payload, created_at FROM timers WHERE event
 -- name: cancel_timer(event, key)!
 DELETE FROM timers WHERE event = :event AND key = :key;
 
--- name: list_due_timers(now, max_count)
+-- name: list_due_timers(event, now, max_count)
 -- @row Timer
--- Timers whose time has come, oldest first.
+-- Timers of one event whose time has come, oldest first.
 SELECT timer_id, event, key, due_at, payload, created_at
 FROM timers
-WHERE due_at <= :now
+WHERE event = :event AND due_at <= :now
 ORDER BY due_at, timer_id
 LIMIT :max_count;
 
--- name: next_timer_due()$
--- When the next timer fires, or None without timers.
-SELECT MIN(due_at) AS due_at FROM timers;
+-- name: next_timer_due(event)$
+-- When the next timer of this event fires, or None without one.
+SELECT MIN(due_at) AS due_at FROM timers WHERE event = :event;
 
 -- name: claim_timer(timer_id)!
 -- Deleting the row is the claim: only one caller gets rowcount 1, so a timer fires once.

@@ -23,7 +23,7 @@ CREATE TABLE timers (
     created_at INTEGER NOT NULL,
     UNIQUE (event, key)
 ) STRICT;
-CREATE INDEX idx_timers_due ON timers (due_at);
+CREATE INDEX idx_timers_event_due ON timers (event, due_at);
 
 -- ---------------------------------------------------------------------------
 -- steam / presence: shared with the external Node presence service

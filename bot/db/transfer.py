@@ -1,0 +1,217 @@
+"""Export a database to JSON and import it into another one (SQLite today, PostgreSQL later).
+
+The export holds every table of schema.sql (not other programs' tables), columns in schema
+order, rows ordered by key, and nothing time-dependent, so export -> import -> export gives
+byte-identical JSON. BLOBs are written as {"$bytes": "<base64>"}.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import dataclasses
+import json
+import os
+import sqlite3
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from bot import SCHEMA_PATH
+from bot.db.database import Database
+from bot.db.errors import DatabaseError
+from bot.db.maintenance import TableShape, quote_ident, snapshot_of_db, snapshot_of_script
+
+FORMAT = "deadlock-bot-export"
+FORMAT_VERSION = 1
+
+
+class TransferError(DatabaseError):
+    """The export file cannot be imported; nothing was written."""
+
+
+def _encode(value: Any) -> Any:
+    if isinstance(value, bytes):
+        return {"$bytes": base64.b64encode(value).decode("ascii")}
+    return value
+
+
+def _decode(value: Any) -> Any:
+    if isinstance(value, dict):
+        if set(value) != {"$bytes"}:
+            raise TransferError(f"unexpected object in a row: {value!r}")
+        return base64.b64decode(value["$bytes"])
+    if isinstance(value, list):
+        raise TransferError(f"unexpected list in a row: {value!r}")
+    return value
+
+
+def _table_order(shapes: dict[str, TableShape]) -> list[str]:
+    """Tables with parents before the tables whose foreign keys point at them."""
+    order: list[str] = []
+    remaining = sorted(shapes)
+    while remaining:
+        ready = [t for t in remaining if all(fk[0] in order or fk[0] == t for fk in shapes[t].foreign_keys)]
+        if not ready:  # pragma: no cover - a cycle of foreign keys
+            ready = remaining[:1]
+        for t in ready:
+            order.append(t)
+            remaining.remove(t)
+    return order
+
+
+def _key_columns(shape: TableShape) -> list[str]:
+    pk = sorted((c[4], c[0]) for c in shape.columns if c[4])
+    return [name for _, name in pk] or [c[0] for c in shape.columns]
+
+
+async def _schema_tables(db: Database) -> dict[str, TableShape]:
+    expected = await snapshot_of_script(await asyncio.to_thread(SCHEMA_PATH.read_text, encoding="utf-8"))
+    actual = await snapshot_of_db(db)
+    missing = sorted(set(expected) - set(actual))
+    if missing:
+        raise TransferError(
+            f"{db.path} lacks tables of schema.sql ({', '.join(missing)}): run `deadlock-bot db upgrade`"
+        )
+    return expected
+
+
+async def export_data(db: Database) -> dict[str, Any]:
+    shapes = await _schema_tables(db)
+    tables: dict[str, Any] = {}
+    async with db.read() as conn:  # one read connection: one consistent snapshot for all tables
+        await conn.execute("BEGIN")
+        try:
+            for table in sorted(shapes):
+                columns = [c[0] for c in shapes[table].columns if not c[5]]  # not hidden/generated
+                order = ", ".join(quote_ident(c) for c in _key_columns(shapes[table]))
+                cols = ", ".join(quote_ident(c) for c in columns)
+                async with conn.execute(f"SELECT {cols} FROM {quote_ident(table)} ORDER BY {order}") as cur:
+                    rows = [[_encode(v) for v in row] for row in await cur.fetchall()]
+                tables[table] = {"columns": columns, "rows": rows}
+        finally:
+            await conn.execute("COMMIT")
+    return {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "schema_version": await db.user_version(),
+        "tables": tables,
+    }
+
+
+def dumps(data: dict[str, Any]) -> str:
+    return json.dumps(data, ensure_ascii=False, indent=1, sort_keys=False) + "\n"
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+async def export_to_file(db: Database, path: Path) -> dict[str, int]:
+    data = await export_data(db)
+    await asyncio.to_thread(_write_atomically, path, dumps(data))
+    return {name: len(t["rows"]) for name, t in data["tables"].items()}
+
+
+@dataclasses.dataclass
+class ImportReport:
+    counts: dict[str, tuple[int, int]]  # table -> (rows in the file, rows in the database afterwards)
+
+    def describe(self) -> str:
+        lines = [f"{'table':<32} {'in file':>8} {'in db':>8}"]
+        lines += [f"{t:<32} {a:>8} {b:>8}" for t, (a, b) in self.counts.items()]
+        return "\n".join(lines)
+
+
+def _load(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as e:
+        raise TransferError(f"no export file at {path}") from e
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise TransferError(f"{path} is not a JSON export: {e}") from e
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise TransferError(f"{path} is not a deadlock-bot export (format field missing or different)")
+    if data.get("format_version") != FORMAT_VERSION:
+        raise TransferError(f"{path} has export format {data.get('format_version')}, this bot reads {FORMAT_VERSION}")
+    return data
+
+
+async def import_data(db: Database, data: dict[str, Any], *, replace: bool = False) -> ImportReport:
+    shapes = await _schema_tables(db)
+    version = await db.user_version()
+    if data.get("schema_version") != version:
+        raise TransferError(
+            f"the export is of schema version {data.get('schema_version')}, the database is at {version}: "
+            "import into a database of the same version (upgrade the older side first)"
+        )
+    tables = data.get("tables")
+    if not isinstance(tables, dict):
+        raise TransferError("the export has no tables")
+    unknown = sorted(set(tables) - set(shapes))
+    if unknown:
+        raise TransferError(f"the export has tables this schema does not know: {', '.join(unknown)}")
+    for name, table in tables.items():
+        known = {c[0] for c in shapes[name].columns}
+        cols = table.get("columns") if isinstance(table, dict) else None
+        if not isinstance(cols, list) or not set(cols) <= known or len(set(cols)) != len(cols):
+            raise TransferError(f"table {name}: columns {cols!r} do not match the schema")
+        if not isinstance(table.get("rows"), list) or any(
+            not isinstance(r, list) or len(r) != len(cols) for r in table["rows"]
+        ):
+            raise TransferError(f"table {name}: every row must be a list of {len(cols)} values")
+
+    order = _table_order(shapes)
+    counts: dict[str, tuple[int, int]] = {}
+    async with db.transaction() as conn:
+        occupied = []
+        for name in order:
+            async with conn.execute(f"SELECT EXISTS (SELECT 1 FROM {quote_ident(name)})") as cur:
+                row = await cur.fetchone()
+            if row and row[0]:
+                occupied.append(name)
+        if occupied and not replace:
+            raise TransferError(
+                f"the database already holds data ({', '.join(occupied)}); import into an empty database "
+                "or pass --replace to delete the existing rows first"
+            )
+        for name in reversed(order):  # children first
+            await conn.execute(f"DELETE FROM {quote_ident(name)}")
+        for name in order:
+            table = tables.get(name)
+            if not table or not table["rows"]:
+                continue
+            cols = table["columns"]
+            sql = (
+                f"INSERT INTO {quote_ident(name)} ({', '.join(quote_ident(c) for c in cols)}) "
+                f"VALUES ({', '.join('?' for _ in cols)})"
+            )
+            try:
+                await conn.executemany(sql, [[_decode(v) for v in row] for row in table["rows"]])
+            except sqlite3.Error as e:
+                raise TransferError(f"table {name}: {e}; nothing was written") from e
+        for name in order:
+            async with conn.execute(f"SELECT COUNT(*) FROM {quote_ident(name)}") as cur:
+                row = await cur.fetchone()
+            in_db = int(row[0]) if row else 0
+            in_file = len(tables[name]["rows"]) if name in tables else 0
+            counts[name] = (in_file, in_db)
+        wrong = {t: c for t, c in counts.items() if c[0] != c[1]}
+        if wrong:
+            raise TransferError(f"row counts differ after the import, nothing was written: {wrong}")
+    return ImportReport(counts)
+
+
+async def import_from_file(db: Database, path: Path, *, replace: bool = False) -> ImportReport:
+    data = await asyncio.to_thread(_load, path)
+    return await import_data(db, data, replace=replace)

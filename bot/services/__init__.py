@@ -1,0 +1,1 @@
+"""Discord-free services: the features' logic, talking to the database through typed queries."""

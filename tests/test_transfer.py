@@ -1,0 +1,193 @@
+"""db export / db import (JSON round trip) and db forget-user."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from bot.cli.main import main
+from bot.db import Database
+from bot.db.migrations import upgrade
+from bot.db.privacy import forget_user, parse_user_id
+from bot.db.queries import queries
+from tests.legacy_shapes import DDL_31743C2, ROWS_31743C2, SNOW
+from tests.test_legacy import build
+
+
+async def filled_database(path: Path) -> None:
+    """The old bot's data, adopted, plus rows in the new tables and a BLOB where TEXT was declared."""
+    build(path, DDL_31743C2, ROWS_31743C2)
+    async with Database(path) as db:
+        await upgrade(db, backup=False)
+        async with db.transaction() as conn:
+            match_id = await queries.balancer.create_match(
+                conn, guild_id=SNOW, host_id=SNOW, origin_channel_id=None, seed=3, started_at=1
+            )
+            await queries.balancer.add_match_players(
+                conn,
+                [
+                    {
+                        "match_id": match_id,
+                        "user_id": SNOW,
+                        "team": "amber",
+                        "rank_value": 11,
+                        "rank_subtier": 6,
+                        "rank_name": "Eternus",
+                    }
+                ],
+            )
+            await queries.core.schedule_timer(conn, event="e", key="k", due_at=5, payload="{}", created_at=1)
+            await conn.execute("INSERT INTO kv_store VALUES ('bin', 'blob', ?)", (b"\x00\xffbytes",))
+
+
+def test_export_import_export_is_identical(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import asyncio
+
+    source = tmp_path / "source.sqlite3"
+    asyncio.run(filled_database(source))
+    first = tmp_path / "first.json"
+    assert main(["db", "export", "--db", str(source), "--json", str(first)]) == 0
+    assert "exported" in capsys.readouterr().out
+
+    target = tmp_path / "target.sqlite3"
+    assert main(["db", "import", "--db", str(target), "--json", str(first)]) == 0
+    out = capsys.readouterr().out
+    assert "row counts compared" in out and "tempvoice_lanes" in out
+
+    second = tmp_path / "second.json"
+    assert main(["db", "export", "--db", str(target), "--json", str(second)]) == 0
+    assert first.read_bytes() == second.read_bytes()
+
+    data = json.loads(first.read_text())
+    lanes = data["tables"]["tempvoice_lanes"]
+    assert len(lanes["rows"]) == 5 and "lane_number" in lanes["columns"]
+    assert {"$bytes": "AP9ieXRlcw=="} in [r[2] for r in data["tables"]["kv_store"]["rows"]]
+    assert "steam_tasks" not in data["tables"]  # other programs' tables are theirs
+    conn = sqlite3.connect(target)
+    assert conn.execute("SELECT v FROM kv_store WHERE ns = 'bin'").fetchone() == (b"\x00\xffbytes",)
+    assert conn.execute("SELECT user_id FROM steam_links WHERE steam_id = '76561198000000003'").fetchone() == (
+        9_223_372_036_854_775_807,
+    )
+    conn.close()
+
+    # a non-empty database is refused, --replace replaces
+    assert main(["db", "import", "--db", str(target), "--json", str(first)]) == 1
+    assert "already holds data" in capsys.readouterr().err
+    assert main(["db", "import", "--db", str(target), "--json", str(first), "--replace"]) == 0
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("not json", "is not a JSON export"),
+        ('{"format": "other"}', "is not a deadlock-bot export"),
+        ('{"format": "deadlock-bot-export", "format_version": 9}', "export format 9"),
+        (
+            '{"format": "deadlock-bot-export", "format_version": 1, "schema_version": 99, "tables": {}}',
+            "schema version 99",
+        ),
+        (
+            '{"format": "deadlock-bot-export", "format_version": 1, "schema_version": 1, "tables": {"x": {}}}',
+            "tables this schema does not know: x",
+        ),
+        (
+            '{"format": "deadlock-bot-export", "format_version": 1, "schema_version": 1, '
+            '"tables": {"kv_store": {"columns": ["ns", "nope"], "rows": []}}}',
+            "do not match the schema",
+        ),
+        (
+            '{"format": "deadlock-bot-export", "format_version": 1, "schema_version": 1, '
+            '"tables": {"kv_store": {"columns": ["ns", "k", "v"], "rows": [["a", "b"]]}}}',
+            "list of 3 values",
+        ),
+        (
+            '{"format": "deadlock-bot-export", "format_version": 1, "schema_version": 1, '
+            '"tables": {"kv_store": {"columns": ["ns", "k", "v"], "rows": [["a", "b", null]]}}}',
+            "NOT NULL constraint failed",
+        ),
+    ],
+)
+def test_bad_export_files_write_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], content: str, message: str
+) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text(content)
+    target = tmp_path / "t.sqlite3"
+    assert main(["db", "import", "--db", str(target), "--json", str(bad)]) == 1
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+    assert sqlite3.connect(target).execute("SELECT COUNT(*) FROM kv_store").fetchone() == (0,)
+
+
+def test_missing_export_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["db", "import", "--db", str(tmp_path / "t.sqlite3"), "--json", str(tmp_path / "none.json")]) == 1
+    assert "no export file" in capsys.readouterr().err
+
+
+async def test_forget_user_removes_only_their_data(db: Database) -> None:
+    other = 42
+    async with db.transaction() as conn:
+        for user, steam in [(SNOW, "s1"), (SNOW, "shared"), (other, "shared"), (other, "s2")]:
+            await queries.voice_status.upsert_steam_link(
+                conn, user_id=user, steam_id=steam, name=None, verified=1, primary_account=0, updated_at="t"
+            )
+            await queries.voice_status.upsert_presence(
+                conn,
+                steam_id=steam,
+                in_deadlock_now=1,
+                in_match_now_strict=0,
+                deadlock_stage=None,
+                deadlock_minutes=None,
+                deadlock_localized=None,
+                deadlock_party_hint=None,
+                last_server_id=None,
+                last_seen_ts=1,
+                deadlock_updated_at=1,
+            )
+        await queries.voice_status.add_voice_members(
+            conn,
+            [
+                {"user_id": SNOW, "guild_id": 1, "channel_id": 2, "seen_at": 1},
+                {"user_id": other, "guild_id": 1, "channel_id": 2, "seen_at": 1},
+            ],
+        )
+        await queries.voice_status.refresh_watch(conn, updated_at=1)
+        await queries.tempvoice.add_ban(conn, owner_id=SNOW, banned_id=other, created_at=None)
+        await queries.tempvoice.add_ban(conn, owner_id=other, banned_id=SNOW, created_at=None)
+        await queries.tempvoice.add_ban(conn, owner_id=other, banned_id=7, created_at=None)
+        await queries.tempvoice.set_region(conn, owner_id=SNOW, region="DE", updated_at="t")
+        await queries.coaching.create_session(conn, user_id=SNOW, guild_id=1, match_id="m", created_at=1)
+    counts = await forget_user(db, SNOW)
+    assert counts["steam links"] == 2 and counts["watch list entries"] == 1 and counts["live presence rows"] == 1
+    assert counts["tempvoice bans (issued and received)"] == 2 and counts["coaching sessions"] == 1
+    async with db.read() as conn:
+        assert await queries.voice_status.list_steam_links(conn, user_id=SNOW) == []
+        assert [w.steam_id for w in await queries.voice_status.list_watch(conn)] == ["s2", "shared"]
+        assert await queries.tempvoice.is_banned(conn, owner_id=other, banned_id=7) == 1
+        assert await queries.tempvoice.get_region(conn, owner_id=SNOW) is None
+    assert sum((await forget_user(db, SNOW)).values()) == 0  # nothing left to forget
+
+
+def test_forget_user_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    db = tmp_path / "d.sqlite3"
+    assert main(["db", "upgrade", "--db", str(db)]) == 0
+    conn = sqlite3.connect(db)
+    conn.execute("INSERT INTO steam_links (user_id, steam_id) VALUES (5, 'x')")
+    conn.commit()
+    conn.close()
+    capsys.readouterr()
+    assert main(["db", "forget-user", "<@5>", "--db", str(db)]) == 0
+    out = capsys.readouterr().out
+    assert "forgot user 5" in out and "1 rows removed in one transaction" in out
+    assert main(["db", "forget-user", "five", "--db", str(db)]) == 1
+    assert "not a Discord user id" in capsys.readouterr().err
+
+
+def test_parse_user_id() -> None:
+    assert parse_user_id(" 123 ") == 123 and parse_user_id("<@!456>") == 456
+    for bad in ["0", "-1", "1.5", "", str(2**63)]:
+        with pytest.raises(ValueError):
+            parse_user_id(bad)
