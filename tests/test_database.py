@@ -210,3 +210,21 @@ async def test_context_manager_and_pragma_guard(db_path: Path) -> None:
 def test_readers_must_be_positive(db_path: Path) -> None:
     with pytest.raises(ValueError):
         Database(db_path, readers=0)
+
+
+async def test_close_does_not_hang_on_another_programs_reader(db_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    database = Database(db_path)
+    await database.open()
+    async with database.write() as conn:
+        await conn.execute("CREATE TABLE t (x INTEGER)")
+        await conn.execute("INSERT INTO t VALUES (1)")
+    other = sqlite3.connect(db_path)  # e.g. the Node service, in the middle of a read
+    other.execute("BEGIN")
+    other.execute("SELECT * FROM t").fetchall()
+    started = asyncio.get_running_loop().time()
+    await database.close()
+    elapsed = asyncio.get_running_loop().time() - started
+    other.close()
+    assert elapsed < 10  # not the 15 s busy timeout, and never forever
+    assert "checkpoint at close incomplete" in caplog.text
+    assert open_handles(db_path) == 0

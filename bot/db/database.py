@@ -176,14 +176,26 @@ class Database:
                 await asyncio.wait_for(self._drain(), drain_seconds)
             except TimeoutError:
                 log.warning("database close: work still running after %.0fs; closing anyway", drain_seconds)
+            # Readers first: a reader's unfinished statement would hold the snapshot the
+            # checkpoint has to wait for.
+            readers, self._all_readers = self._all_readers, []
+            await self._close_all(readers)
             if self._writer is not None:
-                try:
-                    await _exec(self._writer, "PRAGMA wal_checkpoint(TRUNCATE)")
-                except sqlite3.Error as e:  # another process may hold a read lock
-                    log.warning("WAL checkpoint at close failed: %s", e)
+                await self._checkpoint(self._writer)
             await self._close_connections()
             self._state = "closed"
             log.info("database %s closed; query metrics:\n%s", self.path, self.metrics.summary())
+
+    async def _checkpoint(self, conn: WriteConn) -> None:
+        """Fold the WAL into the file. Another program's reader may block it: wait briefly, then leave it."""
+        try:
+            await _exec(conn, "PRAGMA busy_timeout = 2000")
+            async with conn.execute("PRAGMA wal_checkpoint(TRUNCATE)") as cur:
+                row = await cur.fetchone()
+            if row is not None and row[0]:
+                log.warning("WAL checkpoint at close incomplete: another program is reading the database")
+        except sqlite3.Error as e:
+            log.warning("WAL checkpoint at close failed: %s", e)
 
     async def _drain(self) -> None:
         """Take the writer lock and every reader back: nothing runs afterwards."""
@@ -198,6 +210,10 @@ class Database:
             conns.append(self._writer)
         self._writer = None
         self._all_readers = []
+        await self._close_all(conns)
+
+    @staticmethod
+    async def _close_all(conns: list[ReadConn] | list[aiosqlite.Connection]) -> None:
         for conn in conns:
             try:
                 await conn.close()
