@@ -1,0 +1,1 @@
+"""Pure domain logic: no asyncio, no discord.py, no database."""

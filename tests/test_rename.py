@@ -1,0 +1,84 @@
+"""The shared rename scheduler: latest name wins, within Discord's budget, never waiting in a handler."""
+
+from __future__ import annotations
+
+import itertools
+
+from bot.ports import NotFound, RateLimited
+from bot.services.clock import ManualClock
+from bot.services.rename import RenameScheduler, compose
+from tests.fakes.discord_world import FakeDiscord
+
+GUILD = 1
+
+
+def world_with_channel(name: str = "Lane 1") -> tuple[FakeDiscord, ManualClock, int]:
+    clock = ManualClock(0)
+    world = FakeDiscord(clock, latency=(0, 0))
+    world.add_guild(GUILD)
+    return world, clock, world.add_voice(GUILD, name)
+
+
+async def test_three_features_updating_a_channel_100_times_in_a_minute() -> None:
+    world, clock, channel = world_with_channel()
+    renamer = RenameScheduler(world, world, clock)
+    statuses = itertools.cycle([" - in der Lobby", " - im Match Min 3 (2/6)", ""])
+    ranks = itertools.cycle([" • ab Emissary", " • ab Archon", ""])
+    for i in range(100):  # three features, 100 updates each, over 60 seconds
+        renamer.set_part(channel, "base", f"Lane {1 + i % 3}")
+        renamer.set_part(channel, "minrank", next(ranks))
+        renamer.set_part(channel, "status", next(statuses))
+        await renamer.run_due()
+        clock.advance(1) if i % 5 == 4 else None
+    assert clock.now() == 20  # a handful of seconds of "feature traffic"
+    for _ in range(60):  # the rest of the hour: the scheduler keeps applying the latest wish
+        clock.advance(60)
+        await renamer.run_due()
+    times = world.renames[channel]
+    assert all(sum(1 for t in times if start <= t < start + 600) <= 2 for start in range(0, 3600))
+    wanted = compose("Lane 1", {"minrank": " • ab Emissary", "status": " - in der Lobby"})
+    assert renamer.wanted_name(channel) == wanted
+    assert world.channels[channel].name == wanted
+    assert not renamer.is_pending(channel)
+    assert len(times) <= 3  # two at once, then one when the budget frees up
+
+
+async def test_never_renames_to_the_current_name_and_keeps_the_base() -> None:
+    world, clock, channel = world_with_channel("Rang-Sprachkanal")
+    renamer = RenameScheduler(world, world, clock)
+    renamer.set_part(channel, "status", " - in der Lobby")  # the base comes from the channel itself
+    await renamer.run_due()
+    assert world.channels[channel].name == "Rang-Sprachkanal - in der Lobby"
+    renamer.set_part(channel, "status", " - in der Lobby")
+    await renamer.run_due()
+    renamer.set_part(channel, "status", None)
+    renamer.set_part(channel, "status", " - in der Lobby")  # back to what it already is
+    await renamer.run_due()
+    assert world.count("edit_channel") == 1
+
+
+async def test_rate_limited_and_deleted_channels() -> None:
+    world, clock, channel = world_with_channel()
+    renamer = RenameScheduler(world, world, clock)
+    world.inject("edit_channel", RateLimited(120))
+    renamer.set_part(channel, "base", "Duo Call")
+    await renamer.run_due()
+    assert renamer.is_pending(channel) and renamer.next_due() == 120
+    clock.advance(120)
+    await renamer.run_due()
+    assert world.channels[channel].name == "Duo Call"
+    world.inject("edit_channel", NotFound("gone"))
+    renamer.set_part(channel, "base", "Trio Call")
+    await renamer.run_due()
+    assert not renamer.is_pending(channel)  # NotFound: the channel is forgotten, nothing retried
+    assert world.channels[channel].name == "Duo Call"
+    del world.channels[channel]
+    renamer.set_part(channel, "base", "Lane 9")
+    await renamer.run_due()
+    assert not renamer.is_pending(channel) and renamer.next_due() is None
+
+
+def test_compose_fits_discord_limit() -> None:
+    assert compose("x" * 120, {"status": " - im Match Min 44 (6/6)"}).endswith(" - im Match Min 44 (6/6)")
+    assert len(compose("x" * 120, {"status": " - im Match Min 44 (6/6)"})) == 100
+    assert compose("Lane 1", {}) == "Lane 1"
