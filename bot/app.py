@@ -15,14 +15,18 @@ from pathlib import Path
 import discord
 from discord.ext import commands
 
-from bot.config import command_prefix
+from bot.adapters.discord_port import DiscordPort
+from bot.cogs.tempvoice import TempVoiceCog
+from bot.config import command_prefix, tempvoice_config
 from bot.db import Database, DatabaseError
 from bot.db.migrations import latest_version, upgrade
+from bot.services.rename import RenameScheduler
+from bot.services.tempvoice import LaneService
 from bot.services.timers import TimerService
 
 log = logging.getLogger(__name__)
 
-#: Feature extensions, loaded in this order. Each one lands with its issue.
+#: Extra extensions (modules with a `setup(bot)`), loaded after the built-in features.
 EXTENSIONS: tuple[str, ...] = ()
 
 
@@ -43,6 +47,8 @@ class DeadlockBot(commands.Bot):
         self.db = db
         self.auto_upgrade = auto_upgrade
         self.timers = TimerService(db)
+        self.port = DiscordPort(self)
+        self.renamer = RenameScheduler(self.port, self.port)
 
     async def setup_hook(self) -> None:
         await self.db.open()
@@ -56,9 +62,22 @@ class DeadlockBot(commands.Bot):
                     f"{self.db.path} is at schema version {version}, this bot needs {latest_version()}; automatic "
                     "upgrades are off: run `deadlock-bot db upgrade` (it takes a backup first)"
                 )
+        await self._add_features()
         for ext in EXTENSIONS:
             await self.load_extension(ext)
+        self.renamer.start()
         self.timers.start()
+
+    async def _add_features(self) -> None:
+        """Build each configured feature's service and cog (services get their dependencies passed in)."""
+        tempvoice = tempvoice_config()
+        if tempvoice is None:
+            log.info("TempVoice is off: set TEMPVOICE_STAGING_CHANNEL_IDS to turn it on")
+        else:
+            service = LaneService(self.db, self.port, self.port, self.renamer, tempvoice)
+            cog = TempVoiceCog(self, service)
+            self.port.panel_factory = cog.panel
+            await self.add_cog(cog)
 
     async def close(self) -> None:
         log.info("shutting down")
@@ -68,6 +87,7 @@ class DeadlockBot(commands.Bot):
             except Exception:  # one broken feature must not keep the database open
                 log.exception("unloading %s failed", ext)
         await self.timers.stop()
+        await self.renamer.stop()
         await super().close()
         await self.db.close()
 

@@ -6,6 +6,9 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
+from bot.domain.ranks import TOP_RANK, RankRoles
+from bot.services.tempvoice import TempVoiceConfig
+
 DEFAULT_DB_FILE = "deadlock.sqlite3"
 
 
@@ -48,3 +51,57 @@ def auto_upgrade(disabled_by_flag: bool = False, env: Mapping[str, str] | None =
     if raw not in ("1", "0", "true", "false", "yes", "no", "on", "off", ""):
         raise ValueError(f"DEADLOCK_DB_AUTO_UPGRADE must be 1 or 0, not {raw!r}")
     return not disabled_by_flag and raw not in ("0", "false", "no", "off")
+
+
+def _ids(env: Mapping[str, str], name: str) -> tuple[int, ...]:
+    raw = env.get(name, "").replace(";", ",")
+    out = []
+    for part in (p.strip() for p in raw.split(",")):
+        if not part:
+            continue
+        if not part.isdigit():
+            raise ValueError(f"{name} must be a comma-separated list of Discord ids, not {raw!r}")
+        out.append(int(part))
+    return tuple(out)
+
+
+def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        raise ValueError(f"{name} must be a whole number from {low} to {high}, not {raw!r}")
+    return int(raw)
+
+
+def rank_roles(env: Mapping[str, str] | None = None) -> RankRoles:
+    """RANK_ROLE_IDS="1=<role id>,2=<role id>,..." (rank value 1..11); else roles named like the ranks count."""
+    env = os.environ if env is None else env
+    mapping: dict[int, int] = {}
+    for part in (p.strip() for p in env.get("RANK_ROLE_IDS", "").split(",")):
+        if not part:
+            continue
+        value, _, role = part.partition("=")
+        if not (value.strip().isdigit() and role.strip().isdigit() and 1 <= int(value) <= TOP_RANK):
+            raise ValueError(f"RANK_ROLE_IDS entries look like '11=123456789012345678', not {part!r}")
+        mapping[int(role)] = int(value)
+    return RankRoles(mapping)
+
+
+def tempvoice_config(env: Mapping[str, str] | None = None) -> TempVoiceConfig | None:
+    """TempVoice's settings; None (feature off) without TEMPVOICE_STAGING_CHANNEL_IDS."""
+    env = os.environ if env is None else env
+    staging = _ids(env, "TEMPVOICE_STAGING_CHANNEL_IDS")
+    if not staging:
+        return None
+    english = _ids(env, "TEMPVOICE_ENGLISH_ONLY_ROLE_ID")
+    return TempVoiceConfig(
+        staging_channel_ids=frozenset(staging),
+        ranked_category_ids=frozenset(_ids(env, "TEMPVOICE_RANKED_CATEGORY_IDS")),
+        minrank_category_ids=frozenset(_ids(env, "TEMPVOICE_MINRANK_CATEGORY_IDS")),
+        overflow_category_ids=_ids(env, "TEMPVOICE_OVERFLOW_CATEGORY_IDS"),
+        english_only_role_id=english[0] if english else None,
+        default_cap=_int(env, "TEMPVOICE_DEFAULT_CAP", 8, 0, 99),
+        ranked_cap=_int(env, "TEMPVOICE_RANKED_CAP", 6, 0, 99),
+        rank_roles=rank_roles(env),
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 
 from bot.ports import NotFound, RateLimited
@@ -82,3 +83,19 @@ def test_compose_fits_discord_limit() -> None:
     assert compose("x" * 120, {"status": " - im Match Min 44 (6/6)"}).endswith(" - im Match Min 44 (6/6)")
     assert len(compose("x" * 120, {"status": " - im Match Min 44 (6/6)"})) == 100
     assert compose("Lane 1", {}) == "Lane 1"
+
+
+async def test_background_loop_applies_without_waiting_in_the_caller() -> None:
+    world, clock, channel = world_with_channel()
+    renamer = RenameScheduler(world, world, clock)
+    renamer.start()
+    try:
+        renamer.set_part(channel, "base", "Duo Call")  # returns at once; the loop renames
+        for _ in range(100):
+            if world.channels[channel].name == "Duo Call":
+                break
+            await asyncio.sleep(0.01)
+        assert world.channels[channel].name == "Duo Call"
+    finally:
+        await renamer.stop()
+    await renamer.stop()

@@ -163,12 +163,12 @@ class RenameScheduler:
 
     async def _run(self) -> None:
         while True:
+            self._wake.clear()  # before looking: a wake-up during the pass is not lost
             try:
                 await self.run_due()
             except Exception:
                 log.exception("rename pass failed")
             nxt = self.next_due()
             delay = 60.0 if nxt is None else min(60.0, max(0.5, nxt - self.clock.now()))
-            self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), delay)

@@ -116,6 +116,7 @@ class TimerService:
 
     async def _run(self) -> None:
         while True:
+            self._wake.clear()  # before looking: a wake-up during the pass is not lost
             try:
                 if await self.dispatch_due() >= self.batch:
                     continue  # more may be due right now
@@ -124,6 +125,5 @@ class TimerService:
                 log.exception("timer dispatch failed; retrying in %.0fs", self.max_sleep)
                 nxt = None
             delay = self.max_sleep if nxt is None else min(self.max_sleep, max(0.0, nxt - self.clock.now()))
-            self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), delay)

@@ -1,0 +1,1 @@
+"""discord.py implementations of the ports."""

@@ -1,0 +1,1 @@
+"""Thin discord.py cogs: events and interactions in, service calls out."""
