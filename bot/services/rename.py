@@ -10,14 +10,13 @@ applying happens in `run_due()` (a background loop in the bot, called directly i
 
 from __future__ import annotations
 
-import asyncio
 import collections
-import contextlib
 import logging
 
 from bot.domain.lanes import MAX_NAME
 from bot.ports import DiscordActions, Forbidden, GuildView, NotFound, PortError, RateLimited
 from bot.services.clock import Clock, SystemClock
+from bot.services.loop import WakeableLoop
 
 log = logging.getLogger(__name__)
 
@@ -55,8 +54,7 @@ class RenameScheduler:
         self._pending: set[int] = set()
         self._history: dict[int, collections.deque[float]] = {}
         self._blocked_until: dict[int, float] = {}
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self._loop = WakeableLoop("rename scheduler", self._pass)
         self.renames = 0  # applied, for logs and tests
 
     # -- what features call (never waits) ---------------------------------------------
@@ -76,7 +74,7 @@ class RenameScheduler:
             else:
                 suffixes.pop(part, None)
         self._pending.add(channel_id)
-        self._wake.set()
+        self._loop.wake()
 
     def wanted_name(self, channel_id: int) -> str | None:
         base = self._bases.get(channel_id)
@@ -151,24 +149,12 @@ class RenameScheduler:
         return min(times) if times else None
 
     def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._run(), name="rename-scheduler")
+        self._loop.start()
 
     async def stop(self) -> None:
-        task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await self._loop.stop()
 
-    async def _run(self) -> None:
-        while True:
-            self._wake.clear()  # before looking: a wake-up during the pass is not lost
-            try:
-                await self.run_due()
-            except Exception:
-                log.exception("rename pass failed")
-            nxt = self.next_due()
-            delay = 60.0 if nxt is None else min(60.0, max(0.5, nxt - self.clock.now()))
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), delay)
+    async def _pass(self) -> float:
+        await self.run_due()
+        nxt = self.next_due()
+        return 60.0 if nxt is None else min(60.0, max(0.5, nxt - self.clock.now()))

@@ -692,14 +692,21 @@ class LaneService:
             return Reply(False, T.USER_AMBIGUOUS)
         return hits[0] if hits else Reply(False, T.USER_NOT_FOUND)
 
-    async def ban(self, guild_id: int, clicker_id: int, panel_channel_id: int | None, raw: str) -> Reply:
+    async def _ban_target(
+        self, guild_id: int, clicker_id: int, panel_channel_id: int | None, raw: str
+    ) -> tuple[Lane, int] | Reply:
+        """Ban and unban: the owner (or an admin) and the member they typed."""
         guarded = await self._guarded(guild_id, clicker_id, panel_channel_id, admin_only=True)
         if isinstance(guarded, Reply):
             return guarded
-        lane, _ = guarded
         target = self.resolve_member(guild_id, raw)
-        if isinstance(target, Reply):
-            return target
+        return target if isinstance(target, Reply) else (guarded[0], target)
+
+    async def ban(self, guild_id: int, clicker_id: int, panel_channel_id: int | None, raw: str) -> Reply:
+        found = await self._ban_target(guild_id, clicker_id, panel_channel_id, raw)
+        if isinstance(found, Reply):
+            return found
+        lane, target = found
         if target == lane.owner_id:
             return Reply(False, T.BAN_SELF)
         async with self.db.transaction() as conn:
@@ -715,13 +722,10 @@ class LaneService:
         return Reply(True, (T.BANNED if added else T.ALREADY_BANNED).format(member=name))
 
     async def unban(self, guild_id: int, clicker_id: int, panel_channel_id: int | None, raw: str) -> Reply:
-        guarded = await self._guarded(guild_id, clicker_id, panel_channel_id, admin_only=True)
-        if isinstance(guarded, Reply):
-            return guarded
-        lane, _ = guarded
-        target = self.resolve_member(guild_id, raw)
-        if isinstance(target, Reply):
-            return target
+        found = await self._ban_target(guild_id, clicker_id, panel_channel_id, raw)
+        if isinstance(found, Reply):
+            return found
+        lane, target = found
         async with self.db.transaction() as conn:
             removed = await queries.tempvoice.remove_ban(conn, owner_id=lane.owner_id, banned_id=target)
             owned = await queries.tempvoice.list_lanes_by_owner(conn, owner_id=lane.owner_id)

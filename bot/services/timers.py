@@ -9,8 +9,6 @@ does not stop the others. Time comes from an injected clock; tests call `dispatc
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import dataclasses
 import json
 import logging
@@ -20,6 +18,7 @@ from typing import Any
 from bot.db import Database
 from bot.db.queries import queries
 from bot.services.clock import Clock, SystemClock
+from bot.services.loop import WakeableLoop
 
 log = logging.getLogger(__name__)
 
@@ -42,14 +41,13 @@ class TimerService:
         self.max_sleep = max_sleep
         self.batch = batch
         self._handlers: dict[str, Handler] = {}
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self._loop = WakeableLoop("timer service", self._pass, error_delay=max_sleep)
 
     def register(self, event: str, handler: Handler) -> None:
         if event in self._handlers:
             raise ValueError(f"a handler for timer event {event!r} is already registered")
         self._handlers[event] = handler
-        self._wake.set()
+        self._loop.wake()
 
     def unregister(self, event: str) -> None:
         self._handlers.pop(event, None)
@@ -65,7 +63,7 @@ class TimerService:
                 payload=json.dumps(payload or {}, sort_keys=True),
                 created_at=self.clock.now(),
             )
-        self._wake.set()
+        self._loop.wake()
         return timer_id
 
     async def cancel(self, event: str, key: str) -> bool:
@@ -103,27 +101,13 @@ class TimerService:
     # -- background loop -----------------------------------------------------------------
 
     def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._run(), name="timer-service")
+        self._loop.start()
 
     async def stop(self) -> None:
-        task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-            log.info("timer service stopped")
+        await self._loop.stop()
 
-    async def _run(self) -> None:
-        while True:
-            self._wake.clear()  # before looking: a wake-up during the pass is not lost
-            try:
-                if await self.dispatch_due() >= self.batch:
-                    continue  # more may be due right now
-                nxt = await self.next_due()
-            except Exception:
-                log.exception("timer dispatch failed; retrying in %.0fs", self.max_sleep)
-                nxt = None
-            delay = self.max_sleep if nxt is None else min(self.max_sleep, max(0.0, nxt - self.clock.now()))
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), delay)
+    async def _pass(self) -> float:
+        if await self.dispatch_due() >= self.batch:
+            return 0.0  # more may be due right now
+        nxt = await self.next_due()
+        return self.max_sleep if nxt is None else min(self.max_sleep, max(0.0, nxt - self.clock.now()))

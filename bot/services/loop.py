@@ -1,0 +1,51 @@
+"""A background task that runs a pass, sleeps as long as the pass asks, and can be woken early."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+
+log = logging.getLogger(__name__)
+
+
+class WakeableLoop:
+    def __init__(self, name: str, run_pass: Callable[[], Awaitable[float]], *, error_delay: float = 60.0) -> None:
+        """`run_pass` does one pass and returns the seconds until the next one is needed."""
+        self.name = name
+        self.run_pass = run_pass
+        self.error_delay = error_delay
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    @property
+    def running(self) -> bool:
+        return self._task is not None
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name=self.name)
+
+    async def stop(self) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            log.info("%s stopped", self.name)
+
+    async def _run(self) -> None:
+        while True:
+            self._wake.clear()  # before the pass: a wake-up during it is not lost
+            try:
+                delay = await self.run_pass()
+            except Exception:
+                log.exception("%s: pass failed; retrying in %.0fs", self.name, self.error_delay)
+                delay = self.error_delay
+            if delay > 0:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), delay)
