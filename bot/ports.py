@@ -89,6 +89,7 @@ class MemberInfo:
     is_bot: bool = False
     manage_channels: bool = False
     administrator: bool = False
+    manage_guild: bool = False
 
 
 @dataclasses.dataclass(frozen=True)

@@ -57,3 +57,52 @@ class TempVoice:
     MINRANK_PLACEHOLDER = "Mindest-Rang wählen"
     MINRANK_NONE = "Kein Limit (Jeder)"
     ERROR = "Da ist etwas schiefgelaufen. Bitte versuch es noch einmal."
+
+
+class RankVoice:
+    NO_PERMISSION = "Dafür brauchst du die Berechtigung „Kanäle verwalten“."
+    NOT_MANAGED = "Dieser Kanal ist kein Rang-Sprachkanal."
+    ENABLED = "Rang-System für diesen Kanal aktiviert."
+    DISABLED = "Rang-System für diesen Kanal deaktiviert: der Kanal ist wieder offen."
+    REFRESHED = "Neu verankert: {rank} (erlaubt {low} bis {high})."
+    REFRESHED_EMPTY = "Zurückgesetzt: der Kanal ist leer und offen."
+    STATE_ON = "aktiv"
+    STATE_OFF = "deaktiviert"
+    CHANNEL_FREE = "Modus {mode}, {state}, noch kein Anker."
+    CHANNEL_ANCHORED = "Modus {mode}, {state}: Anker {rank} von <@{user}>, erlaubt {low} bis {high}."
+    NOT_IN_VOICE = "Du bist in keinem Sprachkanal."
+    NO_ANCHORS = "Keine verankerten Kanäle."
+    HELP = (
+        "**!rrang** – Rang-Sprachkanäle\n"
+        "`status` Systemstatus und dein Rang · `anker` verankerte Kanäle · `vcstatus` dein Kanal · "
+        "`info [@Mitglied]` Rang · `rollen` Rang-Rollen · `kanaele` überwachte Kategorien\n"
+        "Mit „Kanäle verwalten“: `toggle ein|aus`, `aktualisieren [#Kanal]`"
+    )
+
+
+class Balancer:
+    NO_PERMISSION = "Matches erstellen, beenden und aufräumen dürfen nur Hosts (Host-Rolle oder „Kanäle verwalten“)."
+    NOT_IN_VOICE = "Du musst in einem Sprachkanal sein."
+    TOO_FEW = "Zu wenige Spieler: mindestens 4 (gefunden: {count})."
+    NO_MATCH = "Match {id} gibt es nicht (oder es ist schon beendet)."
+    NO_CATEGORY = "Die Match-Kategorie ist nicht eingerichtet."
+    TEAM_A = "🟠 Team Amber • {id}"
+    TEAM_B = "🔵 Team Sapphire • {id}"
+    DEBRIEF = "💬 Nachbesprechung • {id}"
+    STARTED = "Match {id} gestartet: {moved} Spieler verschoben."
+    NOT_IN_VOICE_LIST = "nicht in Voice: {names}"
+    ENDED = "Match {id} beendet."
+    ENDED_DEBRIEF = "Match {id} beendet, Nachbesprechung in {channel}."
+    CLEANED = "{count} Match(es) aufgeräumt."
+    NO_MATCHES = "Keine laufenden Matches."
+    SELECT_TOO_MANY = "Höchstens 12 Spieler (6v6)."
+    SELECT_ONLY_HOST = "Nur der Host kann diese Auswahl bedienen."
+    SELECT_START = "🎮 Match starten ({count}/12)"
+    SELECT_RANDOM = "🎲 Zufällige Auswahl"
+    SELECT_TITLE = "Mehr als 12 Spieler: wähle bis zu 12 aus."
+    HELP = (
+        "**!balance** (auch !bal, !teams) – Teams nach Rang\n"
+        "`auto`/`voice` Vorschau für deinen Kanal · `matches` laufende Matches · `status [@Mitglied]` Rang\n"
+        "Hosts: `start` (mehr als 12: Auswahl) · `manual @a @b ...` (4–12) · `end <id> [skip]` · "
+        "`cleanup [Stunden]`"
+    )

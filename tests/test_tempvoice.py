@@ -13,7 +13,7 @@ from bot.db import Database
 from bot.db.migrations import upgrade
 from bot.db.queries import queries
 from bot.ports import Forbidden, Overwrite, Target, TargetKind, VoiceMove
-from bot.services.tempvoice import Reply
+from bot.services.common import Reply
 from tests.tempvoice_env import GUILD, Env, build_env
 
 T = texts.TempVoice

@@ -127,7 +127,7 @@ class DiscordPort:
         perms = m.guild_permissions
         return MemberInfo(
             m.id, m.guild.id, m.display_name, names, tuple(r.id for r in m.roles), m.bot,
-            perms.manage_channels, perms.administrator,
+            perms.manage_channels, perms.administrator, perms.manage_guild,
         )  # fmt: skip
 
     def member(self, guild_id: int, member_id: int) -> MemberInfo | None:

@@ -17,7 +17,8 @@ from discord.ext import commands
 from bot import texts
 from bot.domain.ranks import RANK_NAMES, rank_from_key, rank_key
 from bot.ports import VoiceMove
-from bot.services.tempvoice import LaneService, Reply
+from bot.services.common import Reply
+from bot.services.tempvoice import LaneService
 
 log = logging.getLogger(__name__)
 T = texts.TempVoice

@@ -14,7 +14,6 @@ their name. Concurrency rules:
 
 from __future__ import annotations
 
-import asyncio
 import collections
 import contextlib
 import dataclasses
@@ -49,6 +48,7 @@ from bot.ports import (
     VoiceMove,
 )
 from bot.services.clock import Clock, SystemClock
+from bot.services.common import KeyedLocks, Reply
 from bot.services.rename import RenameScheduler
 
 log = logging.getLogger(__name__)
@@ -71,62 +71,9 @@ class TempVoiceConfig:
     rank_roles: RankRoles = dataclasses.field(default_factory=RankRoles)
 
 
-@dataclasses.dataclass(frozen=True)
-class Reply:
-    """What a panel action tells the clicker (ephemeral)."""
-
-    ok: bool
-    text: str
-
-
 def _legacy_timestamp(clock: Clock) -> str:
     """The old bot's TIMESTAMP text ('YYYY-MM-DD HH:MM:SS', UTC) for its tempvoice_* columns."""
     return dt.datetime.fromtimestamp(clock.now(), dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
-
-
-class _KeyedLocks:
-    """asyncio locks by key, dropped again when nobody holds or waits for them."""
-
-    def __init__(self) -> None:
-        self._locks: dict[object, asyncio.Lock] = {}
-        self._users: collections.Counter[object] = collections.Counter()
-
-    def locked(self, key: object) -> bool:
-        lock = self._locks.get(key)
-        return lock is not None and lock.locked()
-
-    @property
-    def size(self) -> int:
-        return len(self._locks)
-
-    def __call__(self, key: object) -> _Held:
-        return _Held(self, key)
-
-
-class _Held:
-    def __init__(self, owner: _KeyedLocks, key: object) -> None:
-        self.owner, self.key = owner, key
-
-    async def __aenter__(self) -> None:
-        o = self.owner
-        o._users[self.key] += 1
-        lock = o._locks.setdefault(self.key, asyncio.Lock())
-        try:
-            await lock.acquire()
-        except BaseException:
-            self._release_user()
-            raise
-
-    async def __aexit__(self, *exc: object) -> None:
-        self.owner._locks[self.key].release()
-        self._release_user()
-
-    def _release_user(self) -> None:
-        o = self.owner
-        o._users[self.key] -= 1
-        if o._users[self.key] <= 0:
-            del o._users[self.key]
-            o._locks.pop(self.key, None)
 
 
 class LaneService:
@@ -145,9 +92,9 @@ class LaneService:
         self.renamer = renamer
         self.config = config
         self.clock = clock or SystemClock()
-        self._member_locks = _KeyedLocks()
-        self._lane_locks = _KeyedLocks()
-        self._number_locks = _KeyedLocks()
+        self._member_locks = KeyedLocks()
+        self._lane_locks = KeyedLocks()
+        self._number_locks = KeyedLocks()
         self._reserved: dict[tuple[int, int], set[int]] = {}
         # channels being created right now, per category and per guild: counted against the
         # limits so concurrent creations do not overshoot a category and fail one by one

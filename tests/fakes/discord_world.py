@@ -122,11 +122,12 @@ class FakeDiscord:
         bot: bool = False,
         manage_channels: bool = False,
         administrator: bool = False,
+        manage_guild: bool = False,
     ) -> int:
         mid = member_id if member_id is not None else self.new_id()
         display = name or f"user{mid}"
         self.member_info[(guild_id, mid)] = MemberInfo(
-            mid, guild_id, display, (display, display.lower()), roles, bot, manage_channels, administrator
+            mid, guild_id, display, (display, display.lower()), roles, bot, manage_channels, administrator, manage_guild
         )
         return mid
 
