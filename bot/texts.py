@@ -86,6 +86,7 @@ class Balancer:
     TOO_FEW = "Zu wenige Spieler: mindestens 4 (gefunden: {count})."
     NO_MATCH = "Match {id} gibt es nicht (oder es ist schon beendet)."
     NO_CATEGORY = "Die Match-Kategorie ist nicht eingerichtet."
+    CREATE_FAILED = "Die Match-Kanäle konnten nicht erstellt werden (Kategorie voll oder keine Rechte)."
     TEAM_A = "🟠 Team Amber • {id}"
     TEAM_B = "🔵 Team Sapphire • {id}"
     DEBRIEF = "💬 Nachbesprechung • {id}"
