@@ -36,8 +36,9 @@ class Env:
     roles: dict[int, int]
     config: RankVoiceConfig
 
-    def member(self, rank: int, **kw: bool) -> int:
-        return self.world.add_member(GUILD, roles=(self.roles[rank],) if rank else (), **kw)
+    def member(self, rank: int, *, manage_channels: bool = False, manage_guild: bool = False) -> int:
+        roles = (self.roles[rank],) if rank else ()
+        return self.world.add_member(GUILD, roles=roles, manage_channels=manage_channels, manage_guild=manage_guild)
 
     async def move(self, member: int, channel: int | None) -> None:
         await self.service.on_voice_move(self.world.user_moves(GUILD, member, channel))
