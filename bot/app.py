@@ -16,10 +16,15 @@ import discord
 from discord.ext import commands
 
 from bot.adapters.discord_port import DiscordPort
+from bot.cogs.balancer import BalancerCog
+from bot.cogs.rank_voice import RankVoiceCog
 from bot.cogs.tempvoice import TempVoiceCog
-from bot.config import command_prefix, tempvoice_config
+from bot.config import balancer_config, command_prefix, rank_roles, rank_voice_config, tempvoice_config
 from bot.db import Database, DatabaseError
 from bot.db.migrations import latest_version, upgrade
+from bot.services.balancer import MatchService
+from bot.services.rank_voice import RankVoiceService
+from bot.services.ranks import RankResolver
 from bot.services.rename import RenameScheduler
 from bot.services.tempvoice import LaneService
 from bot.services.timers import TimerService
@@ -78,6 +83,21 @@ class DeadlockBot(commands.Bot):
             cog = TempVoiceCog(self, service)
             self.port.panel_factory = cog.panel
             await self.add_cog(cog)
+        ranks = RankResolver(self.db, self.port, rank_roles())
+        rank_voice = rank_voice_config()
+        if rank_voice is None:
+            log.info("rank voice is off: set RANKVOICE_RANKED_CATEGORY_IDS / RANKVOICE_GRIND_CATEGORY_IDS")
+        else:
+            await self.add_cog(
+                RankVoiceCog(self, RankVoiceService(self.db, self.port, self.port, self.renamer, ranks, rank_voice))
+            )
+        balancer = balancer_config()
+        if balancer is None:
+            log.info("the balancer is off: set BALANCER_MATCH_CATEGORY_IDS")
+        else:
+            await self.add_cog(
+                BalancerCog(self, MatchService(self.db, self.port, self.port, ranks, self.timers, balancer))
+            )
 
     async def close(self) -> None:
         log.info("shutting down")

@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from bot.domain.ranks import TOP_RANK, RankRoles
+from bot.services.balancer import BalancerConfig
+from bot.services.rank_voice import RankVoiceConfig
 from bot.services.tempvoice import TempVoiceConfig
 
 DEFAULT_DB_FILE = "deadlock.sqlite3"
@@ -104,4 +106,30 @@ def tempvoice_config(env: Mapping[str, str] | None = None) -> TempVoiceConfig | 
         default_cap=_int(env, "TEMPVOICE_DEFAULT_CAP", 8, 0, 99),
         ranked_cap=_int(env, "TEMPVOICE_RANKED_CAP", 6, 0, 99),
         rank_roles=rank_roles(env),
+    )
+
+
+def rank_voice_config(env: Mapping[str, str] | None = None) -> RankVoiceConfig | None:
+    """Rank-anchored channels; None (off) without RANKVOICE_RANKED_CATEGORY_IDS or RANKVOICE_GRIND_CATEGORY_IDS."""
+    env = os.environ if env is None else env
+    ranked = frozenset(_ids(env, "RANKVOICE_RANKED_CATEGORY_IDS"))
+    grind = frozenset(_ids(env, "RANKVOICE_GRIND_CATEGORY_IDS"))
+    if not ranked and not grind:
+        return None
+    excluded = frozenset(_ids(env, "RANKVOICE_EXCLUDED_CHANNEL_IDS")) | frozenset(
+        _ids(env, "TEMPVOICE_STAGING_CHANNEL_IDS")
+    )
+    return RankVoiceConfig(ranked, grind, excluded)
+
+
+def balancer_config(env: Mapping[str, str] | None = None) -> BalancerConfig | None:
+    """The balancer; None (off) without BALANCER_MATCH_CATEGORY_IDS."""
+    env = os.environ if env is None else env
+    categories = _ids(env, "BALANCER_MATCH_CATEGORY_IDS")
+    if not categories:
+        return None
+    return BalancerConfig(
+        match_category_ids=categories,
+        host_role_ids=frozenset(_ids(env, "BALANCER_HOST_ROLE_IDS")),
+        stale_after_seconds=_int(env, "BALANCER_STALE_HOURS", 6, 1, 72) * 3600,
     )

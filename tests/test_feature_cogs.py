@@ -1,0 +1,105 @@
+"""Wiring of rank voice and the balancer into discord.py: commands, slash commands, the selection view."""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+from typing import Any, cast
+
+import discord
+import pytest
+
+from bot.app import DeadlockBot
+from bot.cogs.balancer import BalancerCog, SelectionView
+from bot.config import balancer_config, rank_voice_config
+from bot.db import Database
+from bot.services.balancer import MatchService
+
+
+@dataclasses.dataclass
+class FakeMember:
+    id: int
+    display_name: str
+
+
+@dataclasses.dataclass
+class FakeResponse:
+    sent: list[str] = dataclasses.field(default_factory=list)
+
+    async def send_message(self, text: str, **_: Any) -> None:
+        self.sent.append(text)
+
+
+@dataclasses.dataclass
+class FakeInteraction:
+    user: FakeMember
+    response: FakeResponse = dataclasses.field(default_factory=FakeResponse)
+
+
+def selection(count: int, host: int = 1) -> SelectionView:
+    cog = BalancerCog(cast(Any, None), cast(MatchService, None), random.Random(3))
+    members = [cast(discord.Member, FakeMember(100 + i, f"Spieler {i}")) for i in range(count)]
+    return SelectionView(cog, host, members)
+
+
+async def test_selection_view_fits_23_players_and_only_the_host_may_click() -> None:
+    view = selection(30)  # the old bot crashed from 21 players on (rows overflowed)
+    assert len(view.buttons) == 23 and len(view.children) == 25
+    assert all((item.row or 0) <= 4 for item in view.children)
+    stranger = FakeInteraction(FakeMember(2, "x"))
+    assert await view.interaction_check(cast(discord.Interaction, stranger)) is False
+    assert stranger.response.sent == ["Nur der Host kann diese Auswahl bedienen."]
+    assert await view.interaction_check(cast(discord.Interaction, FakeInteraction(FakeMember(1, "host")))) is True
+
+
+async def test_selection_toggle_limit_and_a_real_random_pick() -> None:
+    view = selection(20)
+    for i in range(12):
+        assert view.toggle(100 + i)
+    assert not view.toggle(150) and len(view.chosen) == 12  # at most 12
+    assert view.start_button.disabled is False and view.start_button.label == "🎮 Match starten (12/12)"
+    assert view.toggle(100) and len(view.chosen) == 11
+    picks = set()
+    for seed in range(5):
+        view.pick_random(random.Random(seed))
+        assert len(view.chosen) == 12
+        picks.add(frozenset(view.chosen))
+    assert len(picks) > 1 and picks != {frozenset(range(100, 112))}  # not always the first 12
+
+
+def test_feature_config_from_environment() -> None:
+    assert rank_voice_config({}) is None and balancer_config({}) is None
+    rv = rank_voice_config({"RANKVOICE_GRIND_CATEGORY_IDS": "5", "TEMPVOICE_STAGING_CHANNEL_IDS": "9"})
+    assert rv is not None and rv.grind_category_ids == {5} and 9 in rv.excluded_channel_ids  # staging never managed
+    bal = balancer_config({"BALANCER_MATCH_CATEGORY_IDS": "7,8", "BALANCER_HOST_ROLE_IDS": "3"})
+    assert bal is not None and bal.match_category_ids == (7, 8) and bal.host_role_ids == {3}
+    with pytest.raises(ValueError):
+        balancer_config({"BALANCER_MATCH_CATEGORY_IDS": "7", "BALANCER_STALE_HOURS": "0"})
+
+
+async def test_bot_registers_prefix_and_slash_commands(db_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RANKVOICE_RANKED_CATEGORY_IDS", "1")
+    monkeypatch.setenv("BALANCER_MATCH_CATEGORY_IDS", "2")
+    bot = DeadlockBot(Database(db_path))
+    await bot.setup_hook()
+    try:
+        balance = bot.get_command("balance")
+        assert balance is not None and {"bal", "teams"} <= set(balance.aliases)
+        assert bot.get_command("bal") is balance and bot.get_command("teams") is balance
+        subcommands = {c.name for c in getattr(balance, "commands", [])}
+        assert {"auto", "start", "manual", "end", "cleanup", "matches", "status"} <= subcommands
+        rrang = bot.get_command("rrang")
+        assert {c.name for c in getattr(rrang, "commands", [])} >= {
+            "status",
+            "anker",
+            "toggle",
+            "vcstatus",
+            "info",
+            "aktualisieren",
+            "rollen",
+            "kanaele",
+        }
+        slash = {c.name for c in bot.tree.get_commands()}
+        assert {"balance", "rrang"} <= slash  # hybrid: also slash commands
+    finally:
+        await bot.close()
