@@ -19,9 +19,10 @@ from bot.adapters.discord_port import DiscordPort
 from bot.cogs.balancer import BalancerCog
 from bot.cogs.rank_voice import RankVoiceCog
 from bot.cogs.tempvoice import TempVoiceCog
-from bot.config import balancer_config, command_prefix, rank_roles, rank_voice_config, tempvoice_config
+from bot.config import command_prefix
 from bot.db import Database, DatabaseError
 from bot.db.migrations import latest_version, upgrade
+from bot.feature_config import balancer_config, rank_roles, rank_voice_config, tempvoice_config
 from bot.services.balancer import MatchService
 from bot.services.rank_voice import RankVoiceService
 from bot.services.ranks import RankResolver

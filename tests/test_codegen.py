@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import shutil
 import sqlite3
+import subprocess
 import sys
 import textwrap
 from pathlib import Path
@@ -13,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from bot import SCHEMA_PATH, SQL_DIR
+from bot import PROJECT_ROOT, SCHEMA_PATH, SQL_DIR
 from bot.db import Database, StaleQueriesError
 from bot.db.codegen import CodegenError, Project, check, generate, render_project
 from bot.db.runtime import load_namespace
@@ -348,3 +349,10 @@ def test_check_on_sqlite_errors_reports_location(tmp_path: Path) -> None:
     found = problems_of(tmp_path, "-- name: ok()\nSELECT 1 AS a;\n\n-- name: broken()\nSELECT FROM;")
     assert any(p.startswith("sql/demo/q.sql:4: demo.broken:") for p in found), found
     assert sqlite3.sqlite_version
+
+
+def test_the_sql_toolchain_never_imports_the_generated_module() -> None:
+    """`deadlock-bot sql generate` must work while bot/db/queries.py is stale (it refuses to load then)."""
+    code = "import sys, bot.cli.main, bot.db.codegen; print('bot.db.queries' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=PROJECT_ROOT)
+    assert out.stdout.strip() == "False"

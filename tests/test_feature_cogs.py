@@ -11,8 +11,8 @@ import pytest
 
 from bot.app import DeadlockBot
 from bot.cogs.balancer import BalancerCog, SelectionView
-from bot.config import balancer_config, rank_voice_config
 from bot.db import Database
+from bot.feature_config import balancer_config, rank_voice_config
 from bot.services.balancer import MatchService
 
 

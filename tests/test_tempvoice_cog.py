@@ -13,8 +13,8 @@ import pytest
 from bot.adapters.discord_port import DiscordPort, from_overwrite, mapped_errors, to_overwrite
 from bot.app import DeadlockBot
 from bot.cogs.tempvoice import CUSTOM_IDS, MainView, TempVoiceCog, panel_embed
-from bot.config import rank_roles, tempvoice_config
 from bot.db import Database
+from bot.feature_config import rank_roles, tempvoice_config
 from bot.ports import (
     Forbidden,
     LimitReached,
