@@ -147,6 +147,10 @@ class DiscordPort:
         category = self.client.get_channel(category_id)
         return len(category.channels) if isinstance(category, discord.CategoryChannel) else 0
 
+    def voice_channels_in(self, category_id: int) -> list[int]:
+        category = self.client.get_channel(category_id)
+        return [c.id for c in category.voice_channels] if isinstance(category, discord.CategoryChannel) else []
+
     def channels_in_guild(self, guild_id: int) -> int:
         guild = self._guild(guild_id)
         return len(guild.channels) if guild else 0

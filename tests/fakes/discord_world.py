@@ -316,6 +316,9 @@ class FakeDiscord:
     def channels_in_category(self, category_id: int) -> int:
         return sum(1 for c in self.channels.values() if c.category_id == category_id)
 
+    def voice_channels_in(self, category_id: int) -> list[int]:
+        return sorted(c.id for c in self.channels.values() if c.category_id == category_id and c.kind == "voice")
+
     def channels_in_guild(self, guild_id: int) -> int:
         return sum(1 for c in self.channels.values() if c.guild_id == guild_id)
 
