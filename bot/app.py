@@ -19,16 +19,24 @@ from bot.adapters.discord_port import DiscordPort
 from bot.cogs.balancer import BalancerCog
 from bot.cogs.rank_voice import RankVoiceCog
 from bot.cogs.tempvoice import TempVoiceCog
+from bot.cogs.voice_status import VoiceStatusCog
 from bot.config import command_prefix
 from bot.db import Database, DatabaseError
 from bot.db.migrations import latest_version, upgrade
-from bot.feature_config import balancer_config, rank_roles, rank_voice_config, tempvoice_config
+from bot.feature_config import (
+    balancer_config,
+    rank_roles,
+    rank_voice_config,
+    tempvoice_config,
+    voice_status_config,
+)
 from bot.services.balancer import MatchService
 from bot.services.rank_voice import RankVoiceService
 from bot.services.ranks import RankResolver
 from bot.services.rename import RenameScheduler
 from bot.services.tempvoice import LaneService
 from bot.services.timers import TimerService
+from bot.services.voice_status import VoiceStatusService
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +100,11 @@ class DeadlockBot(commands.Bot):
             await self.add_cog(
                 RankVoiceCog(self, RankVoiceService(self.db, self.port, self.port, self.renamer, ranks, rank_voice))
             )
+        voice_status = voice_status_config()
+        if voice_status is None:
+            log.info("voice status is off: set VOICE_STATUS_CATEGORY_IDS")
+        else:
+            await self.add_cog(VoiceStatusCog(self, VoiceStatusService(self.db, self.port, self.renamer, voice_status)))
         balancer = balancer_config()
         if balancer is None:
             log.info("the balancer is off: set BALANCER_MATCH_CATEGORY_IDS")

@@ -11,6 +11,7 @@ from bot.domain.ranks import TOP_RANK, RankRoles
 from bot.services.balancer import BalancerConfig
 from bot.services.rank_voice import RankVoiceConfig
 from bot.services.tempvoice import TempVoiceConfig
+from bot.services.voice_status import VoiceStatusConfig
 
 
 def _ids(env: Mapping[str, str], name: str) -> tuple[int, ...]:
@@ -91,3 +92,12 @@ def balancer_config(env: Mapping[str, str] | None = None) -> BalancerConfig | No
         host_role_ids=frozenset(_ids(env, "BALANCER_HOST_ROLE_IDS")),
         stale_after_seconds=_int(env, "BALANCER_STALE_HOURS", 6, 1, 72) * 3600,
     )
+
+
+def voice_status_config(env: Mapping[str, str] | None = None) -> VoiceStatusConfig | None:
+    """The live voice status; None (off) without VOICE_STATUS_CATEGORY_IDS."""
+    env = os.environ if env is None else env
+    categories = _ids(env, "VOICE_STATUS_CATEGORY_IDS")
+    if not categories:
+        return None
+    return VoiceStatusConfig(categories, _int(env, "VOICE_STATUS_INTERVAL_SECONDS", 60, 15, 3600))

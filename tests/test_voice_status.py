@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
-import pytest
+import json
+import logging
+import logging.handlers
+from pathlib import Path
+from typing import cast
 
+import pytest
+from discord.ext import commands
+
+from bot.cogs.voice_status import VoiceStatusCog
 from bot.db import Database
 from bot.db.metrics import METRICS
 from bot.db.queries import queries
 from bot.domain.voice_status import Decision, Observation, Presence, best_per_member, classify, decide, may_rename
+from bot.feature_config import voice_status_config
 from bot.services.clock import ManualClock
 from bot.services.rename import RenameScheduler
 from bot.services.voice_status import VoiceStatusConfig, VoiceStatusService
@@ -163,3 +172,24 @@ async def test_thousand_members_in_one_bounded_pass(db: Database) -> None:
     print(f"\nvoice status pass: {report.members} members in {report.channels} channels, {statements} queries")
     assert report.members == 1000 and report.watched == 1000 and len(await watch(db)) == 1000
     assert statements <= 8  # fixed: clear, insert batch, presence, refresh, prune, statuses, save batch
+
+
+async def test_trace_is_off_by_default_and_rotates_to_a_file(db: Database, tmp_path: Path) -> None:
+    world, _, service, _, (c1, _c2, _c3) = build(db)
+    world.user_moves(GUILD, world.add_member(GUILD, 1), c1)
+    cog = VoiceStatusCog(cast(commands.Bot, None), service, trace_file=tmp_path / "trace.log")
+    await service.run_pass()
+    assert not (tmp_path / "trace.log").exists()
+    cog.set_trace(True)
+    await service.run_pass()
+    cog.set_trace(False)
+    lines = (tmp_path / "trace.log").read_text().splitlines()
+    assert len(lines) == 3 and json.loads(lines[0])["decision"]["state"] == "none"
+    handlers = logging.getLogger("deadlock_bot.voice_status.trace").handlers
+    assert not [h for h in handlers if isinstance(h, logging.handlers.RotatingFileHandler)]
+
+
+def test_voice_status_config() -> None:
+    assert voice_status_config({}) is None
+    config = voice_status_config({"VOICE_STATUS_CATEGORY_IDS": "1,2", "VOICE_STATUS_INTERVAL_SECONDS": "30"})
+    assert config is not None and config.category_ids == (1, 2) and config.interval_seconds == 30
