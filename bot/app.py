@@ -17,6 +17,7 @@ from discord.ext import commands
 
 from bot.adapters.discord_port import DiscordPort
 from bot.cogs.balancer import BalancerCog
+from bot.cogs.coaching import CoachingCog, DiscordCoachingUI
 from bot.cogs.rank_voice import RankVoiceCog
 from bot.cogs.tempvoice import TempVoiceCog
 from bot.cogs.voice_status import VoiceStatusCog
@@ -25,12 +26,15 @@ from bot.db import Database, DatabaseError
 from bot.db.migrations import latest_version, upgrade
 from bot.feature_config import (
     balancer_config,
+    claim_notifier,
+    coaching_enabled,
     rank_roles,
     rank_voice_config,
     tempvoice_config,
     voice_status_config,
 )
 from bot.services.balancer import MatchService
+from bot.services.coaching import CoachingService
 from bot.services.rank_voice import RankVoiceService
 from bot.services.ranks import RankResolver
 from bot.services.rename import RenameScheduler
@@ -105,6 +109,11 @@ class DeadlockBot(commands.Bot):
             log.info("voice status is off: set VOICE_STATUS_CATEGORY_IDS")
         else:
             await self.add_cog(VoiceStatusCog(self, VoiceStatusService(self.db, self.port, self.renamer, voice_status)))
+        if coaching_enabled():
+            coaching = CoachingService(self.db, DiscordCoachingUI(self), self.timers, claim_notifier())
+            await self.add_cog(CoachingCog(self, coaching))
+        else:
+            log.info("match coaching is off: set COACHING_ENABLED=1")
         balancer = balancer_config()
         if balancer is None:
             log.info("the balancer is off: set BALANCER_MATCH_CATEGORY_IDS")

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 
 from bot.domain.ranks import TOP_RANK, RankRoles
 from bot.services.balancer import BalancerConfig
+from bot.services.claims import TcpClaimNotifier
 from bot.services.rank_voice import RankVoiceConfig
 from bot.services.tempvoice import TempVoiceConfig
 from bot.services.voice_status import VoiceStatusConfig
@@ -101,3 +102,17 @@ def voice_status_config(env: Mapping[str, str] | None = None) -> VoiceStatusConf
     if not categories:
         return None
     return VoiceStatusConfig(categories, _int(env, "VOICE_STATUS_INTERVAL_SECONDS", 60, 15, 3600))
+
+
+def coaching_enabled(env: Mapping[str, str] | None = None) -> bool:
+    """Match coaching is off unless COACHING_ENABLED=1 (the old bot had it switched off)."""
+    env = os.environ if env is None else env
+    return env.get("COACHING_ENABLED", "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def claim_notifier(env: Mapping[str, str] | None = None) -> TcpClaimNotifier:
+    env = os.environ if env is None else env
+    return TcpClaimNotifier(
+        env.get("COACHING_CLAIM_HOST", "localhost") or "localhost",
+        _int(env, "COACHING_CLAIM_PORT", 45680, 1, 65535),
+    )
