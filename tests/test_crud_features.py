@@ -8,7 +8,7 @@ import sqlite3
 import pytest
 
 from bot.db import Database
-from bot.db.queries import AddMatchPlayersParams, AddVoiceMembersParams, queries
+from bot.db.queries import AddMatchPlayersParams, AddVoiceMembersParams, SaveChannelStatusesParams, queries
 
 GUILD = 1_234_567_890_123_456_789
 NOW = 1_764_000_000
@@ -265,40 +265,22 @@ async def test_voice_status_pass(db: Database) -> None:
 
 
 async def test_voice_status_channel_decisions(db: Database) -> None:
+    first: SaveChannelStatusesParams = {
+        "channel_id": 500, "guild_id": GUILD, "state": "match", "suffix": "im Match Min 15 (4/6)",
+        "match_minutes": 15, "players": 4, "slots": 6, "last_rename_at": NOW, "decided_at": NOW,
+        "detail": '{"cohort": 4}',
+    }  # fmt: skip
+    second: SaveChannelStatusesParams = {
+        **first, "state": "lobby", "suffix": "in der Lobby", "match_minutes": None, "players": 2,
+        "decided_at": NOW + 60, "detail": None,
+    }  # fmt: skip
     async with db.transaction() as conn:
-        await queries.voice_status.upsert_channel_status(
-            conn,
-            channel_id=500,
-            guild_id=GUILD,
-            state="match",
-            suffix="im Match Min 15 (4/6)",
-            match_minutes=15,
-            players=4,
-            slots=6,
-            last_rename_at=NOW,
-            decided_at=NOW,
-            detail='{"cohort": 4}',
-        )
-        await queries.voice_status.upsert_channel_status(
-            conn,
-            channel_id=500,
-            guild_id=GUILD,
-            state="lobby",
-            suffix="in der Lobby",
-            match_minutes=None,
-            players=2,
-            slots=6,
-            last_rename_at=NOW,
-            decided_at=NOW + 60,
-            detail=None,
-        )
+        await queries.voice_status.save_channel_statuses(conn, [first])
+        await queries.voice_status.save_channel_statuses(conn, [second])  # an upsert
     async with db.read() as conn:
         status = await queries.voice_status.get_channel_status(conn, channel_id=500)
-        assert status is not None and (status.state, status.match_minutes, status.decided_at) == (
-            "lobby",
-            None,
-            NOW + 60,
-        )
+        assert status is not None
+        assert (status.state, status.match_minutes, status.decided_at) == ("lobby", None, NOW + 60)
         assert len(await queries.voice_status.list_channel_status(conn, guild_id=GUILD)) == 1
     async with db.transaction() as conn:
         assert await queries.voice_status.delete_channel_status(conn, channel_id=500) == 1

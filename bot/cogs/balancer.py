@@ -12,7 +12,7 @@ import discord
 from discord.ext import commands
 
 from bot import texts
-from bot.cogs.tempvoice import voice_move_from
+from bot.cogs.voice_events import VoiceMovesCog
 from bot.domain.balancer import MAX_PLAYERS, MIN_PLAYERS, Split
 from bot.services.balancer import MatchReport, MatchService, match_label
 from bot.services.common import Reply
@@ -122,19 +122,12 @@ class SelectionView(discord.ui.View):
         await self.cog.announce(interaction.guild, interaction.followup.send, result)
 
 
-class BalancerCog(commands.Cog, name="Balancer"):
+class BalancerCog(VoiceMovesCog, name="Balancer"):
     def __init__(self, bot: commands.Bot, service: MatchService, rng: random.Random | None = None) -> None:
         self.bot = bot
         self.service = service
+        self.voice_handler = service
         self.rng = rng or random.Random()
-
-    @commands.Cog.listener()
-    async def on_voice_state_update(
-        self, member: discord.Member, before: discord.VoiceState, after: discord.VoiceState
-    ) -> None:
-        move = voice_move_from(member, before, after)
-        if move is not None:
-            await self.service.on_voice_move(move)
 
     async def announce(self, guild: discord.Guild, send: Any, result: MatchReport | Reply) -> None:
         if isinstance(result, Reply):

@@ -11,7 +11,7 @@ import discord
 from discord.ext import commands
 
 from bot import texts
-from bot.cogs.tempvoice import voice_move_from
+from bot.cogs.voice_events import VoiceMovesCog
 from bot.domain.ranks import RANK_NAMES
 from bot.services.rank_voice import RankVoiceService
 
@@ -28,10 +28,11 @@ def _voice_channel_id(ctx: commands.Context[Any]) -> int | None:
     return None
 
 
-class RankVoiceCog(commands.Cog, name="RankVoice"):
+class RankVoiceCog(VoiceMovesCog, name="RankVoice"):
     def __init__(self, bot: commands.Bot, service: RankVoiceService) -> None:
         self.bot = bot
         self.service = service
+        self.voice_handler = service
         self._restorer: asyncio.Task[None] | None = None
 
     async def cog_load(self) -> None:
@@ -59,14 +60,6 @@ class RankVoiceCog(commands.Cog, name="RankVoice"):
     @commands.Cog.listener()
     async def on_guild_join(self, guild: discord.Guild) -> None:
         await self._restore(guild)
-
-    @commands.Cog.listener()
-    async def on_voice_state_update(
-        self, member: discord.Member, before: discord.VoiceState, after: discord.VoiceState
-    ) -> None:
-        move = voice_move_from(member, before, after)
-        if move is not None:
-            await self.service.on_voice_move(move)
 
     @commands.Cog.listener()
     async def on_guild_channel_delete(self, channel: discord.abc.GuildChannel) -> None:

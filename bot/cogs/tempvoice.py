@@ -15,8 +15,8 @@ import discord
 from discord.ext import commands
 
 from bot import texts
+from bot.cogs.voice_events import VoiceMovesCog
 from bot.domain.ranks import RANK_NAMES, rank_from_key, rank_key
-from bot.ports import VoiceMove
 from bot.services.common import Reply
 from bot.services.tempvoice import LaneService
 
@@ -38,15 +38,6 @@ CUSTOM_IDS = (
     "tv_tpl_trio",
 )
 RECONCILE_EVERY = 180.0
-
-
-def voice_move_from(member: discord.Member, before: discord.VoiceState, after: discord.VoiceState) -> VoiceMove | None:
-    """The move in a voice update, or None for mute/deafen/stream/video toggles."""
-    before_id = before.channel.id if before.channel else None
-    after_id = after.channel.id if after.channel else None
-    if before_id == after_id:
-        return None
-    return VoiceMove(member.guild.id, member.id, before_id, after_id)
 
 
 async def _reply(interaction: discord.Interaction, reply: Reply | str) -> None:
@@ -182,10 +173,11 @@ def panel_embed(lane_name: str | None, owner_id: int | None) -> discord.Embed:
     return embed
 
 
-class TempVoiceCog(commands.Cog, name="TempVoice"):
+class TempVoiceCog(VoiceMovesCog, name="TempVoice"):
     def __init__(self, bot: commands.Bot, service: LaneService) -> None:
         self.bot = bot
         self.service = service
+        self.voice_handler = service
         self.view = MainView(service)
         self._reconciler: asyncio.Task[None] | None = None
 
@@ -214,14 +206,6 @@ class TempVoiceCog(commands.Cog, name="TempVoice"):
                 except Exception:
                     log.exception("TempVoice reconcile of guild %s failed", guild.id)
             await asyncio.sleep(RECONCILE_EVERY)
-
-    @commands.Cog.listener()
-    async def on_voice_state_update(
-        self, member: discord.Member, before: discord.VoiceState, after: discord.VoiceState
-    ) -> None:
-        move = voice_move_from(member, before, after)  # snapshot now: `after` is live and changes
-        if move is not None:
-            await self.service.on_voice_move(move)
 
     @commands.Cog.listener()
     async def on_guild_channel_delete(self, channel: discord.abc.GuildChannel) -> None:

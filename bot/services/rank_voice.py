@@ -24,15 +24,14 @@ from bot.ports import (
     DiscordActions,
     GuildView,
     MemberInfo,
-    NotFound,
     Overwrite,
-    PortError,
     Target,
     TargetKind,
     VoiceMove,
 )
 from bot.services.clock import Clock, SystemClock
 from bot.services.common import KeyedLocks, Reply
+from bot.services.permissions import set_overwrite_bit
 from bot.services.ranks import RankResolver
 from bot.services.rename import RenameScheduler
 
@@ -124,21 +123,9 @@ class RankVoiceService:
     # -- anchoring -------------------------------------------------------------------
 
     async def _set_connect(self, channel_id: int, target: Target, value: bool | None) -> None:
-        channel = self.view.channel(channel_id)
-        if channel is None:
-            return
-        current = channel.overwrites.get(target, Overwrite())
-        wanted = current.with_bit("connect", value)
-        if wanted == current:
-            return
-        try:
-            await self.actions.set_overwrite(
-                channel_id, target, None if wanted.is_empty else wanted, reason="Rang-Sprachkanal"
-            )
-        except NotFound:
-            pass
-        except PortError as e:
-            log.warning("rank voice: permission change on %s failed: %s", channel_id, e)
+        await set_overwrite_bit(
+            self.actions, self.view, channel_id, target, "connect", value, reason="Rang-Sprachkanal"
+        )
 
     def _rank_roles(self, guild_id: int) -> list[tuple[int, int]]:
         """(role id, rank value) of every rank role of the guild."""

@@ -41,7 +41,6 @@ from bot.ports import (
     LimitReached,
     MemberInfo,
     NotFound,
-    Overwrite,
     PortError,
     Target,
     TargetKind,
@@ -49,6 +48,7 @@ from bot.ports import (
 )
 from bot.services.clock import Clock, SystemClock
 from bot.services.common import KeyedLocks, Reply
+from bot.services.permissions import set_overwrite_bit
 from bot.services.rename import RenameScheduler
 
 log = logging.getLogger(__name__)
@@ -389,22 +389,7 @@ class LaneService:
     # -- permissions on a lane ---------------------------------------------------------
 
     async def _set_overwrite_bit(self, channel_id: int, target: Target, bit: str, value: bool | None) -> None:
-        """Change one bit of one overwrite, keeping every other bit (never replace the whole overwrite)."""
-        channel = self.view.channel(channel_id)
-        if channel is None:
-            return
-        current = channel.overwrites.get(target, Overwrite())
-        wanted = current.with_bit(bit, value)
-        if wanted == current:
-            return
-        try:
-            await self.actions.set_overwrite(
-                channel_id, target, None if wanted.is_empty else wanted, reason=f"{REASON}: Rechte"
-            )
-        except NotFound:
-            pass
-        except PortError as e:
-            log.warning("permission change on lane %s failed: %s", channel_id, e)
+        await set_overwrite_bit(self.actions, self.view, channel_id, target, bit, value, reason=f"{REASON}: Rechte")
 
     async def _set_member_connect(self, channel_id: int, member_id: int, value: bool | None) -> None:
         await self._set_overwrite_bit(channel_id, Target(TargetKind.MEMBER, member_id), "connect", value)
