@@ -27,9 +27,8 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import aiosqlite
-
 from bot.db.connections import ReadConn, WriteConn
+from bot.db.driver import Connection
 from bot.db.errors import (
     DatabaseClosedError,
     DatabaseError,
@@ -56,7 +55,7 @@ class _TxState:
 _current_tx: contextvars.ContextVar[_TxState | None] = contextvars.ContextVar("deadlock_db_tx", default=None)
 
 
-async def _exec(conn: aiosqlite.Connection, sql: str) -> None:
+async def _exec(conn: Connection, sql: str) -> None:
     """Run one control statement and close its cursor at once."""
     cursor = await conn.execute(sql)
     await cursor.close()
@@ -132,9 +131,9 @@ class Database:
         if self.path.exists() and not self.path.is_file():
             raise DatabaseLocationError(f"{self.path} exists but is not a file")
 
-    async def _connect(self, *, read_only: bool) -> aiosqlite.Connection:
+    async def _connect(self, *, read_only: bool) -> Connection:
         try:
-            conn = await aiosqlite.connect(self.path, isolation_level=None, timeout=self.busy_timeout_ms / 1000)
+            conn = await Connection.open(self.path, busy_seconds=self.busy_timeout_ms / 1000)
         except sqlite3.OperationalError as e:
             raise DatabaseLocationError(f"cannot open the database file {self.path}: {e}") from e
         try:
@@ -205,7 +204,7 @@ class Database:
                 await self._read_pool.get()
 
     async def _close_connections(self) -> None:
-        conns: list[aiosqlite.Connection] = [*self._all_readers]
+        conns: list[Connection] = [*self._all_readers]
         if self._writer is not None:
             conns.append(self._writer)
         self._writer = None
@@ -213,7 +212,7 @@ class Database:
         await self._close_all(conns)
 
     @staticmethod
-    async def _close_all(conns: list[ReadConn] | list[aiosqlite.Connection]) -> None:
+    async def _close_all(conns: list[ReadConn] | list[Connection]) -> None:
         for conn in conns:
             try:
                 await conn.close()

@@ -27,10 +27,9 @@ import re
 import sqlite3
 from typing import Any
 
-import aiosqlite
-
 from bot.db.connections import WriteConn
 from bot.db.database import Database
+from bot.db.driver import Connection
 from bot.db.errors import MigrationError
 from bot.db.maintenance import TableShape, fetcher, quote_ident, snapshot
 
@@ -115,13 +114,16 @@ class _Target:
 
 
 async def _target(script: str) -> _Target:
-    async with aiosqlite.connect(":memory:", isolation_level=None) as conn:
+    conn = await Connection.open(":memory:")
+    try:
         await conn.executescript(script)
         fetch = fetcher(conn)
         shapes = await snapshot(fetch)
         rows = await fetch(
             "SELECT type, name, tbl_name, sql FROM sqlite_schema WHERE sql IS NOT NULL ORDER BY rowid", ()
         )
+    finally:
+        await conn.close()
     table_sql: dict[str, str] = {}
     index_sql: dict[str, list[tuple[str, str]]] = {}
     order: list[str] = []

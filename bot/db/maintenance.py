@@ -16,10 +16,9 @@ from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-import aiosqlite
-
 from bot import SCHEMA_PATH
 from bot.db.database import Database
+from bot.db.driver import Connection
 
 Fetch = Callable[[str, tuple[Any, ...]], Awaitable[list[tuple[Any, ...]]]]
 
@@ -79,7 +78,7 @@ async def snapshot(fetch: Fetch) -> dict[str, TableShape]:
     return out
 
 
-def fetcher(conn: aiosqlite.Connection) -> Fetch:
+def fetcher(conn: Connection) -> Fetch:
     async def fetch(sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
         async with conn.execute(sql, params) as cur:
             return [tuple(r) for r in await cur.fetchall()]
@@ -89,9 +88,12 @@ def fetcher(conn: aiosqlite.Connection) -> Fetch:
 
 async def snapshot_of_script(script: str) -> dict[str, TableShape]:
     """The snapshot of a schema script, built in an in-memory database."""
-    async with aiosqlite.connect(":memory:", isolation_level=None) as conn:
+    conn = await Connection.open(":memory:")
+    try:
         await conn.executescript(script)
         return await snapshot(fetcher(conn))
+    finally:
+        await conn.close()
 
 
 async def snapshot_of_db(db: Database) -> dict[str, TableShape]:
@@ -174,7 +176,7 @@ def _new_backup_file(target: Path) -> sqlite3.Connection:
     target.parent.mkdir(parents=True, exist_ok=True)
     if target.exists():
         raise FileExistsError(f"backup target {target} exists; choose another file")
-    # used from aiosqlite's worker thread by Connection.backup
+    # used from the driver's thread by Connection.backup
     return sqlite3.connect(target, check_same_thread=False)
 
 

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import os
+import sqlite3
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import aiosql
 
+from bot.db.driver import Connection
 from bot.db.errors import StaleQueriesError
 from bot.db.metrics import METRICS
 
@@ -33,7 +35,7 @@ def load_namespace(sql_dir: Path, namespace: str, expected: Mapping[str, str]) -
     """Load one folder of queries with aiosql and refuse if it differs from generation time."""
     folder = sql_dir / namespace
     try:
-        q = aiosql.from_path(folder, "aiosqlite")
+        q = aiosql.from_path(folder, "sqlite3")  # sync functions, run whole inside the driver's thread
     except Exception as e:
         raise StaleQueriesError(f"cannot load the queries in {folder}: {e}") from e
     found = {}
@@ -51,7 +53,8 @@ def load_namespace(sql_dir: Path, namespace: str, expected: Mapping[str, str]) -
 
 
 class QueryNamespace:
-    """Base of each generated namespace: runs aiosql's function and records its timing."""
+    """Base of each generated namespace: runs aiosql's (sync) function in one hop of the
+    connection's thread and records its timing."""
 
     __slots__ = ("_q",)
     NAMESPACE = ""
@@ -59,31 +62,26 @@ class QueryNamespace:
     def __init__(self, q: Any) -> None:
         self._q = q
 
-    async def _call(self, name: str, conn: Any, params: dict[str, Any]) -> Any:
+    async def _timed(self, name: str, conn: Connection, job: Callable[[sqlite3.Connection], Any]) -> Any:
         start = time.perf_counter()
         failed = True
         try:
-            row = await getattr(self._q, name)(conn, **params)
+            result = await conn.run(job)
             failed = False
-            return row
+            return result
         finally:
             METRICS.record(f"{self.NAMESPACE}.{name}", time.perf_counter() - start, failed=failed)
 
-    async def _all(self, name: str, conn: Any, params: dict[str, Any]) -> list[Any]:
-        start = time.perf_counter()
-        failed = True
-        try:
-            rows = [r async for r in getattr(self._q, name)(conn, **params)]
-            failed = False
-            return rows
-        finally:
-            METRICS.record(f"{self.NAMESPACE}.{name}", time.perf_counter() - start, failed=failed)
+    async def _call(self, name: str, conn: Connection, params: dict[str, Any]) -> Any:
+        fn = getattr(self._q, name)
+        return await self._timed(name, conn, lambda c: fn(c, **params))
 
-    async def _many(self, name: str, conn: Any, rows: Iterable[Mapping[str, Any]]) -> None:
-        start = time.perf_counter()
-        failed = True
-        try:
-            await getattr(self._q, name)(conn, list(rows))
-            failed = False
-        finally:
-            METRICS.record(f"{self.NAMESPACE}.{name}", time.perf_counter() - start, failed=failed)
+    async def _all(self, name: str, conn: Connection, params: dict[str, Any]) -> list[Any]:
+        fn = getattr(self._q, name)
+        rows: list[Any] = await self._timed(name, conn, lambda c: list(fn(c, **params)))
+        return rows
+
+    async def _many(self, name: str, conn: Connection, rows: Iterable[Mapping[str, Any]]) -> None:
+        fn = getattr(self._q, name)
+        batch = list(rows)
+        await self._timed(name, conn, lambda c: fn(c, batch))

@@ -44,7 +44,7 @@ def load_specs(sql_dir: Path) -> list[QuerySpec]:
     specs: list[QuerySpec] = []
     for d in namespace_dirs(sql_dir):
         try:
-            q = aiosql.from_path(d, "aiosqlite")
+            q = aiosql.from_path(d, "sqlite3")  # as bot.db.runtime loads them
         except Exception as e:  # aiosql's own SQLLoadException / SQLParseException
             raise CodegenError(f"{d}: aiosql cannot load the queries: {e}") from e
         for name in q.available_queries:

@@ -92,7 +92,9 @@ def lint_problems(spec: QuerySpec, n_columns: int | None) -> list[str]:
             "'#' scripts run executescript, which COMMITs any open transaction: put DDL in sql/migrations instead"
         )
     if spec.op is Op.INSERT_ROWID and returning:
-        problems.append("'<!' with RETURNING: aiosqlite returns lastrowid and drops the row; use '^' or '$'")
+        problems.append(
+            "'<!' with RETURNING: aiosql's SQLite adapters return lastrowid and drop the row; use '^' or '$'"
+        )
     if spec.op is Op.INSERT_ROWID and not isinstance(tree, exp.Insert):
         problems.append("'<!' on a statement that is not an INSERT returns a meaningless lastrowid")
     if spec.op is Op.SELECT_VALUE and n_columns is not None and n_columns != 1:
