@@ -33,6 +33,7 @@ from bot.feature_config import (
     tempvoice_config,
     voice_status_config,
 )
+from bot.runtime_tuning import freeze_startup_objects
 from bot.services.balancer import MatchService
 from bot.services.coaching import CoachingService
 from bot.services.rank_voice import RankVoiceService
@@ -85,6 +86,7 @@ class DeadlockBot(commands.Bot):
             await self.load_extension(ext)
         self.renamer.start()
         self.timers.start()
+        freeze_startup_objects()
 
     async def _add_features(self) -> None:
         """Build each configured feature's service and cog (services get their dependencies passed in)."""

@@ -228,3 +228,16 @@ async def test_close_does_not_hang_on_another_programs_reader(db_path: Path, cap
     assert elapsed < 10  # not the 15 s busy timeout, and never forever
     assert "checkpoint at close incomplete" in caplog.text
     assert open_handles(db_path) == 0
+
+
+async def test_transaction_without_statements_leaves_no_pending_begin(db: Database) -> None:
+    with pytest.raises(Boom):
+        async with db.transaction():
+            raise Boom  # before any statement: the deferred BEGIN must not leak into the next job
+    async with db.write() as conn:
+        await queries.core.set_kv(conn, ns="after", k="empty", v="1")
+        assert not conn.in_transaction
+    async with db.transaction():
+        pass  # an empty unit of work commits nothing and leaves nothing open
+    async with db.read() as conn:
+        assert await queries.core.get_kv(conn, ns="after", k="empty") == "1"

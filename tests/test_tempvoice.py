@@ -14,6 +14,7 @@ from bot.db.migrations import upgrade
 from bot.db.queries import queries
 from bot.ports import Forbidden, Overwrite, Target, TargetKind, VoiceMove
 from bot.services.common import Reply
+from tests.conftest import open_handles
 from tests.tempvoice_env import GUILD, Env, build_env
 
 T = texts.TempVoice
@@ -64,8 +65,15 @@ async def test_join_creates_lane_and_moves_owner(env: Env) -> None:
 async def test_hundred_concurrent_joins(env: Env) -> None:
     members = [env.world.add_member(GUILD) for _ in range(100)]
     moves = [env.world.user_moves(GUILD, m, env.staging) for m in members]
+    handles_during: list[int] = []
+
+    async def count_handles() -> None:
+        handles_during.append(open_handles(env.db.path))
+
+    env.world.hooks["move_member"] = count_handles
     await asyncio.gather(*(env.service.on_voice_move(m) for m in moves))
     await env.world.settle()
+    assert handles_during == [1 + env.db.readers]  # exactly the configured connections, mid-run
 
     lanes = await lanes_in_db(env)
     assert len(lanes) == 100 and env.world.count("create_voice_channel") == 100
@@ -81,6 +89,8 @@ async def test_hundred_concurrent_joins(env: Env) -> None:
     names = sorted(env.world.channels[c].name for c in in_home)
     assert names == sorted(f"Lane {n}" for n in range(1, 50))
     assert env.service.lock_count == 0  # nothing left behind in memory
+    await env.db.close()
+    assert open_handles(env.db.path) == 0
 
 
 async def test_full_guild_gets_a_clear_message(env: Env) -> None:

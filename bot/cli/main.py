@@ -63,6 +63,10 @@ def _parser() -> argparse.ArgumentParser:
     fu.add_argument("user_id", metavar="USER_ID", help="the person's Discord user id")
     fu.add_argument("--db", help=db_help)
 
+    bench = sub.add_parser("bench", help="measure the data layer: latency, concurrency, loop stalls, memory")
+    bench.add_argument("--quick", action="store_true", help="fewer repetitions (what CI runs)")
+    bench.add_argument("--soak", type=float, default=0.0, metavar="SECONDS", help="then run the join load this long")
+
     sql = sub.add_parser("sql", help="the typed SQL toolchain").add_subparsers(
         dest="sql_command", required=True, metavar="SQL_COMMAND"
     )
@@ -222,6 +226,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run(args)
         if args.command == "sql":
             return _sql(args)
+        if args.command == "bench":
+            from bot.bench import run
+
+            asyncio.run(run(quick=args.quick, soak=args.soak))
+            return EXIT_OK
         handler = {
             "upgrade": _db_upgrade,
             "check": _db_check,

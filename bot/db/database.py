@@ -75,7 +75,7 @@ class Database:
         self,
         path: Path | str,
         *,
-        readers: int = 2,
+        readers: int = 1,
         busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS,
         max_schema_version: int | None = None,
     ) -> None:
@@ -88,8 +88,15 @@ class Database:
         self.max_schema_version = max_schema_version
         self.metrics: QueryMetrics = METRICS
         self._writer: WriteConn | None = None
-        self._read_pool: asyncio.Queue[ReadConn] | None = None
         self._all_readers: list[ReadConn] = []
+        # Readers are shared: every read is one job in a reader's thread, and jobs queued by
+        # many tasks ride on the same thread wake-up (batched hops). Multi-statement reads that
+        # need one snapshot take a reader out of the rotation (`snapshot()`).
+        self._rotation: list[ReadConn] = []
+        self._next_reader = 0
+        self._reads_in_flight = 0
+        self._reads_done = asyncio.Event()
+        self._snapshot_lock = asyncio.Lock()
         self._write_lock = asyncio.Lock()
         self._open_lock = asyncio.Lock()
         self._state = "new"  # new -> open -> closing -> closed
@@ -115,9 +122,7 @@ class Database:
             except BaseException:
                 await self._close_connections()
                 raise
-            self._read_pool = asyncio.Queue()
-            for conn in self._all_readers:
-                self._read_pool.put_nowait(conn)
+            self._rotation = list(self._all_readers)
             self._state = "open"
             log.info("database %s open (WAL, %d readers)", self.path, self.readers)
 
@@ -197,11 +202,12 @@ class Database:
             log.warning("WAL checkpoint at close failed: %s", e)
 
     async def _drain(self) -> None:
-        """Take the writer lock and every reader back: nothing runs afterwards."""
+        """Take the writer lock and wait for every read: nothing runs afterwards."""
         await self._write_lock.acquire()
-        if self._read_pool is not None:
-            for _ in self._all_readers:
-                await self._read_pool.get()
+        await self._snapshot_lock.acquire()
+        while self._reads_in_flight:
+            self._reads_done.clear()
+            await self._reads_done.wait()
 
     async def _close_connections(self) -> None:
         conns: list[Connection] = [*self._all_readers]
@@ -249,7 +255,7 @@ class Database:
             self._check_open()
             assert self._writer is not None
             conn = self._writer
-            await _exec(conn, "BEGIN IMMEDIATE")
+            conn.begin_with_next("BEGIN IMMEDIATE")  # travels with the first statement
             token = _current_tx.set(_TxState(asyncio.current_task(), conn))
             try:
                 yield conn
@@ -283,6 +289,7 @@ class Database:
             state.depth -= 1
 
     async def _rollback(self, conn: WriteConn) -> None:
+        conn.discard_begin()
         if not conn.in_transaction:
             return
         try:
@@ -312,21 +319,47 @@ class Database:
 
     # -- reads -------------------------------------------------------------------------
 
-    @contextlib.asynccontextmanager
-    async def read(self) -> AsyncIterator[ReadConn]:
-        """A read-only connection from the pool; a write on it fails."""
+    def read(self) -> _Read:
+        """A read-only connection (`query_only`; a write on it fails), shared with other readers:
+        each statement sees the latest commit. For several reads from one snapshot use `snapshot()`.
+
+        (A small class rather than @asynccontextmanager: this is the hot path of every read.)
+        """
+        return _Read(self)
+
+    def _enter_read(self) -> ReadConn:
         self._check_open()
-        assert self._read_pool is not None
-        conn = await self._read_pool.get()
-        try:
-            if self._state != "open":
-                raise DatabaseClosedError(f"database {self.path} is closed")
-            yield conn
-        finally:
-            if conn.in_transaction:  # a reader must not pin an old snapshot
+        conn = self._rotation[self._next_reader % len(self._rotation)]
+        self._next_reader += 1
+        self._reads_in_flight += 1
+        return conn
+
+    def _exit_read(self) -> None:
+        self._reads_in_flight -= 1
+        if not self._reads_in_flight:
+            self._reads_done.set()
+
+    @contextlib.asynccontextmanager
+    async def snapshot(self) -> AsyncIterator[ReadConn]:
+        """A reader of its own inside a read transaction: every read sees the same commit."""
+        self._check_open()
+        async with self._snapshot_lock:
+            self._check_open()
+            conn = self._rotation[-1]
+            if len(self._rotation) > 1:
+                self._rotation.remove(conn)  # shared reads use the others meanwhile
+            self._reads_in_flight += 1
+            try:
+                await _exec(conn, "BEGIN")
+                yield conn
+            finally:
                 with contextlib.suppress(sqlite3.Error):
                     await _exec(conn, "ROLLBACK")
-            self._read_pool.put_nowait(conn)
+                if conn not in self._rotation:
+                    self._rotation.append(conn)
+                self._reads_in_flight -= 1
+                if not self._reads_in_flight:
+                    self._reads_done.set()
 
     # -- helpers for maintenance code --------------------------------------------------
 
@@ -341,6 +374,19 @@ class Database:
             raise ValueError(f"not a pragma name: {name!r}")
         async with self.read() as conn, conn.execute(f"PRAGMA {name}") as cur:
             return [tuple(r) for r in await cur.fetchall()]
+
+
+class _Read:
+    __slots__ = ("_db",)
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def __aenter__(self) -> ReadConn:
+        return self._db._enter_read()
+
+    async def __aexit__(self, *exc: object) -> None:
+        self._db._exit_read()
 
 
 __all__ = ["Database", "DatabaseError"]

@@ -24,6 +24,7 @@ from types import TracebackType
 from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
+DELIVERY_SLICE = 16
 _ids = itertools.count(1)
 
 
@@ -92,6 +93,7 @@ class Connection:
         self._conn: sqlite3.Connection | None = None
         self._thread = threading.Thread(target=self._work, name=f"deadlock-db-{next(_ids)}", daemon=True)
         self._closed = False
+        self._prefix: str | None = None
         self.jobs = 0  # queries and statements submitted
         self.wakeups = 0  # thread wake-ups (hops back to the loop): jobs / wakeups = the batching
 
@@ -135,15 +137,35 @@ class Connection:
                 except BaseException as e:  # handed to the awaiting task
                     results.append((future, False, e))
             if self._loop is not None and not self._loop.is_closed():
-                self._loop.call_soon_threadsafe(_deliver, results)
+                # in slices: the loop runs timers and I/O between them, so waking a hundred
+                # waiting tasks at once cannot stall it
+                for i in range(0, len(results), DELIVERY_SLICE):
+                    self._loop.call_soon_threadsafe(_deliver, results[i : i + DELIVERY_SLICE])
             if stop:
                 return
 
     # -- the event loop side ----------------------------------------------------------
 
-    def _submit(self, fn: Callable[[sqlite3.Connection], T]) -> asyncio.Future[T]:
+    def begin_with_next(self, sql: str) -> None:
+        """Run `sql` (e.g. BEGIN IMMEDIATE) in the same job as the next statement: one hop less.
+        Its error, if any, is the next statement's error (which then does not run)."""
+        self._prefix = sql
+
+    def discard_begin(self) -> None:
+        """Forget a pending `begin_with_next` (the unit of work ended before any statement)."""
+        self._prefix = None
+
+    def submit(self, fn: Callable[[sqlite3.Connection], T]) -> asyncio.Future[T]:
+        """Queue `fn(sqlite3_connection)` for the connection's thread; await the returned future."""
         if self._closed:
             raise sqlite3.ProgrammingError("Cannot operate on a closed database.")
+        if self._prefix is not None:
+            prefix, self._prefix, inner = self._prefix, None, fn
+
+            def fn(c: sqlite3.Connection) -> T:
+                c.execute(prefix)
+                return inner(c)
+
         loop = self._loop or asyncio.get_running_loop()
         future: asyncio.Future[T] = loop.create_future()
         self._jobs.put((fn, future))
@@ -152,20 +174,20 @@ class Connection:
 
     async def run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         """Run `fn(sqlite3_connection)` in the connection's thread; one hop, batched with others."""
-        return await self._submit(fn)
+        return await self.submit(fn)
 
     def execute(self, sql: str, parameters: Sequence[Any] | dict[str, Any] = ()) -> _Result[Rows]:
-        return _Result(self._submit(lambda c: Rows(c.execute(sql, parameters))))
+        return _Result(self.submit(lambda c: Rows(c.execute(sql, parameters))))
 
     async def executemany(self, sql: str, seq: Iterable[Sequence[Any] | dict[str, Any]]) -> Rows:
         rows = list(seq)
-        return await self._submit(lambda c: Rows(c.executemany(sql, rows)))
+        return await self.submit(lambda c: Rows(c.executemany(sql, rows)))
 
     async def executescript(self, script: str) -> None:
-        await self._submit(lambda c: c.executescript(script))
+        await self.submit(lambda c: c.executescript(script))
 
     async def backup(self, target: sqlite3.Connection) -> None:
-        await self._submit(lambda c: c.backup(target))
+        await self.submit(lambda c: c.backup(target))
 
     @property
     def in_transaction(self) -> bool:

@@ -79,18 +79,14 @@ async def _schema_tables(db: Database) -> dict[str, TableShape]:
 async def export_data(db: Database) -> dict[str, Any]:
     shapes = await _schema_tables(db)
     tables: dict[str, Any] = {}
-    async with db.read() as conn:  # one read connection: one consistent snapshot for all tables
-        await conn.execute("BEGIN")
-        try:
-            for table in sorted(shapes):
-                columns = [c[0] for c in shapes[table].columns if not c[5]]  # not hidden/generated
-                order = ", ".join(quote_ident(c) for c in _key_columns(shapes[table]))
-                cols = ", ".join(quote_ident(c) for c in columns)
-                async with conn.execute(f"SELECT {cols} FROM {quote_ident(table)} ORDER BY {order}") as cur:
-                    rows = [[_encode(v) for v in row] for row in await cur.fetchall()]
-                tables[table] = {"columns": columns, "rows": rows}
-        finally:
-            await conn.execute("COMMIT")
+    async with db.snapshot() as conn:  # one consistent snapshot for all tables
+        for table in sorted(shapes):
+            columns = [c[0] for c in shapes[table].columns if not c[5]]  # not hidden/generated
+            order = ", ".join(quote_ident(c) for c in _key_columns(shapes[table]))
+            cols = ", ".join(quote_ident(c) for c in columns)
+            async with conn.execute(f"SELECT {cols} FROM {quote_ident(table)} ORDER BY {order}") as cur:
+                rows = [[_encode(v) for v in row] for row in await cur.fetchall()]
+            tables[table] = {"columns": columns, "rows": rows}
     return {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
