@@ -60,43 +60,43 @@ class QueryNamespace:
 
     def __init__(self, q: Any) -> None:
         self._q = q
-        self._fns: dict[str, Any] = {}
+        self._fns: dict[str, tuple[Any, str]] = {}  # query -> (aiosql function, metrics name)
 
-    def _fn(self, name: str) -> Any:
-        fn = self._fns.get(name)
-        if fn is None:
-            fn = self._fns[name] = getattr(self._q, name)
-        return fn
+    def _fn(self, name: str) -> tuple[Any, str]:
+        found = self._fns.get(name)
+        if found is None:
+            found = self._fns[name] = (getattr(self._q, name), f"{self.NAMESPACE}.{name}")
+        return found
 
     async def _call(self, name: str, conn: Connection, params: dict[str, Any]) -> Any:
-        fn = self._fn(name)
+        fn, metric = self._fn(name)
         start = time.perf_counter()
         try:
             result = await conn.submit(lambda c: fn(c, **params))
         except BaseException:
-            METRICS.record(f"{self.NAMESPACE}.{name}", time.perf_counter() - start, failed=True)
+            METRICS.record(metric, time.perf_counter() - start, failed=True)
             raise
-        METRICS.record(f"{self.NAMESPACE}.{name}", time.perf_counter() - start)
+        METRICS.record(metric, time.perf_counter() - start)
         return result
 
     async def _all(self, name: str, conn: Connection, params: dict[str, Any]) -> list[Any]:
-        fn = self._fn(name)
+        fn, metric = self._fn(name)
         start = time.perf_counter()
         try:
             rows: list[Any] = await conn.submit(lambda c: list(fn(c, **params)))
         except BaseException:
-            METRICS.record(f"{self.NAMESPACE}.{name}", time.perf_counter() - start, failed=True)
+            METRICS.record(metric, time.perf_counter() - start, failed=True)
             raise
-        METRICS.record(f"{self.NAMESPACE}.{name}", time.perf_counter() - start)
+        METRICS.record(metric, time.perf_counter() - start)
         return rows
 
     async def _many(self, name: str, conn: Connection, rows: Iterable[Mapping[str, Any]]) -> None:
-        fn = self._fn(name)
+        fn, metric = self._fn(name)
         batch = list(rows)
         start = time.perf_counter()
         try:
             await conn.submit(lambda c: fn(c, batch))
         except BaseException:
-            METRICS.record(f"{self.NAMESPACE}.{name}", time.perf_counter() - start, failed=True)
+            METRICS.record(metric, time.perf_counter() - start, failed=True)
             raise
-        METRICS.record(f"{self.NAMESPACE}.{name}", time.perf_counter() - start)
+        METRICS.record(metric, time.perf_counter() - start)
