@@ -178,10 +178,18 @@ def _sql(args: argparse.Namespace) -> int:
         problems = check()
     except CodegenError as e:
         raise CliError(str(e)) from e
+    from bot import MIGRATIONS_DIR, SQL_DIR
+    from bot.db.codegen.postgres import DEFAULT_PG_URL, check_on_postgres
+
+    url = os.environ.get("DEADLOCK_PG_URL", DEFAULT_PG_URL)
+    pg_failures, pg_line = check_on_postgres(SQL_DIR, MIGRATIONS_DIR, url)
     for p in problems:
         print(p)
-    if problems:
-        print(f"sql check: {len(problems)} problem(s)")
+    for where, message in pg_failures:
+        print(f"{where}: {message}")
+    print(pg_line)
+    if problems or pg_failures:
+        print(f"sql check: {len(problems) + len(pg_failures)} problem(s)")
         return EXIT_PROBLEMS
     print("sql check: all queries compile against schema.sql, lint clean, bot/db/queries.py is current")
     return EXIT_OK

@@ -11,11 +11,12 @@ import dataclasses
 import hashlib
 from pathlib import Path
 
-from bot import PROJECT_ROOT, SCHEMA_PATH, SQL_DIR
+from bot import MIGRATIONS_DIR, PROJECT_ROOT, SCHEMA_PATH, SQL_DIR
 from bot.db.codegen.emit import GENERATOR_VERSION, render
 from bot.db.codegen.infer import analyze
 from bot.db.codegen.loader import load_specs, namespace_dirs
 from bot.db.codegen.model import AnalyzedQuery, CodegenError, Problem
+from bot.db.codegen.postgres import render_pg_migrations
 from bot.db.codegen.schema_model import SchemaModel
 from bot.db.codegen.validate import compile_problems, lint_problems, plan_problems
 
@@ -30,6 +31,7 @@ class Project:
     schema_path: Path = SCHEMA_PATH
     output: Path = PROJECT_ROOT / "bot" / "db" / "queries.py"
     root: Path = PROJECT_ROOT
+    migrations_dir: Path = MIGRATIONS_DIR
 
 
 def inputs_sha256(project: Project) -> str:
@@ -79,10 +81,13 @@ def render_project(project: Project) -> str:
 
 
 def generate(project: Project | None = None) -> tuple[Path, int]:
-    """Write the typed accessors; returns the file and the number of queries."""
+    """Write the typed accessors and the PostgreSQL migrations; returns the file and the number of queries."""
     project = project or Project()
     text = render_project(project)
     project.output.write_text(text, encoding="utf-8")
+    for path, pg_sql in render_pg_migrations(project.migrations_dir).items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(pg_sql, encoding="utf-8")
     return project.output, text.count("    async def ")
 
 
@@ -92,6 +97,9 @@ def check(project: Project | None = None) -> list[Problem]:
     analyzed, problems = _analyze_all(project)
     if problems:
         return problems
+    for path, pg_sql in render_pg_migrations(project.migrations_dir).items():
+        if not path.exists() or path.read_text(encoding="utf-8") != pg_sql:
+            problems.append(Problem(path.name, "postgres migration", "stale: run `deadlock-bot sql generate`"))
     expected = render(analyzed, inputs_sha256(project), project.root, project.output, project.sql_dir)
     current = project.output.read_text(encoding="utf-8") if project.output.exists() else ""
     if current != expected:

@@ -11,7 +11,7 @@ import aiosql
 from bot.db.codegen.model import CodegenError, Op, QuerySpec
 
 #: Folders under sql/ that are not query namespaces.
-NOT_NAMESPACES = frozenset({"migrations"})
+NOT_NAMESPACES = frozenset({"migrations"})  # (sql/migrations/postgres holds the generated PostgreSQL twins)
 
 _OPS = {
     "SELECT": Op.SELECT,
