@@ -21,7 +21,7 @@ from bot.db.queries import Match, queries
 from bot.domain.balancer import MAX_PLAYERS, MIN_PLAYERS, Player, Split, balance
 from bot.ports import DiscordActions, GuildView, MemberInfo, NotFound, PortError, VoiceMove
 from bot.services.clock import Clock, SystemClock
-from bot.services.common import KeyedLocks, Reply
+from bot.services.common import KeyedLocks, Reply, humans_in
 from bot.services.ranks import RankResolver
 from bot.services.timers import TimerFired, TimerService
 
@@ -98,13 +98,6 @@ class MatchService:
             out.append(Player(member_id, rank.rating, waiting_since=float(position)))
         return out
 
-    def _voice_members(self, guild_id: int, channel_id: int) -> list[int]:
-        return [
-            m
-            for m in self.view.voice_members(channel_id)
-            if not (getattr(self.view.member(guild_id, m), "is_bot", False))
-        ]
-
     def _take_category(self, needed: int) -> int | None:
         """A match category with room for `needed` more channels; the room is held until released."""
         for category in self.config.match_category_ids:
@@ -125,7 +118,7 @@ class MatchService:
         channel = self.view.voice_channel_of(guild_id, actor_id)
         if channel is None:
             return Reply(False, T.NOT_IN_VOICE)
-        players = await self.players(guild_id, self._voice_members(guild_id, channel))
+        players = await self.players(guild_id, humans_in(self.view, channel))
         if len(players) < MIN_PLAYERS:
             return Reply(False, T.TOO_FEW.format(count=len(players)))
         return balance(players, self.rng)
@@ -147,7 +140,7 @@ class MatchService:
         if member_ids is None:
             if origin is None:
                 return Reply(False, T.NOT_IN_VOICE)
-            member_ids = self._voice_members(guild_id, origin)
+            member_ids = humans_in(self.view, origin)
         players = await self.players(guild_id, list(dict.fromkeys(member_ids)))
         if len([p for p in players if p.id not in set(bench)]) < MIN_PLAYERS:
             return Reply(False, T.TOO_FEW.format(count=len(players)))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from typing import Protocol
 
@@ -28,3 +29,8 @@ class ManualClock:
 
     def advance(self, seconds: int) -> None:
         self.value += seconds
+
+
+def legacy_timestamp(clock: Clock) -> str:
+    """The old bot's TIMESTAMP text ('YYYY-MM-DD HH:MM:SS', UTC), for the columns it shares."""
+    return dt.datetime.fromtimestamp(clock.now(), dt.UTC).strftime("%Y-%m-%d %H:%M:%S")

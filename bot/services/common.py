@@ -6,6 +6,8 @@ import asyncio
 import collections
 import dataclasses
 
+from bot.ports import GuildView
+
 
 @dataclasses.dataclass(frozen=True)
 class Reply:
@@ -58,3 +60,16 @@ class _Held:
         if o._users[self.key] <= 0:
             del o._users[self.key]
             o._locks.pop(self.key, None)
+
+
+def humans_in(view: GuildView, channel_id: int) -> list[int]:
+    """The members in a voice channel who are not bots, as Discord sees them now."""
+    channel = view.channel(channel_id)
+    if channel is None:
+        return []
+    out = []
+    for member_id in view.voice_members(channel_id):
+        info = view.member(channel.guild_id, member_id)
+        if info is None or not info.is_bot:
+            out.append(member_id)
+    return out

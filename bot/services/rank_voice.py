@@ -12,7 +12,6 @@ so a restart restores them.
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import logging
 
 from bot import texts
@@ -29,8 +28,8 @@ from bot.ports import (
     TargetKind,
     VoiceMove,
 )
-from bot.services.clock import Clock, SystemClock
-from bot.services.common import KeyedLocks, Reply
+from bot.services.clock import Clock, SystemClock, legacy_timestamp
+from bot.services.common import KeyedLocks, Reply, humans_in
 from bot.services.permissions import set_overwrite_bit
 from bot.services.ranks import RankResolver
 from bot.services.rename import RenameScheduler
@@ -45,10 +44,6 @@ class RankVoiceConfig:
     ranked_category_ids: frozenset[int] = frozenset()
     grind_category_ids: frozenset[int] = frozenset()
     excluded_channel_ids: frozenset[int] = frozenset()
-
-
-def _now_text(clock: Clock) -> str:
-    return dt.datetime.fromtimestamp(clock.now(), dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
 class RankVoiceService:
@@ -85,17 +80,6 @@ class RankVoiceService:
         async with self.db.read() as conn:
             return (await queries.rank_voice.get_channel_enabled(conn, channel_id=channel_id)) != 0
 
-    def _humans(self, channel_id: int) -> list[int]:
-        channel = self.view.channel(channel_id)
-        if channel is None:
-            return []
-        out = []
-        for m in self.view.voice_members(channel_id):
-            info = self.view.member(channel.guild_id, m)
-            if info is None or not info.is_bot:
-                out.append(m)
-        return out
-
     # -- voice events ------------------------------------------------------------------
 
     async def on_voice_move(self, move: VoiceMove) -> None:
@@ -103,7 +87,7 @@ class RankVoiceService:
             return
         if move.before is not None and self.mode_of(move.before) is not None:
             async with self._locks(move.before):
-                if not self._humans(move.before):
+                if not humans_in(self.view, move.before):
                     await self._release(move.before)
         if move.after is not None and self.mode_of(move.after) is not None:
             async with self._locks(move.after):
@@ -149,7 +133,7 @@ class RankVoiceService:
             await queries.rank_voice.upsert_anchor(
                 conn, channel_id=channel_id, guild_id=guild_id, user_id=member_id, rank_name=rank.name,
                 rank_value=rank.value, anchor_subrank=rank.subtier, allowed_min=low, allowed_max=high,
-                score_min=None, score_max=None, updated_at=_now_text(self.clock),
+                score_min=None, score_max=None, updated_at=legacy_timestamp(self.clock),
             )  # fmt: skip
             if await queries.core.get_kv(conn, ns=PRIOR_NS, k=str(channel_id)) is None:
                 stored = "none" if prior is None else "allow" if prior else "deny"
@@ -190,7 +174,7 @@ class RankVoiceService:
                 if self.view.channel(anchor.channel_id) is None:
                     await self.on_channel_deleted(anchor.channel_id)
                     removed += 1
-                elif not self._humans(anchor.channel_id) or not await self.is_enabled(anchor.channel_id):
+                elif not humans_in(self.view, anchor.channel_id) or not await self.is_enabled(anchor.channel_id):
                     await self._release(anchor.channel_id)
                     removed += 1
                 else:
@@ -217,12 +201,12 @@ class RankVoiceService:
                     channel_id=channel_id,
                     guild_id=guild_id,
                     enabled=int(enabled),
-                    updated_at=_now_text(self.clock),
+                    updated_at=legacy_timestamp(self.clock),
                 )
             if not enabled:
                 await self._release(channel_id)  # @everyone gets its connect bit back too
             else:
-                humans = self._humans(channel_id)
+                humans = humans_in(self.view, channel_id)
                 if humans:
                     await self._anchor(guild_id, channel_id, humans[0])
         return Reply(True, T.ENABLED if enabled else T.DISABLED)
@@ -235,7 +219,7 @@ class RankVoiceService:
             return Reply(False, T.NOT_MANAGED)
         async with self._locks(channel_id):
             await self._release(channel_id)
-            humans = self._humans(channel_id)
+            humans = humans_in(self.view, channel_id)
             if humans and await self.is_enabled(channel_id):
                 anchor = await self._anchor(guild_id, channel_id, humans[0])
                 if anchor is not None:

@@ -17,7 +17,6 @@ from __future__ import annotations
 import collections
 import contextlib
 import dataclasses
-import datetime as dt
 import logging
 import sqlite3
 from collections.abc import Iterator
@@ -46,8 +45,8 @@ from bot.ports import (
     TargetKind,
     VoiceMove,
 )
-from bot.services.clock import Clock, SystemClock
-from bot.services.common import KeyedLocks, Reply
+from bot.services.clock import Clock, SystemClock, legacy_timestamp
+from bot.services.common import KeyedLocks, Reply, humans_in
 from bot.services.permissions import set_overwrite_bit
 from bot.services.rename import RenameScheduler
 
@@ -69,11 +68,6 @@ class TempVoiceConfig:
     default_cap: int = 8
     ranked_cap: int = 6
     rank_roles: RankRoles = dataclasses.field(default_factory=RankRoles)
-
-
-def _legacy_timestamp(clock: Clock) -> str:
-    """The old bot's TIMESTAMP text ('YYYY-MM-DD HH:MM:SS', UTC) for its tempvoice_* columns."""
-    return dt.datetime.fromtimestamp(clock.now(), dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
 class LaneService:
@@ -232,7 +226,7 @@ class LaneService:
                         lane_number=number,
                         min_rank=0,
                         source_staging_id=staging_id,
-                        created_at=_legacy_timestamp(self.clock),
+                        created_at=legacy_timestamp(self.clock),
                     )
                     await queries.tempvoice.add_lane_member(
                         conn, channel_id=channel_id, user_id=member_id, joined_at=self.clock.now()
@@ -267,16 +261,7 @@ class LaneService:
     # -- joins, leaves, succession -------------------------------------------------------
 
     def _present(self, channel_id: int) -> list[int]:
-        """Human members in the channel, per Discord."""
-        channel = self.view.channel(channel_id)
-        if channel is None:
-            return []
-        out = []
-        for member_id in self.view.voice_members(channel_id):
-            info = self.view.member(channel.guild_id, member_id)
-            if info is None or not info.is_bot:
-                out.append(member_id)
-        return out
+        return humans_in(self.view, channel_id)
 
     async def _lane(self, channel_id: int) -> Lane | None:
         async with self.db.read() as conn:
@@ -456,7 +441,7 @@ class LaneService:
                 channel_id=lane.channel_id,
                 message_id=message_id,
                 lane_id=lane.channel_id,
-                updated_at=_legacy_timestamp(self.clock),
+                updated_at=legacy_timestamp(self.clock),
             )
 
     # -- panel actions -----------------------------------------------------------------
@@ -504,7 +489,7 @@ class LaneService:
             async with self.db.transaction() as conn:
                 # the preference belongs to the owner, whoever clicked (a moderator may set it for them)
                 await queries.tempvoice.set_region(
-                    conn, owner_id=lane.owner_id, region=region, updated_at=_legacy_timestamp(self.clock)
+                    conn, owner_id=lane.owner_id, region=region, updated_at=legacy_timestamp(self.clock)
                 )
                 owned = await queries.tempvoice.list_lanes_by_owner(conn, owner_id=lane.owner_id)
             for other in owned:
@@ -643,7 +628,7 @@ class LaneService:
             return Reply(False, T.BAN_SELF)
         async with self.db.transaction() as conn:
             added = await queries.tempvoice.add_ban(
-                conn, owner_id=lane.owner_id, banned_id=target, created_at=_legacy_timestamp(self.clock)
+                conn, owner_id=lane.owner_id, banned_id=target, created_at=legacy_timestamp(self.clock)
             )
             owned = await queries.tempvoice.list_lanes_by_owner(conn, owner_id=lane.owner_id)
         for other in owned:
@@ -705,7 +690,7 @@ class LaneService:
                     guild_id=guild_id,
                     channel_id=channel_id,
                     message_id=message_id,
-                    updated_at=_legacy_timestamp(self.clock),
+                    updated_at=legacy_timestamp(self.clock),
                 )
         return message_id
 

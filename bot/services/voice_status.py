@@ -20,6 +20,7 @@ from bot.db.queries import AddVoiceMembersParams, ChannelStatus, SaveChannelStat
 from bot.domain.voice_status import Decision, Presence, best_per_member, decide, may_rename
 from bot.ports import GuildView
 from bot.services.clock import Clock, SystemClock
+from bot.services.common import humans_in
 from bot.services.rename import RenameScheduler
 
 log = logging.getLogger(__name__)
@@ -65,12 +66,7 @@ class VoiceStatusService:
                 channel = self.view.channel(channel_id)
                 if channel is None:
                     continue
-                humans = [
-                    m
-                    for m in self.view.voice_members(channel_id)
-                    if not getattr(self.view.member(channel.guild_id, m), "is_bot", False)
-                ]
-                out[channel_id] = (channel.guild_id, humans)
+                out[channel_id] = (channel.guild_id, humans_in(self.view, channel_id))
         return out
 
     async def run_pass(self) -> PassReport:
