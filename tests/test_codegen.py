@@ -17,6 +17,7 @@ import pytest
 from bot import PROJECT_ROOT, SCHEMA_PATH, SQL_DIR
 from bot.db import Database, StaleQueriesError
 from bot.db.codegen import CodegenError, Project, check, generate, render_project
+from bot.db.driver import as_sqlite
 from bot.db.runtime import load_namespace
 
 SCHEMA = """
@@ -292,7 +293,7 @@ async def test_inferred_types_are_sound(tmp_path: Path) -> None:
     q: Any = module.queries.demo
     async with Database(tmp_path / "demo.sqlite3") as db:
         async with db.write() as conn:
-            await conn.executescript(SCHEMA)
+            await as_sqlite(conn).executescript(SCHEMA)
         assert (await q.aggregates(await _reader(db))).n == 0  # empty table: one row of NULL aggregates
         async with db.transaction() as conn:
             assert await q.create_lane(conn, channel_id=1, guild_id=10, name=None) is not None

@@ -1,20 +1,37 @@
 """Connection types handed out by the central database.
 
-`ReadConn` comes from `db.read()` (a read-only connection, `PRAGMA query_only`), and
-`WriteConn` from `db.transaction()` / `db.write()` (the single writer, with the writer
-lock held). They are distinct types for mypy: the generated accessors of write queries
-accept only a `WriteConn`, so a write on a read connection is a type error, and a raw
-connection (one not obtained from the central database) is rejected too.
+`ReadConn` comes from `db.read()` / `db.snapshot()`, and `WriteConn` from
+`db.transaction()` / `db.write()` (the writer lock held). They are distinct types for mypy:
+the generated accessors of write queries accept only a `WriteConn`, so a write on a read
+connection is a type error, and a raw connection (one not obtained from the central
+database) is rejected too. Both wrap an `EngineConnection`: SQLite's batched driver or a
+PostgreSQL connection from the pool.
 """
 
 from __future__ import annotations
 
-from typing import NewType
+from collections.abc import Iterable, Sequence
+from typing import Any, NewType
 
-from bot.db.driver import Connection
 
-ReadConn = NewType("ReadConn", Connection)
-WriteConn = NewType("WriteConn", Connection)
+class EngineConnection:
+    """What every engine's connection offers: statements with the engine's placeholders
+    (`?` on SQLite, `$1` on PostgreSQL) and whether a transaction is open."""
+
+    def execute(self, sql: str, parameters: Sequence[Any] = ()) -> Any:
+        """Awaitable and usable as `async with`; gives an object with fetchone/fetchall/rowcount."""
+        raise NotImplementedError
+
+    async def executemany(self, sql: str, seq: Iterable[Sequence[Any]]) -> Any:
+        raise NotImplementedError
+
+    @property
+    def in_transaction(self) -> bool:
+        raise NotImplementedError
+
+
+ReadConn = NewType("ReadConn", EngineConnection)
+WriteConn = NewType("WriteConn", EngineConnection)
 
 #: Read queries run on either kind (inside a transaction, read through the writer to see its own writes).
 AnyConn = ReadConn | WriteConn

@@ -27,7 +27,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-from bot.db.connections import ReadConn, WriteConn
+from bot.db.connections import EngineConnection, ReadConn, WriteConn
 from bot.db.driver import Connection
 from bot.db.errors import (
     DatabaseClosedError,
@@ -48,14 +48,14 @@ class _TxState:
     """The transaction a task is in (kept in a ContextVar for nesting)."""
 
     owner: asyncio.Task[Any] | None
-    conn: WriteConn
+    conn: Connection
     depth: int = 0
 
 
 _current_tx: contextvars.ContextVar[_TxState | None] = contextvars.ContextVar("deadlock_db_tx", default=None)
 
 
-async def _exec(conn: Connection, sql: str) -> None:
+async def _exec(conn: EngineConnection, sql: str) -> None:
     """Run one control statement and close its cursor at once."""
     cursor = await conn.execute(sql)
     await cursor.close()
@@ -87,12 +87,12 @@ class Database:
         #: Refuse (before changing a byte of the file) a database written by a newer bot.
         self.max_schema_version = max_schema_version
         self.metrics: QueryMetrics = METRICS
-        self._writer: WriteConn | None = None
-        self._all_readers: list[ReadConn] = []
+        self._writer: Connection | None = None
+        self._all_readers: list[Connection] = []
         # Readers are shared: every read is one job in a reader's thread, and jobs queued by
         # many tasks ride on the same thread wake-up (batched hops). Multi-statement reads that
         # need one snapshot take a reader out of the rotation (`snapshot()`).
-        self._rotation: list[ReadConn] = []
+        self._rotation: list[Connection] = []
         self._next_reader = 0
         self._reads_in_flight = 0
         self._reads_done = asyncio.Event()
@@ -117,8 +117,8 @@ class Database:
                 raise DatabaseClosedError(f"database {self.path} was closed; create a new Database to reopen it")
             self._make_parent()
             try:
-                self._writer = WriteConn(await self._connect(read_only=False))
-                self._all_readers = [ReadConn(await self._connect(read_only=True)) for _ in range(self.readers)]
+                self._writer = await self._connect(read_only=False)
+                self._all_readers = [await self._connect(read_only=True) for _ in range(self.readers)]
             except BaseException:
                 await self._close_connections()
                 raise
@@ -190,7 +190,7 @@ class Database:
             self._state = "closed"
             log.info("database %s closed; query metrics:\n%s", self.path, self.metrics.summary())
 
-    async def _checkpoint(self, conn: WriteConn) -> None:
+    async def _checkpoint(self, conn: Connection) -> None:
         """Fold the WAL into the file. Another program's reader may block it: wait briefly, then leave it."""
         try:
             await _exec(conn, "PRAGMA busy_timeout = 2000")
@@ -218,7 +218,7 @@ class Database:
         await self._close_all(conns)
 
     @staticmethod
-    async def _close_all(conns: list[ReadConn] | list[Connection]) -> None:
+    async def _close_all(conns: list[Connection]) -> None:
         for conn in conns:
             try:
                 await conn.close()
@@ -248,7 +248,7 @@ class Database:
         state = _current_tx.get()
         if state is not None and state.owner is asyncio.current_task():
             async with self._savepoint(state):
-                yield state.conn
+                yield WriteConn(state.conn)
             return
         self._check_open()
         async with self._write_lock:
@@ -258,7 +258,7 @@ class Database:
             conn.begin_with_next("BEGIN IMMEDIATE")  # travels with the first statement
             token = _current_tx.set(_TxState(asyncio.current_task(), conn))
             try:
-                yield conn
+                yield WriteConn(conn)
             except BaseException:
                 await self._rollback(conn)
                 raise
@@ -288,7 +288,7 @@ class Database:
         finally:
             state.depth -= 1
 
-    async def _rollback(self, conn: WriteConn) -> None:
+    async def _rollback(self, conn: Connection) -> None:
         conn.discard_begin()
         if not conn.in_transaction:
             return
@@ -305,14 +305,14 @@ class Database:
         """
         state = _current_tx.get()
         if state is not None and state.owner is asyncio.current_task():
-            yield state.conn
+            yield WriteConn(state.conn)
             return
         self._check_open()
         async with self._write_lock:
             self._check_open()
             assert self._writer is not None
             try:
-                yield self._writer
+                yield WriteConn(self._writer)
             finally:
                 # A statement must not leave a transaction open behind the lock (e.g. a raw BEGIN).
                 await self._rollback(self._writer)
@@ -332,7 +332,7 @@ class Database:
         conn = self._rotation[self._next_reader % len(self._rotation)]
         self._next_reader += 1
         self._reads_in_flight += 1
-        return conn
+        return ReadConn(conn)
 
     def _exit_read(self) -> None:
         self._reads_in_flight -= 1
@@ -351,7 +351,7 @@ class Database:
             self._reads_in_flight += 1
             try:
                 await _exec(conn, "BEGIN")
-                yield conn
+                yield ReadConn(conn)
             finally:
                 with contextlib.suppress(sqlite3.Error):
                     await _exec(conn, "ROLLBACK")

@@ -23,6 +23,9 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Generic, TypeVar
 
+from bot.db.connections import EngineConnection
+from bot.db.errors import IntegrityError
+
 T = TypeVar("T")
 DELIVERY_SLICE = 16
 _ids = itertools.count(1)
@@ -82,7 +85,7 @@ class _Result(Generic[T]):
         return None
 
 
-class Connection:
+class Connection(EngineConnection):
     """One sqlite3 connection and the thread it lives in."""
 
     def __init__(self, path: Path | str, *, busy_seconds: float = 5.0) -> None:
@@ -134,6 +137,10 @@ class Connection:
                     continue
                 try:
                     results.append((future, True, fn(self._conn)))  # type: ignore[arg-type]
+                except sqlite3.IntegrityError as e:  # the engine-neutral class (still a sqlite3 one)
+                    err = IntegrityError(*e.args)
+                    err.__cause__ = e
+                    results.append((future, False, err))
                 except BaseException as e:  # handed to the awaiting task
                     results.append((future, False, e))
             if self._loop is not None and not self._loop.is_closed():
@@ -213,3 +220,10 @@ def _deliver(results: list[tuple[asyncio.Future[Any], bool, Any]]) -> None:
             future.set_result(value)
         else:
             future.set_exception(value)
+
+
+def as_sqlite(conn: EngineConnection) -> Connection:
+    """The SQLite connection behind a ReadConn/WriteConn, for SQLite-only maintenance."""
+    if not isinstance(conn, Connection):
+        raise TypeError("this operation needs the SQLite engine")
+    return conn

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+
 
 class DatabaseError(Exception):
     """Base class of every error the data layer raises on purpose."""
@@ -29,3 +31,8 @@ class MigrationError(DatabaseError):
 
 class StaleQueriesError(DatabaseError):
     """bot/db/queries.py was generated from other .sql files than the ones on disk."""
+
+
+class IntegrityError(DatabaseError, sqlite3.IntegrityError):
+    """A constraint refused the write (unique key, foreign key, CHECK, NOT NULL), on either
+    engine: services catch this one instead of a driver's own class."""

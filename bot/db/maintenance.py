@@ -17,8 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from bot import SCHEMA_PATH
+from bot.db.connections import EngineConnection
 from bot.db.database import Database
-from bot.db.driver import Connection
+from bot.db.driver import Connection, as_sqlite
 
 Fetch = Callable[[str, tuple[Any, ...]], Awaitable[list[tuple[Any, ...]]]]
 
@@ -78,7 +79,7 @@ async def snapshot(fetch: Fetch) -> dict[str, TableShape]:
     return out
 
 
-def fetcher(conn: Connection) -> Fetch:
+def fetcher(conn: EngineConnection) -> Fetch:
     async def fetch(sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
         async with conn.execute(sql, params) as cur:
             return [tuple(r) for r in await cur.fetchall()]
@@ -185,7 +186,7 @@ async def backup_to(db: Database, target: Path) -> Path:
     dest = await asyncio.to_thread(_new_backup_file, target)
     try:
         async with db.read() as conn:
-            await conn.backup(dest)
+            await as_sqlite(conn).backup(dest)
     finally:
         await asyncio.to_thread(dest.close)
     return target

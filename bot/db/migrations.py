@@ -19,6 +19,7 @@ from pathlib import Path
 from bot import MIGRATIONS_DIR
 from bot.db.connections import WriteConn
 from bot.db.database import Database, _exec
+from bot.db.driver import as_sqlite
 from bot.db.errors import MigrationError, SchemaTooNewError
 from bot.db.legacy import AdoptionReport, adopt
 from bot.db.maintenance import backup_to, default_backup_path, list_tables
@@ -121,7 +122,7 @@ async def _apply(db: Database, mig: Migration) -> None:
     script = f"BEGIN IMMEDIATE;\n{mig.sql}\n;PRAGMA user_version = {int(mig.version)};\nCOMMIT;\n"
     async with db.write() as conn:
         try:
-            await conn.executescript(script)
+            await as_sqlite(conn).executescript(script)
         except sqlite3.OperationalError as e:
             if "locked" not in str(e) and "busy" not in str(e):
                 raise await _failed(conn, mig, e) from e

@@ -11,6 +11,7 @@ from typing import Any
 
 import aiosql
 
+from bot.db.connections import EngineConnection
 from bot.db.driver import Connection
 from bot.db.errors import StaleQueriesError
 from bot.db.metrics import METRICS
@@ -68,7 +69,9 @@ class QueryNamespace:
             found = self._fns[name] = (getattr(self._q, name), f"{self.NAMESPACE}.{name}")
         return found
 
-    async def _call(self, name: str, conn: Connection, params: dict[str, Any]) -> Any:
+    async def _call(self, name: str, conn: EngineConnection, params: dict[str, Any]) -> Any:
+        if not isinstance(conn, Connection):
+            return await self._on_other_engine(name, conn, params, "call")
         fn, metric = self._fn(name)
         start = time.perf_counter()
         try:
@@ -79,7 +82,10 @@ class QueryNamespace:
         METRICS.record(metric, time.perf_counter() - start)
         return result
 
-    async def _all(self, name: str, conn: Connection, params: dict[str, Any]) -> list[Any]:
+    async def _all(self, name: str, conn: EngineConnection, params: dict[str, Any]) -> list[Any]:
+        if not isinstance(conn, Connection):
+            rows_other: list[Any] = await self._on_other_engine(name, conn, params, "all")
+            return rows_other
         fn, metric = self._fn(name)
         start = time.perf_counter()
         try:
@@ -90,7 +96,10 @@ class QueryNamespace:
         METRICS.record(metric, time.perf_counter() - start)
         return rows
 
-    async def _many(self, name: str, conn: Connection, rows: Iterable[Mapping[str, Any]]) -> None:
+    async def _many(self, name: str, conn: EngineConnection, rows: Iterable[Mapping[str, Any]]) -> None:
+        if not isinstance(conn, Connection):
+            await self._on_other_engine(name, conn, {"rows": list(rows)}, "many")
+            return
         fn, metric = self._fn(name)
         batch = list(rows)
         start = time.perf_counter()
@@ -100,3 +109,17 @@ class QueryNamespace:
             METRICS.record(metric, time.perf_counter() - start, failed=True)
             raise
         METRICS.record(metric, time.perf_counter() - start)
+
+    async def _on_other_engine(self, name: str, conn: EngineConnection, params: dict[str, Any], kind: str) -> Any:
+        """Queries on another engine's connection (PostgreSQL): that connection runs them."""
+        runner = getattr(conn, "run_query", None)
+        if runner is None:
+            raise TypeError(f"{type(conn).__name__} cannot run named queries")
+        start = time.perf_counter()
+        failed = True
+        try:
+            result = await runner(self.NAMESPACE, name, params, kind)
+            failed = False
+            return result
+        finally:
+            METRICS.record(f"{self.NAMESPACE}.{name}", time.perf_counter() - start, failed=failed)

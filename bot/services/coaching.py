@@ -10,11 +10,10 @@ timeout is a persisted timer, so it survives restarts and fires once.
 from __future__ import annotations
 
 import logging
-import sqlite3
 from typing import Protocol
 
 from bot import texts
-from bot.db import Database
+from bot.db import Database, IntegrityError
 from bot.db.queries import CoachingSession, queries
 from bot.domain.coaching import (
     SUBRANK_LABELS,
@@ -114,7 +113,7 @@ class CoachingService:
                     session_id = await queries.coaching.create_session(
                         conn, user_id=user_id, guild_id=guild_id, match_id=match_id, created_at=self.clock.now()
                     )
-            except sqlite3.IntegrityError:  # another process started one for this user just now
+            except IntegrityError:  # another process started one for this user just now
                 return Reply(False, T.CLOSED), None
             try:
                 thread_id = await self.ui.create_thread(

@@ -18,11 +18,10 @@ import collections
 import contextlib
 import dataclasses
 import logging
-import sqlite3
 from collections.abc import Iterator
 
 from bot import texts
-from bot.db import Database
+from bot.db import Database, IntegrityError
 from bot.db.queries import Lane, queries
 from bot.domain.lanes import (
     TEMPLATES,
@@ -231,7 +230,7 @@ class LaneService:
                     await queries.tempvoice.add_lane_member(
                         conn, channel_id=channel_id, user_id=member_id, joined_at=self.clock.now()
                     )
-            except sqlite3.IntegrityError:
+            except IntegrityError:
                 # another process took "Lane N" in this category: undo and pick again
                 log.warning("lane number %s in category %s was taken concurrently; retrying", number, category_key)
                 await self._delete_channel(channel_id, "Lane-Nummer doppelt vergeben")
@@ -557,7 +556,7 @@ class LaneService:
                     await queries.tempvoice.set_lane_base_name(
                         conn, channel_id=lane.channel_id, base_name=base, lane_number=number
                     )
-            except sqlite3.IntegrityError:
+            except IntegrityError:
                 return Reply(False, T.ERROR)
             try:
                 await self.actions.edit_channel(lane.channel_id, user_limit=limit, reason=f"{REASON}: Vorlage")

@@ -1,0 +1,56 @@
+"""PostgreSQL for tests: reachable or skipped, and a fresh schema per test."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import os
+from collections.abc import AsyncIterator
+
+import pytest
+
+from bot.db.codegen.postgres import DEFAULT_PG_URL
+
+URL = os.environ.get("DEADLOCK_PG_URL", DEFAULT_PG_URL)
+_names = itertools.count(1)
+
+
+def _reachable() -> bool:
+    try:
+        import asyncpg
+    except ImportError:
+        return False
+
+    async def probe() -> bool:
+        try:
+            conn = await asyncpg.connect(URL, timeout=2)
+        except (OSError, TimeoutError, asyncpg.PostgresError):
+            return False
+        await conn.close()
+        return True
+
+    return asyncio.run(probe())
+
+
+REACHABLE = _reachable()
+needs_postgres = pytest.mark.skipif(not REACHABLE, reason=f"no PostgreSQL server reachable at {URL}")
+
+
+async def fresh_pg_database(prefix: str = "t") -> AsyncIterator[object]:
+    """A migrated PgDatabase in a schema of its own, dropped afterwards."""
+    import asyncpg
+
+    from bot.db.pg import PgDatabase, upgrade_postgres
+
+    schema = f"deadlock_{prefix}_{os.getpid()}_{next(_names)}"
+    admin = await asyncpg.connect(URL)
+    await admin.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}")
+    db = PgDatabase(URL, schema=schema)
+    await db.open()
+    try:
+        await upgrade_postgres(db)
+        yield db
+    finally:
+        await db.close()
+        await admin.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+        await admin.close()
