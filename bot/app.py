@@ -24,6 +24,7 @@ from bot.cogs.voice_status import VoiceStatusCog
 from bot.config import command_prefix
 from bot.db import Database, DatabaseError
 from bot.db.migrations import latest_version, upgrade
+from bot.db.pg import PgDatabase, upgrade_postgres
 from bot.feature_config import (
     balancer_config,
     claim_notifier,
@@ -71,10 +72,16 @@ class DeadlockBot(commands.Bot):
 
     async def setup_hook(self) -> None:
         await self.db.open()
-        if self.auto_upgrade:
+        if isinstance(self.db, PgDatabase):
+            version = await self.db.user_version()
+            if version > latest_version():
+                raise DatabaseError(f"the PostgreSQL schema is at version {version}, newer than this bot's")
+            if self.auto_upgrade:
+                log.info("PostgreSQL migrations applied: %s", await upgrade_postgres(self.db) or "none")
+        elif self.auto_upgrade:
             report = await upgrade(self.db)
             log.info("%s", report.describe())
-        else:
+        if not self.auto_upgrade:
             version = await self.db.user_version()
             if version != latest_version():
                 raise DatabaseError(
@@ -137,8 +144,13 @@ class DeadlockBot(commands.Bot):
         await self.db.close()
 
 
-async def run_bot(token: str, db_path: Path, *, busy_timeout_ms: int, auto_upgrade: bool = True) -> None:
-    db = Database(db_path, busy_timeout_ms=busy_timeout_ms, max_schema_version=latest_version())
+async def run_bot(token: str, target: Path | str, *, busy_timeout_ms: int, auto_upgrade: bool = True) -> None:
+    """Run the bot on an SQLite file (a path) or a PostgreSQL server (a postgresql:// URL)."""
+    db = (
+        PgDatabase(target)
+        if isinstance(target, str)
+        else Database(target, busy_timeout_ms=busy_timeout_ms, max_schema_version=latest_version())
+    )
     bot = DeadlockBot(db, auto_upgrade=auto_upgrade)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

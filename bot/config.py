@@ -21,6 +21,15 @@ def resolve_db_path(cli_value: str | None = None, env: Mapping[str, str] | None 
     return Path("data") / DEFAULT_DB_FILE
 
 
+def postgres_url(cli_value: str | None = None, env: Mapping[str, str] | None = None) -> str | None:
+    """A PostgreSQL URL from `--db` or DATABASE_URL, if one was given (else SQLite is used)."""
+    env = os.environ if env is None else env
+    for value in (cli_value, None if cli_value else env.get("DATABASE_URL")):
+        if value and value.startswith(("postgresql://", "postgres://")):
+            return value
+    return None
+
+
 def busy_timeout_ms(env: Mapping[str, str] | None = None) -> int:
     """DEADLOCK_DB_BUSY_TIMEOUT_MS (default 15000), as in the old bot."""
     env = os.environ if env is None else env

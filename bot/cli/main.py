@@ -10,7 +10,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from bot.config import auto_upgrade, busy_timeout_ms, resolve_db_path
+from bot.config import auto_upgrade, busy_timeout_ms, postgres_url, resolve_db_path
 from bot.db import Database, DatabaseError
 
 EXIT_OK = 0
@@ -75,9 +75,15 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+def _sqlite_only(args: argparse.Namespace, what: str) -> None:
+    if postgres_url(args.db):
+        raise CliError(f"`deadlock-bot db {what}` works on the SQLite file; on PostgreSQL use the server's own tools")
+
+
 def _open_db(args: argparse.Namespace, *, must_exist: bool) -> Database:
     from bot.db.migrations import latest_version
 
+    _sqlite_only(args, args.db_command)
     path = resolve_db_path(args.db)
     if must_exist and not path.is_file():
         raise CliError(f"no database at {path} (use --db PATH, or `deadlock-bot db upgrade` to create one)")
@@ -87,6 +93,17 @@ def _open_db(args: argparse.Namespace, *, must_exist: bool) -> Database:
 async def _db_upgrade(args: argparse.Namespace) -> int:
     from bot.db.migrations import upgrade
 
+    url = postgres_url(args.db)
+    if url:
+        from bot.db.pg import PgDatabase, upgrade_postgres
+
+        async with PgDatabase(url) as pg:
+            applied = await upgrade_postgres(pg)
+            version = await pg.user_version()
+        print(
+            f"{url}: schema version {version}" + (f", applied {', '.join(applied)}" if applied else ", nothing to do")
+        )
+        return EXIT_OK
     async with _open_db(args, must_exist=False) as db:
         report = await upgrade(db, backup=not args.no_backup)
     print(report.describe())

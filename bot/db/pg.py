@@ -193,6 +193,10 @@ class PgDatabase(Database):
             raise DatabaseLocationError(f"cannot connect to PostgreSQL at {self.url}: {e}") from e
         self._pg_state = "open"
 
+    async def __aenter__(self) -> PgDatabase:
+        await self.open()
+        return self
+
     async def _close_pools(self) -> None:
         for pool in (self._read_pool, self._pool):
             if pool is not None:
