@@ -1,4 +1,4 @@
--- deadlock-bot: the complete current schema (version 1).
+-- deadlock-bot: the complete current schema (version 2).
 --
 -- This file is the reference for `deadlock-bot sql check` (every query is compiled
 -- against it) and for the migrations test (empty DB + sql/migrations/* == this file).
@@ -113,6 +113,16 @@ CREATE INDEX idx_tempvoice_lanes_owner ON tempvoice_lanes (owner_id);
 -- Two lanes can never claim the same "Lane N" in one category: a lost race fails loudly.
 CREATE UNIQUE INDEX uq_tempvoice_lanes_number
     ON tempvoice_lanes (guild_id, category_id, lane_number) WHERE lane_number IS NOT NULL;
+
+-- A claim per member while their lane is being created: with several bot processes on one
+-- database, the one whose claim is accepted creates the lane (migration 0002).
+CREATE TABLE tempvoice_creation_claims (
+    guild_id INTEGER NOT NULL,
+    member_id INTEGER NOT NULL,
+    claimer TEXT NOT NULL,
+    claimed_at INTEGER NOT NULL,
+    PRIMARY KEY (guild_id, member_id)
+) STRICT;
 
 -- Join order per lane, persisted so owner succession survives restarts.
 CREATE TABLE tempvoice_lane_members (

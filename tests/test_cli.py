@@ -10,6 +10,7 @@ import pytest
 
 from bot.cli.main import main
 from bot.config import auto_upgrade, busy_timeout_ms, command_prefix, resolve_db_path
+from bot.db.migrations import latest_version
 
 
 def _digest(path: Path) -> str:
@@ -41,7 +42,7 @@ def test_upgrade_check_backup_stats(
     db = tmp_path / "nested" / "deadlock.sqlite3"
     monkeypatch.setenv("DEADLOCK_DB_PATH", str(db))  # the old bot's variable still works
     assert main(["db", "upgrade"]) == 0
-    assert "schema version 0 -> 1" in capsys.readouterr().out
+    assert f"schema version 0 -> {latest_version()}" in capsys.readouterr().out
     assert main(["db", "upgrade", "--db", str(db)]) == 0
     assert "nothing to do" in capsys.readouterr().out
 
@@ -52,7 +53,7 @@ def test_upgrade_check_backup_stats(
     target = tmp_path / "copy.sqlite3"
     assert main(["db", "backup", "--db", str(db), "--to", str(target)]) == 0
     assert "written to" in capsys.readouterr().out
-    assert sqlite3.connect(target).execute("PRAGMA user_version").fetchone() == (1,)
+    assert sqlite3.connect(target).execute("PRAGMA user_version").fetchone() == (latest_version(),)
     assert main(["db", "backup", "--db", str(db), "--to", str(target)]) == 1
     assert "exists" in capsys.readouterr().err
     assert main(["db", "backup", "--db", str(db)]) == 0
@@ -60,7 +61,7 @@ def test_upgrade_check_backup_stats(
 
     assert main(["db", "stats", "--db", str(db)]) == 0
     out = capsys.readouterr().out
-    assert "tempvoice_lanes" in out and "schema version: 1" in out and "WAL size" in out
+    assert "tempvoice_lanes" in out and f"schema version: {latest_version()}" in out and "WAL size" in out
 
 
 def test_check_reports_drift_and_foreign_tables(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -44,35 +44,38 @@ async def test_drift_is_reported() -> None:
 
 async def test_upgrade_is_idempotent_and_backs_up_when_behind(db_path: Path, tmp_path: Path) -> None:
     migrations = load_migrations()
-    extra = tmp_path / "0002_add_notes.sql"
+    latest = migrations[-1].version
+    extra = tmp_path / f"{latest + 1:04d}_add_notes.sql"
     extra.write_text("CREATE TABLE notes (note_id INTEGER PRIMARY KEY, body TEXT NOT NULL) STRICT;\n")
     async with Database(db_path) as db:
         first = await upgrade(db, migrations=migrations)
         assert first.backup is None  # a fresh file needs no backup
-        assert [m.version for m in first.applied] == [1]
+        assert [m.version for m in first.applied] == list(range(1, latest + 1))
         async with db.write() as conn:
             await conn.execute("INSERT INTO kv_store VALUES ('a', 'b', 'kept')")
-        second = await upgrade(db, migrations=(*migrations, Migration(2, "add_notes", extra)))
-        assert [m.version for m in second.applied] == [2]
+        newer = (*migrations, Migration(latest + 1, "add_notes", extra))
+        second = await upgrade(db, migrations=newer)
+        assert [m.version for m in second.applied] == [latest + 1]
         assert second.backup is not None and second.backup.name.startswith("bot.backup-")
         assert "backup written first" in second.describe()
-        again = await upgrade(db, migrations=(*migrations, Migration(2, "add_notes", extra)))
+        again = await upgrade(db, migrations=newer)
         assert again.applied == () and "nothing to do" in again.describe()
-        assert await db.user_version() == 2
+        assert await db.user_version() == latest + 1
     backup = sqlite3.connect(second.backup)
-    assert backup.execute("PRAGMA user_version").fetchone() == (1,)
+    assert backup.execute("PRAGMA user_version").fetchone() == (latest,)
     assert backup.execute("SELECT v FROM kv_store").fetchall() == [("kept",)]
     backup.close()
 
 
 async def test_failed_migration_changes_nothing(db_path: Path, tmp_path: Path) -> None:
-    bad = tmp_path / "0002_broken.sql"
+    latest = latest_version()
+    bad = tmp_path / f"{latest + 1:04d}_broken.sql"
     bad.write_text("CREATE TABLE half_done (x INTEGER);\nINSERT INTO no_such_table VALUES (1);\n")
     async with Database(db_path) as db:
         await upgrade(db)
-        with pytest.raises(MigrationError, match="0002_broken.sql failed and was rolled back"):
-            await upgrade(db, migrations=(*load_migrations(), Migration(2, "broken", bad)))
-        assert await db.user_version() == 1
+        with pytest.raises(MigrationError, match=f"{bad.name} failed and was rolled back"):
+            await upgrade(db, migrations=(*load_migrations(), Migration(latest + 1, "broken", bad)))
+        assert await db.user_version() == latest
         async with (
             db.read() as conn,
             conn.execute("SELECT count(*) FROM sqlite_schema WHERE name = 'half_done'") as cur,

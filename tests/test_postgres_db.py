@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from bot.db import Database, IntegrityError
+from bot.db.migrations import latest_version
 from bot.db.queries import AddMatchPlayersParams, queries
 from tests.pg_support import fresh_pg_database, needs_postgres
 
@@ -26,7 +27,7 @@ async def test_migrations_version_and_idempotence(pg: Database) -> None:
     from bot.db.pg import PgDatabase, upgrade_postgres
 
     assert isinstance(pg, PgDatabase)
-    assert await pg.user_version() == 1
+    assert await pg.user_version() == latest_version()
     assert await upgrade_postgres(pg) == []  # a second run does nothing
 
 

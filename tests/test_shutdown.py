@@ -14,6 +14,7 @@ import pytest
 
 from bot import PROJECT_ROOT
 from bot.cli.main import main
+from bot.db.migrations import latest_version
 
 
 @pytest.fixture(autouse=True)
@@ -50,7 +51,7 @@ def test_signal_shuts_down_cleanly(tmp_path: Path, sig: signal.Signals, capsys: 
     line = proc.stdout.readline()
     assert line.strip() == "stub gateway: connected", proc.stderr.read() if proc.stderr else ""
     conn = sqlite3.connect(db)  # the bot upgraded the file and is running on it
-    assert conn.execute("PRAGMA user_version").fetchone() == (1,)
+    assert conn.execute("PRAGMA user_version").fetchone() == (latest_version(),)
     conn.close()
 
     proc.send_signal(sig)
@@ -72,7 +73,7 @@ def test_refuses_old_schema_when_auto_upgrade_is_off(tmp_path: Path) -> None:
     proc = _start(db, env={"DEADLOCK_DB_AUTO_UPGRADE": "0"})
     out, err = proc.communicate(timeout=30)
     assert proc.returncode == 1
-    assert "schema version 0, this bot needs 1; automatic upgrades are off" in err
+    assert f"schema version 0, this bot needs {latest_version()}; automatic upgrades are off" in err
     assert "Traceback" not in err and "connected" not in out
     assert sqlite3.connect(db).execute("PRAGMA user_version").fetchone() == (0,)
 

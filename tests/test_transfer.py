@@ -10,7 +10,7 @@ import pytest
 
 from bot.cli.main import main
 from bot.db import Database
-from bot.db.migrations import upgrade
+from bot.db.migrations import latest_version, upgrade
 from bot.db.privacy import forget_user, parse_user_id
 from bot.db.queries import queries
 from tests.legacy_shapes import DDL_31743C2, ROWS_31743C2, SNOW
@@ -114,7 +114,7 @@ def test_bad_export_files_write_nothing(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], content: str, message: str
 ) -> None:
     bad = tmp_path / "bad.json"
-    bad.write_text(content)
+    bad.write_text(content.replace('"schema_version": 1,', f'"schema_version": {latest_version()},'))
     target = tmp_path / "t.sqlite3"
     assert main(["db", "import", "--db", str(target), "--json", str(bad)]) == 1
     err = capsys.readouterr().err

@@ -18,6 +18,8 @@ import collections
 import contextlib
 import dataclasses
 import logging
+import os
+import socket
 from collections.abc import Iterator
 
 from bot import texts
@@ -54,6 +56,7 @@ log = logging.getLogger(__name__)
 T = texts.TempVoice
 CATEGORY_CHANNEL_LIMIT = 50
 GUILD_CHANNEL_LIMIT = 500
+CLAIM_STALE_SECONDS = 60  # a claim older than this belongs to a process that died
 REASON = "TempVoice"
 
 
@@ -92,6 +95,8 @@ class LaneService:
         # channels being created right now, per category and per guild: counted against the
         # limits so concurrent creations do not overshoot a category and fail one by one
         self._creating: collections.Counter[object] = collections.Counter()
+        #: this service's name in creation claims (several bot processes may share one database)
+        self.claimer = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
 
     # -- voice events ------------------------------------------------------------------
 
@@ -135,11 +140,29 @@ class LaneService:
             staging = self.view.channel(staging_id)
             if staging is None:
                 return
-            for _attempt in range(3):
-                created = await self._try_create(guild_id, member_id, staging_id, staging.category_id)
-                if created is not _RETRY:
-                    return
-            await self.actions.notify_member(guild_id, member_id, T.CREATE_FAILED)
+            if not await self._claim(guild_id, member_id):
+                return  # another bot process is creating this member's lane right now
+            try:
+                for _attempt in range(3):
+                    created = await self._try_create(guild_id, member_id, staging_id, staging.category_id)
+                    if created is not _RETRY:
+                        return
+                await self.actions.notify_member(guild_id, member_id, T.CREATE_FAILED)
+            finally:
+                async with self.db.transaction() as conn:
+                    await queries.tempvoice.release_creation(
+                        conn, guild_id=guild_id, member_id=member_id, claimer=self.claimer
+                    )
+
+    async def _claim(self, guild_id: int, member_id: int) -> bool:
+        """The database decides which process creates the lane (the process-local lock cannot)."""
+        now = self.clock.now()
+        async with self.db.transaction() as conn:
+            claimed = await queries.tempvoice.claim_creation(
+                conn, guild_id=guild_id, member_id=member_id, claimer=self.claimer, claimed_at=now,
+                stale_before=now - CLAIM_STALE_SECONDS,
+            )  # fmt: skip
+        return claimed == 1
 
     def _categories(self, home: int | None) -> Iterator[int | None]:
         yield home
@@ -151,6 +174,10 @@ class LaneService:
         if category_id is None:
             return True
         return self.view.channels_in_category(category_id) + self._creating[category_id] < CATEGORY_CHANNEL_LIMIT
+
+    def _release_slots(self, slots: tuple[object, ...]) -> None:
+        self._creating.subtract(slots)
+        self._creating += collections.Counter()  # drop the zero counts
 
     async def _reserve_number(self, guild_id: int, category_key: int) -> int:
         key = (guild_id, category_key)
@@ -191,19 +218,23 @@ class LaneService:
         try:
             number = await self._reserve_number(guild_id, category_key)
         except BaseException:
-            self._creating.subtract(slots)
+            self._release_slots(slots)
             raise
         try:
             try:
-                channel_id = await self.actions.create_voice_channel(
-                    guild_id,
-                    category_id=category,
-                    name=lane_name(number),
-                    user_limit=cap,
-                    bitrate=self.view.bitrate_limit(guild_id),
-                    overwrites=self.view.category_overwrites(category) if category else {},
-                    reason=f"{REASON}: Lane für {member_id}",
-                )
+                try:
+                    channel_id = await self.actions.create_voice_channel(
+                        guild_id,
+                        category_id=category,
+                        name=lane_name(number),
+                        user_limit=cap,
+                        bitrate=self.view.bitrate_limit(guild_id),
+                        overwrites=self.view.category_overwrites(category) if category else {},
+                        reason=f"{REASON}: Lane für {member_id}",
+                    )
+                finally:
+                    # from here the channel counts in Discord's own numbers (or does not exist)
+                    self._release_slots(slots)
             except LimitReached:
                 return _RETRY  # the category filled up meanwhile: look again
             except PortError as e:
@@ -236,8 +267,6 @@ class LaneService:
                 await self._delete_channel(channel_id, "Lane-Nummer doppelt vergeben")
                 return _RETRY
         finally:
-            self._creating.subtract(slots)
-            self._creating += collections.Counter()  # drop zero counts
             await self._unreserve(guild_id, category_key, number)
 
         try:
