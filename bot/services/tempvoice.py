@@ -14,11 +14,13 @@ their name. Concurrency rules:
 
 from __future__ import annotations
 
+import asyncio
 import collections
 import contextlib
 import dataclasses
 import logging
 import os
+import random
 import socket
 from collections.abc import Iterator
 
@@ -56,6 +58,7 @@ log = logging.getLogger(__name__)
 T = texts.TempVoice
 CATEGORY_CHANNEL_LIMIT = 50
 GUILD_CHANNEL_LIMIT = 500
+CREATE_ATTEMPTS = 8
 CLAIM_STALE_SECONDS = 60  # a claim older than this belongs to a process that died
 REASON = "TempVoice"
 
@@ -97,6 +100,7 @@ class LaneService:
         self._creating: collections.Counter[object] = collections.Counter()
         #: this service's name in creation claims (several bot processes may share one database)
         self.claimer = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
+        self._jitter = random.Random()
 
     # -- voice events ------------------------------------------------------------------
 
@@ -143,10 +147,12 @@ class LaneService:
             if not await self._claim(guild_id, member_id):
                 return  # another bot process is creating this member's lane right now
             try:
-                for _attempt in range(3):
+                for attempt in range(CREATE_ATTEMPTS):
                     created = await self._try_create(guild_id, member_id, staging_id, staging.category_id)
                     if created is not _RETRY:
                         return
+                    # another process took the number (or the category filled): let it commit, look again
+                    await asyncio.sleep(self._jitter.uniform(0, 0.005 * (attempt + 1)))
                 await self.actions.notify_member(guild_id, member_id, T.CREATE_FAILED)
             finally:
                 async with self.db.transaction() as conn:
