@@ -2,24 +2,17 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 
 from bot.domain.ranks import MINRANK_SUFFIX_THRESHOLD, rank_name
 
 LANE_PREFIX = "Lane"
-_LANE_NAME = re.compile(r"^Lane\s+(\d+)$")
 MAX_NAME = 100
 MAX_USER_LIMIT = 99
 
 
 def lane_name(number: int) -> str:
     return f"{LANE_PREFIX} {number}"
-
-
-def lane_number_of(name: str) -> int | None:
-    m = _LANE_NAME.match(name.strip())
-    return int(m[1]) if m and int(m[1]) > 0 else None
 
 
 def lowest_free_number(used: Iterable[int]) -> int:

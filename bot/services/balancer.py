@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from bot import texts
 from bot.db import Database
 from bot.db.queries import Match, queries
-from bot.domain.balancer import MAX_PLAYERS, MIN_PLAYERS, Player, Split, balance
+from bot.domain.balancer import MIN_PLAYERS, Player, Split, balance
 from bot.ports import DiscordActions, GuildView, MemberInfo, NotFound, PortError, VoiceMove
 from bot.services.clock import Clock, SystemClock
 from bot.services.common import KeyedLocks, Reply, humans_in
@@ -329,7 +329,3 @@ class MatchService:
         for p in players:
             out[p.team].append(p.user_id)
         return out
-
-    @staticmethod
-    def selection_limit() -> int:
-        return MAX_PLAYERS
