@@ -37,7 +37,11 @@ from bot.db.queries import queries
 from bot.runtime_tuning import freeze_startup_objects
 
 STACKS = ("raw", "to_thread", "aiosqlite", "5 conns", "bot")
-READ_SQL = "SELECT channel_id, guild_id, owner_id, base_name FROM tempvoice_lanes WHERE channel_id = ?"
+# the same columns as the bot's `tempvoice.get_lane`: every stack does the same work
+READ_SQL = (
+    "SELECT channel_id, guild_id, owner_id, base_name, category_id, lane_number, min_rank, created_at "
+    "FROM tempvoice_lanes WHERE channel_id = ?"
+)
 WRITE_SQL = "INSERT INTO kv_store (ns, k, v) VALUES ('bench', ?, ?) ON CONFLICT (ns, k) DO UPDATE SET v = excluded.v"
 BAN_SQL = "SELECT EXISTS (SELECT 1 FROM tempvoice_bans WHERE owner_id = ? AND banned_id = ?)"
 PREF_SQL = "SELECT region FROM tempvoice_owner_prefs WHERE owner_id = ?"
@@ -360,6 +364,7 @@ async def run(quick: bool = False, soak: float = 0.0, out: Callable[[str], None]
         freeze_startup_objects()  # as the bot does after its start-up
         try:
             for name in STACKS:
+                freeze_startup_objects()  # each stack starts from the same collector state
                 async with stack(name, path, db) as s:
                     r: dict[str, float] = {}
                     r["read"] = await _median_latency(lambda i: s.read(1 + i % LANES), n_latency)
@@ -387,6 +392,8 @@ async def run(quick: bool = False, soak: float = 0.0, out: Callable[[str], None]
                     results[name] = r
                 await _clean(db)
 
+            ratios = await _interleaved_read_ratios(path, db, rounds=7 if quick else 15, per_task=per_task)
+
             # memory: RSS around many full-stack point reads (after a warm-up)
             bot = BotStack(db)
             for i in range(2000):
@@ -403,7 +410,6 @@ async def run(quick: bool = False, soak: float = 0.0, out: Callable[[str], None]
         finally:
             await db.close()
 
-    raw = results["raw"]
     bot_r = results["bot"]
     header = f"{'stack':<10} {'read µs':>9} {'write µs':>9} {'read@100 µs':>11} {'join@100 µs':>11} " \
              f"{'max stall ms':>12} {'1000 upserts ms':>15} {'errors':>6}"  # fmt: skip
@@ -416,9 +422,13 @@ async def run(quick: bool = False, soak: float = 0.0, out: Callable[[str], None]
         stall = max(r["stall_read"], r["stall_join"]) * 1000
         out(f"{name:<10} {_us(r['read'])} {_us(r['write'])} {_us(r['read100']):>11} {_us(r['join100']):>11} "
             f"{stall:>12.2f} {r['watch1000'] * 1000:>15.1f} {ERRORS.get(name, 0):>6}")  # fmt: skip
-    ratio = bot_r["read100"] / raw["read100"]
+    ratio = statistics.median(ratios)
     goals = [
-        (f"bot point read @100 within 3x of raw: {ratio:.2f}x", ratio <= 3.0),
+        (
+            f"bot point read @100 within 3x of raw: {ratio:.2f}x (median of {len(ratios)} interleaved "
+            f"rounds, range {min(ratios):.2f}-{max(ratios):.2f}x)",
+            ratio <= 3.0,
+        ),
         (
             "bot never slower than to_thread or aiosqlite (read@100, join@100): "
             f"{bot_r['read100'] / results['to_thread']['read100']:.2f}x / "
@@ -442,6 +452,22 @@ async def run(quick: bool = False, soak: float = 0.0, out: Callable[[str], None]
     if soak_report:
         out(soak_report)
     return {"results": results, "rss_growth": after - before, "goals": goals}
+
+
+async def _interleaved_read_ratios(path: Path, db: Database, rounds: int, per_task: int) -> list[float]:
+    """bot/raw read@100 measured in alternating rounds: a slow spell of a shared machine then
+    hits both sides of a ratio instead of one stack's whole measurement."""
+    raw, bot = RawStack(path), BotStack(db)
+    rng = random.Random(11)
+    ratios = []
+    try:
+        for _ in range(rounds):
+            r, _stall = await _concurrent(lambda i: raw.read(1 + rng.randrange(LANES)), 100, per_task)
+            b, _stall = await _concurrent(lambda i: bot.read(1 + rng.randrange(LANES)), 100, per_task)
+            ratios.append(b / r)
+    finally:
+        await raw.close()
+    return ratios
 
 
 async def _soak(s: BotStack, seconds: float) -> str:

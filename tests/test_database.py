@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.db import Database, DatabaseClosedError
+from bot.db import Database, DatabaseClosedError, IntegrityError
 from bot.db.queries import queries
 from tests.conftest import open_handles
 
@@ -241,3 +241,23 @@ async def test_transaction_without_statements_leaves_no_pending_begin(db: Databa
         pass  # an empty unit of work commits nothing and leaves nothing open
     async with db.read() as conn:
         assert await queries.core.get_kv(conn, ns="after", k="empty") == "1"
+
+
+async def test_every_query_is_timed_and_failures_counted(db: Database) -> None:
+    """The driver times each query in its thread and records it on delivery, failures included."""
+    from bot.db.metrics import METRICS
+
+    METRICS.reset()
+    async with db.write() as conn:
+        await queries.core.set_kv(conn, ns="m", k="k", v="v")
+    async with db.read() as conn:
+        for _ in range(3):
+            await queries.core.get_kv(conn, ns="m", k="k")
+    with pytest.raises(IntegrityError):
+        async with db.transaction() as conn:
+            await queries.tempvoice.add_lane_member(conn, channel_id=404, user_id=1, joined_at=1)  # no such lane
+    stats = {s.name: s for s in METRICS.snapshot()}
+    assert stats["core.get_kv"].calls == 3 and stats["core.get_kv"].errors == 0
+    assert stats["core.get_kv"].total_seconds > 0
+    assert stats["core.set_kv"].calls == 1
+    assert stats["tempvoice.add_lane_member"].errors == 1

@@ -18,6 +18,7 @@ import itertools
 import queue
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Generator, Iterable, Sequence
 from pathlib import Path
 from types import TracebackType
@@ -25,13 +26,17 @@ from typing import Any, Generic, TypeVar
 
 from bot.db.connections import EngineConnection
 from bot.db.errors import IntegrityError
+from bot.db.metrics import METRICS
 
 T = TypeVar("T")
 DELIVERY_SLICE = 16
 _ids = itertools.count(1)
 
 
-Job = tuple[Callable[[sqlite3.Connection], Any] | None, "asyncio.Future[Any]"]  # None: close and stop
+# (work or None to close and stop, its future, metrics name or None, perf_counter at submit)
+Job = tuple[Callable[[sqlite3.Connection], Any] | None, "asyncio.Future[Any]", str | None, float]
+# (future, succeeded, result or exception, metrics name or None, seconds from submit to done)
+Done = tuple["asyncio.Future[Any]", bool, Any, str | None, float]
 
 
 class Rows:
@@ -125,24 +130,25 @@ class Connection(EngineConnection):
                 except queue.Empty:
                     break
             self.wakeups += 1
-            results: list[tuple[asyncio.Future[Any], bool, Any]] = []
+            results: list[Done] = []
             stop = False
-            for fn, future in batch:
+            for fn, future, metric, submitted in batch:
                 if fn is None:
                     stop = True
                     if self._conn is not None:
                         self._conn.close()
                         self._conn = None
-                    results.append((future, True, None))
+                    results.append((future, True, None, None, 0.0))
                     continue
                 try:
-                    results.append((future, True, fn(self._conn)))  # type: ignore[arg-type]
+                    value = fn(self._conn)  # type: ignore[arg-type]
+                    results.append((future, True, value, metric, time.perf_counter() - submitted))
                 except sqlite3.IntegrityError as e:  # the engine-neutral class (still a sqlite3 one)
                     err = IntegrityError(*e.args)
                     err.__cause__ = e
-                    results.append((future, False, err))
+                    results.append((future, False, err, metric, time.perf_counter() - submitted))
                 except BaseException as e:  # handed to the awaiting task
-                    results.append((future, False, e))
+                    results.append((future, False, e, metric, time.perf_counter() - submitted))
             if self._loop is not None and not self._loop.is_closed():
                 # in slices: the loop runs timers and I/O between them, so waking a hundred
                 # waiting tasks at once cannot stall it
@@ -162,8 +168,10 @@ class Connection(EngineConnection):
         """Forget a pending `begin_with_next` (the unit of work ended before any statement)."""
         self._prefix = None
 
-    def submit(self, fn: Callable[[sqlite3.Connection], T]) -> asyncio.Future[T]:
-        """Queue `fn(sqlite3_connection)` for the connection's thread; await the returned future."""
+    def submit(self, fn: Callable[[sqlite3.Connection], T], metric: str | None = None) -> asyncio.Future[T]:
+        """Queue `fn(sqlite3_connection)` for the connection's thread; await the returned future.
+        With `metric`, the time from here until the thread finished it is recorded under that
+        name (on the loop, when the result is delivered: no extra work on the awaiting side)."""
         if self._closed:
             raise sqlite3.ProgrammingError("Cannot operate on a closed database.")
         if self._prefix is not None:
@@ -175,7 +183,7 @@ class Connection(EngineConnection):
 
         loop = self._loop or asyncio.get_running_loop()
         future: asyncio.Future[T] = loop.create_future()
-        self._jobs.put((fn, future))
+        self._jobs.put((fn, future, metric, time.perf_counter() if metric is not None else 0.0))
         self.jobs += 1
         return future
 
@@ -207,13 +215,15 @@ class Connection(EngineConnection):
         loop = self._loop or asyncio.get_running_loop()
         done: asyncio.Future[None] = loop.create_future()
         self._closed = True
-        self._jobs.put((None, done))
+        self._jobs.put((None, done, None, 0.0))
         await done
         self._thread.join(timeout=1.0)  # it has delivered its last batch and is returning: no wait
 
 
-def _deliver(results: list[tuple[asyncio.Future[Any], bool, Any]]) -> None:
-    for future, ok, value in results:
+def _deliver(results: list[Done]) -> None:
+    for future, ok, value, metric, seconds in results:
+        if metric is not None:
+            METRICS.record(metric, seconds, failed=not ok)
         if future.done():  # the awaiting task was cancelled; the work itself did happen
             continue
         if ok:

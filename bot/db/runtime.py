@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -54,7 +54,9 @@ def load_namespace(sql_dir: Path, namespace: str, expected: Mapping[str, str]) -
 
 class QueryNamespace:
     """Base of each generated namespace: runs aiosql's (sync) function as one job in the
-    connection's thread and records its timing. Kept flat: this is every query's hot path."""
+    connection's thread. Kept flat, this is every query's hot path: `_call`/`_all`/`_many`
+    are plain functions handing back the driver's future (no coroutine of their own), and
+    the driver times the query in its thread and records it when it delivers the result."""
 
     __slots__ = ("_fns", "_q")
     NAMESPACE = ""
@@ -69,46 +71,24 @@ class QueryNamespace:
             found = self._fns[name] = (getattr(self._q, name), f"{self.NAMESPACE}.{name}")
         return found
 
-    async def _call(self, name: str, conn: EngineConnection, params: dict[str, Any]) -> Any:
+    def _call(self, name: str, conn: EngineConnection, params: dict[str, Any]) -> Awaitable[Any]:
         if not isinstance(conn, Connection):
-            return await self._on_other_engine(name, conn, params, "call")
+            return self._on_other_engine(name, conn, params, "call")
         fn, metric = self._fn(name)
-        start = time.perf_counter()
-        try:
-            result = await conn.submit(lambda c: fn(c, **params))
-        except BaseException:
-            METRICS.record(metric, time.perf_counter() - start, failed=True)
-            raise
-        METRICS.record(metric, time.perf_counter() - start)
-        return result
+        return conn.submit(lambda c: fn(c, **params), metric)
 
-    async def _all(self, name: str, conn: EngineConnection, params: dict[str, Any]) -> list[Any]:
+    def _all(self, name: str, conn: EngineConnection, params: dict[str, Any]) -> Awaitable[list[Any]]:
         if not isinstance(conn, Connection):
-            rows_other: list[Any] = await self._on_other_engine(name, conn, params, "all")
-            return rows_other
+            return self._on_other_engine(name, conn, params, "all")
         fn, metric = self._fn(name)
-        start = time.perf_counter()
-        try:
-            rows: list[Any] = await conn.submit(lambda c: list(fn(c, **params)))
-        except BaseException:
-            METRICS.record(metric, time.perf_counter() - start, failed=True)
-            raise
-        METRICS.record(metric, time.perf_counter() - start)
-        return rows
+        return conn.submit(lambda c: list(fn(c, **params)), metric)
 
-    async def _many(self, name: str, conn: EngineConnection, rows: Iterable[Mapping[str, Any]]) -> None:
-        if not isinstance(conn, Connection):
-            await self._on_other_engine(name, conn, {"rows": list(rows)}, "many")
-            return
-        fn, metric = self._fn(name)
+    def _many(self, name: str, conn: EngineConnection, rows: Iterable[Mapping[str, Any]]) -> Awaitable[None]:
         batch = list(rows)
-        start = time.perf_counter()
-        try:
-            await conn.submit(lambda c: fn(c, batch))
-        except BaseException:
-            METRICS.record(metric, time.perf_counter() - start, failed=True)
-            raise
-        METRICS.record(metric, time.perf_counter() - start)
+        if not isinstance(conn, Connection):
+            return self._on_other_engine(name, conn, {"rows": batch}, "many")
+        fn, metric = self._fn(name)
+        return conn.submit(lambda c: fn(c, batch), metric)
 
     async def _on_other_engine(self, name: str, conn: EngineConnection, params: dict[str, Any], kind: str) -> Any:
         """Queries on another engine's connection (PostgreSQL): that connection runs them."""
