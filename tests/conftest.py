@@ -14,6 +14,7 @@ import pytest
 
 from bot.db import Database
 from bot.db.migrations import latest_version, upgrade
+from tests.pg_support import fresh_pg_database, needs_postgres
 
 
 @pytest.fixture
@@ -30,6 +31,25 @@ async def db(db_path: Path) -> AsyncIterator[Database]:
         yield database
     finally:
         await database.close()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=needs_postgres)])
+async def any_db(request: pytest.FixtureRequest, db_path: Path) -> AsyncIterator[Database]:
+    """The data layer on each engine: a migrated SQLite file, then a fresh PostgreSQL schema
+    (skipped, and reported as skipped, when no server is reachable). Tests that take it run
+    their typed queries and transactions unchanged on both."""
+    if request.param == "sqlite":
+        database = Database(db_path, max_schema_version=latest_version())
+        await database.open()
+        await upgrade(database)
+        try:
+            yield database
+        finally:
+            await database.close()
+        return
+    async for pg in fresh_pg_database():
+        assert isinstance(pg, Database)
+        yield pg
 
 
 def open_handles(path: Path) -> int:

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-import sqlite3
-
 import pytest
 
-from bot.db import Database
+from bot.db import Database, IntegrityError
 from bot.db.queries import Lane, queries
+
+
+@pytest.fixture
+def db(any_db: Database) -> Database:
+    """Every test here runs on SQLite and on PostgreSQL."""
+    return any_db
+
 
 GUILD = 1_234_567_890_123_456_789  # 19-digit snowflakes round-trip exactly
 CAT = 987_654_321_098_765_432
@@ -55,7 +60,7 @@ async def test_lane_roundtrip_and_updates(db: Database) -> None:
 async def test_lane_numbers_are_unique_per_category(db: Database) -> None:
     await _insert_lane(db, 10, 1)
     await _insert_lane(db, 11, 3)
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(IntegrityError):
         await _insert_lane(db, 12, 1)  # a lost race for "Lane 1" fails loudly
     async with db.read() as conn:
         numbers = [
@@ -112,8 +117,9 @@ async def test_bans_and_region(db: Database) -> None:
     async with db.transaction() as conn:
         await queries.tempvoice.set_region(conn, owner_id=OWNER, region="EU", updated_at=NOW)
         assert await queries.tempvoice.remove_ban(conn, owner_id=OWNER, banned_id=OTHER) == 1
-        with pytest.raises(sqlite3.IntegrityError):  # CHECK (region IN ('DE', 'EU'))
-            await queries.tempvoice.set_region(conn, owner_id=OWNER, region="US", updated_at=NOW)
+        with pytest.raises(IntegrityError):  # CHECK (region IN ('DE', 'EU'))
+            async with db.transaction() as nested:  # a savepoint: the rest still commits
+                await queries.tempvoice.set_region(nested, owner_id=OWNER, region="US", updated_at=NOW)
     async with db.read() as conn:
         assert await queries.tempvoice.get_region(conn, owner_id=OWNER) == "EU"
 

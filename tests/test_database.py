@@ -9,117 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from bot.db import Database, DatabaseClosedError, IntegrityError
+from bot.db import Database, DatabaseClosedError
 from bot.db.queries import queries
 from tests.conftest import open_handles
 
 
 class Boom(Exception):
     pass
-
-
-async def test_concurrent_transactions_isolated(db: Database) -> None:
-    """50 multi-statement transactions, single writes and reads at once; one fails half-way."""
-    errors: list[BaseException] = []
-
-    async def unit_of_work(i: int) -> None:
-        async with db.transaction() as conn:
-            await queries.core.set_kv(conn, ns="tx", k=f"{i}-a", v="1")
-            await asyncio.sleep(0)  # let other tasks run while the transaction is open
-            if i == 13:
-                raise Boom("half-way failure")
-            await queries.core.set_kv(conn, ns="tx", k=f"{i}-b", v="2")
-
-    async def single_write(i: int) -> None:
-        async with db.write() as conn:
-            await queries.core.set_kv(conn, ns="single", k=str(i), v="x")
-
-    async def reader() -> None:
-        for _ in range(5):
-            async with db.read() as conn:
-                await queries.core.get_kv(conn, ns="tx", k="0-a")
-            await asyncio.sleep(0)
-
-    async def guarded(coro: asyncio.Future[None] | asyncio.Task[None]) -> None:
-        try:
-            await coro
-        except Boom:
-            pass
-        except BaseException as e:  # "cannot start a transaction within a transaction" would land here
-            errors.append(e)
-
-    tasks = [unit_of_work(i) for i in range(50)] + [single_write(i) for i in range(50)] + [reader() for _ in range(10)]
-    await asyncio.gather(*(guarded(asyncio.ensure_future(t)) for t in tasks))
-    assert errors == []
-
-    async with db.read() as conn, conn.execute("SELECT ns, k FROM kv_store") as cur:
-        rows = {(r[0], r[1]) for r in await cur.fetchall()}
-    expected_tx = {("tx", f"{i}-{p}") for i in range(50) if i != 13 for p in "ab"}
-    expected_single = {("single", str(i)) for i in range(50)}
-    assert rows == expected_tx | expected_single  # the failed task's first write is gone, nobody else's
-
-
-async def test_write_outside_transaction_never_joins_one(db: Database) -> None:
-    """A single write waits for the open transaction instead of being swallowed by its rollback."""
-    started = asyncio.Event()
-
-    async def failing_transaction() -> None:
-        async with db.transaction() as conn:
-            await queries.core.set_kv(conn, ns="a", k="tx", v="1")
-            started.set()
-            await asyncio.sleep(0.05)
-            raise Boom
-
-    async def single() -> None:
-        await started.wait()
-        async with db.write() as conn:
-            await queries.core.set_kv(conn, ns="a", k="single", v="1")
-
-    results = await asyncio.gather(failing_transaction(), single(), return_exceptions=True)
-    assert isinstance(results[0], Boom) and results[1] is None
-    async with db.read() as conn:
-        assert await queries.core.get_kv(conn, ns="a", k="single") == "1"
-        assert await queries.core.get_kv(conn, ns="a", k="tx") is None
-
-
-async def test_nested_transaction_rolls_back_inner_only(db: Database) -> None:
-    async with db.transaction() as outer:
-        await queries.core.set_kv(outer, ns="n", k="outer", v="1")
-        with pytest.raises(Boom):
-            async with db.transaction() as inner:
-                assert inner is outer
-                await queries.core.set_kv(inner, ns="n", k="inner", v="1")
-                raise Boom
-        async with db.transaction() as inner2:
-            await queries.core.set_kv(inner2, ns="n", k="inner2", v="1")
-        async with db.write() as same:  # write() inside the task's transaction reuses it
-            assert same is outer
-            await queries.core.set_kv(same, ns="n", k="write", v="1")
-    async with db.read() as conn, conn.execute("SELECT k FROM kv_store WHERE ns = 'n' ORDER BY k") as cur:
-        assert [r[0] for r in await cur.fetchall()] == ["inner2", "outer", "write"]
-
-
-async def test_outer_failure_rolls_back_committed_savepoints(db: Database) -> None:
-    with pytest.raises(Boom):
-        async with db.transaction() as outer:
-            async with db.transaction() as inner:
-                await queries.core.set_kv(inner, ns="n", k="inner", v="1")
-            raise Boom
-    async with db.read() as conn:
-        assert await queries.core.get_kv(conn, ns="n", k="inner") is None
-    assert outer is not None
-
-
-async def test_reads_see_committed_data_while_a_write_is_open(db: Database) -> None:
-    async with db.write() as conn:
-        await queries.core.set_kv(conn, ns="r", k="k", v="old")
-    async with db.transaction() as tx:
-        await queries.core.set_kv(tx, ns="r", k="k", v="new")
-        async with db.read() as reader:  # WAL: not blocked, sees the last commit
-            assert await queries.core.get_kv(reader, ns="r", k="k") == "old"
-        assert await queries.core.get_kv(tx, ns="r", k="k") == "new"
-    async with db.read() as reader:
-        assert await queries.core.get_kv(reader, ns="r", k="k") == "new"
 
 
 async def test_write_on_read_connection_fails_clearly(db: Database) -> None:
@@ -241,23 +137,3 @@ async def test_transaction_without_statements_leaves_no_pending_begin(db: Databa
         pass  # an empty unit of work commits nothing and leaves nothing open
     async with db.read() as conn:
         assert await queries.core.get_kv(conn, ns="after", k="empty") == "1"
-
-
-async def test_every_query_is_timed_and_failures_counted(db: Database) -> None:
-    """The driver times each query in its thread and records it on delivery, failures included."""
-    from bot.db.metrics import METRICS
-
-    METRICS.reset()
-    async with db.write() as conn:
-        await queries.core.set_kv(conn, ns="m", k="k", v="v")
-    async with db.read() as conn:
-        for _ in range(3):
-            await queries.core.get_kv(conn, ns="m", k="k")
-    with pytest.raises(IntegrityError):
-        async with db.transaction() as conn:
-            await queries.tempvoice.add_lane_member(conn, channel_id=404, user_id=1, joined_at=1)  # no such lane
-    stats = {s.name: s for s in METRICS.snapshot()}
-    assert stats["core.get_kv"].calls == 3 and stats["core.get_kv"].errors == 0
-    assert stats["core.get_kv"].total_seconds > 0
-    assert stats["core.set_kv"].calls == 1
-    assert stats["tempvoice.add_lane_member"].errors == 1

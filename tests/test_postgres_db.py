@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
@@ -73,42 +72,9 @@ async def test_unique_violation_is_the_common_integrity_error(pg: Database) -> N
             await queries.coaching.create_session(conn, user_id=1, guild_id=1, match_id=None, created_at=2)
 
 
-async def test_transactions_roll_back_and_nest(pg: Database) -> None:
-    class Boom(Exception):
-        pass
-
-    with pytest.raises(Boom):
-        async with pg.transaction() as conn:
-            await queries.core.set_kv(conn, ns="a", k="x", v="1")
-            raise Boom
-    async with pg.transaction() as outer:
-        await queries.core.set_kv(outer, ns="a", k="outer", v="1")
-        with pytest.raises(Boom):
-            async with pg.transaction() as inner:
-                await queries.core.set_kv(inner, ns="a", k="inner", v="1")
-                raise Boom
-    async with pg.read() as reader:
-        assert await queries.core.get_kv(reader, ns="a", k="x") is None
-        assert await queries.core.get_kv(reader, ns="a", k="inner") is None
-        assert await queries.core.get_kv(reader, ns="a", k="outer") == "1"
-
-
 async def test_reads_cannot_write(pg: Database) -> None:
     import asyncpg
 
     async with pg.read() as conn:
         with pytest.raises(asyncpg.ReadOnlySQLTransactionError):
             await queries.core.set_kv(conn, ns="r", k="k", v="v")  # type: ignore[arg-type]
-
-
-async def test_concurrent_transactions(pg: Database) -> None:
-    async def unit(i: int) -> None:
-        async with pg.transaction() as conn:
-            await queries.core.set_kv(conn, ns="c", k=f"{i}a", v="1")
-            await asyncio.sleep(0)
-            await queries.core.set_kv(conn, ns="c", k=f"{i}b", v="1")
-
-    await asyncio.gather(*(unit(i) for i in range(50)))
-    async with pg.read() as conn:
-        got = [await queries.core.get_kv(conn, ns="c", k=f"{i}{p}") for i in range(50) for p in "ab"]
-    assert got == ["1"] * 100

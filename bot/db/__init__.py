@@ -11,6 +11,7 @@ from bot.db.errors import (
     NotADatabaseError,
     SchemaTooNewError,
     StaleQueriesError,
+    TransactionAbortedError,
 )
 
 __all__ = [
@@ -25,5 +26,6 @@ __all__ = [
     "ReadConn",
     "SchemaTooNewError",
     "StaleQueriesError",
+    "TransactionAbortedError",
     "WriteConn",
 ]

@@ -35,6 +35,7 @@ from bot.db.errors import (
     DatabaseLocationError,
     NotADatabaseError,
     SchemaTooNewError,
+    TransactionAbortedError,
 )
 from bot.db.metrics import METRICS, QueryMetrics
 
@@ -257,12 +258,16 @@ class Database:
             conn = self._writer
             conn.begin_with_next("BEGIN IMMEDIATE")  # travels with the first statement
             token = _current_tx.set(_TxState(asyncio.current_task(), conn))
+            failed_before = conn.failed_statements
             try:
                 yield WriteConn(conn)
             except BaseException:
                 await self._rollback(conn)
                 raise
             else:
+                if conn.failed_statements != failed_before:  # an error was caught inside
+                    await self._rollback(conn)
+                    raise TransactionAbortedError
                 try:
                     await _exec(conn, "COMMIT")
                 except BaseException:
@@ -277,11 +282,15 @@ class Database:
         name = f"sp_{self._savepoints}"
         await _exec(state.conn, f"SAVEPOINT {name}")
         state.depth += 1
+        failed_before = state.conn.failed_statements
         try:
             yield
+            if state.conn.failed_statements != failed_before:  # an error was caught inside
+                raise TransactionAbortedError
         except BaseException:
             await _exec(state.conn, f"ROLLBACK TO SAVEPOINT {name}")
             await _exec(state.conn, f"RELEASE SAVEPOINT {name}")
+            state.conn.failed_statements = failed_before  # undone with the savepoint
             raise
         else:
             await _exec(state.conn, f"RELEASE SAVEPOINT {name}")

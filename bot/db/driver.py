@@ -104,6 +104,9 @@ class Connection(EngineConnection):
         self._prefix: str | None = None
         self.jobs = 0  # queries and statements submitted
         self.wakeups = 0  # thread wake-ups (hops back to the loop): jobs / wakeups = the batching
+        #: statements that raised; the Database compares it around a transaction (a caught
+        #: error must not let the rest commit). Written by the thread before it delivers.
+        self.failed_statements = 0
 
     @classmethod
     async def open(cls, path: Path | str, *, busy_seconds: float = 5.0) -> Connection:
@@ -144,10 +147,12 @@ class Connection(EngineConnection):
                     value = fn(self._conn)  # type: ignore[arg-type]
                     results.append((future, True, value, metric, time.perf_counter() - submitted))
                 except sqlite3.IntegrityError as e:  # the engine-neutral class (still a sqlite3 one)
+                    self.failed_statements += 1
                     err = IntegrityError(*e.args)
                     err.__cause__ = e
                     results.append((future, False, err, metric, time.perf_counter() - submitted))
                 except BaseException as e:  # handed to the awaiting task
+                    self.failed_statements += 1
                     results.append((future, False, e, metric, time.perf_counter() - submitted))
             if self._loop is not None and not self._loop.is_closed():
                 # in slices: the loop runs timers and I/O between them, so waking a hundred

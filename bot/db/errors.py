@@ -33,6 +33,19 @@ class StaleQueriesError(DatabaseError):
     """bot/db/queries.py was generated from other .sql files than the ones on disk."""
 
 
+class TransactionAbortedError(DatabaseError):
+    """A statement inside the transaction failed and its error was caught, yet the block went
+    on to commit. PostgreSQL cannot commit such a transaction (it would silently roll back);
+    both engines refuse it the same way, so code tested on SQLite behaves on PostgreSQL.
+    To carry on after a statement that may fail, run it in a nested `db.transaction()`."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "a statement in this transaction failed and its error was caught; nothing of the "
+            "transaction was written (run a statement that may fail in a nested db.transaction())"
+        )
+
+
 class IntegrityError(DatabaseError, sqlite3.IntegrityError):
     """A constraint refused the write (unique key, foreign key, CHECK, NOT NULL), on either
     engine: services catch this one instead of a driver's own class."""

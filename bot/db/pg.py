@@ -25,7 +25,13 @@ import asyncpg
 from bot import MIGRATIONS_DIR, SQL_DIR
 from bot.db.connections import EngineConnection, ReadConn, WriteConn
 from bot.db.database import Database
-from bot.db.errors import DatabaseClosedError, DatabaseLocationError, IntegrityError, MigrationError
+from bot.db.errors import (
+    DatabaseClosedError,
+    DatabaseLocationError,
+    IntegrityError,
+    MigrationError,
+    TransactionAbortedError,
+)
 from bot.db.metrics import METRICS
 
 log = logging.getLogger(__name__)
@@ -83,11 +89,14 @@ def _rowcount(status: str) -> int:
 
 
 @contextlib.contextmanager
-def _mapped() -> Generator[None, None, None]:
+def _mapped(conn: PgConnection) -> Generator[None, None, None]:
     try:
         yield
-    except asyncpg.IntegrityConstraintViolationError as e:
-        raise IntegrityError(str(e)) from e
+    except asyncpg.PostgresError as e:
+        conn.failed_statements += 1  # inside a transaction, PostgreSQL has now aborted it
+        if isinstance(e, asyncpg.IntegrityConstraintViolationError):
+            raise IntegrityError(str(e)) from e
+        raise
 
 
 class _PgResult:
@@ -110,9 +119,10 @@ class PgConnection(EngineConnection):
     def __init__(self, raw: asyncpg.Connection, queries: PgQueries = PG_QUERIES) -> None:
         self.raw = raw
         self.queries = queries
+        self.failed_statements = 0  # as on SQLite's driver: compared around a transaction
 
     async def _execute(self, sql: str, parameters: Sequence[Any]) -> PgRows:
-        with _mapped():
+        with _mapped(self):
             stmt = await self.raw.prepare(sql)
             if stmt.get_attributes():  # the statement returns rows
                 rows = await stmt.fetch(*parameters)
@@ -124,7 +134,7 @@ class PgConnection(EngineConnection):
         return _PgResult(self._execute(sql, parameters))
 
     async def executemany(self, sql: str, seq: Iterable[Sequence[Any]]) -> Any:
-        with _mapped():
+        with _mapped(self):
             await self.raw.executemany(sql, list(seq))
 
     @property
@@ -134,7 +144,7 @@ class PgConnection(EngineConnection):
     async def run_query(self, namespace: str, name: str, params: dict[str, Any], kind: str) -> Any:
         """A named query (called by the generated accessors)."""
         fn = self.queries.get(namespace, name)
-        with _mapped():
+        with _mapped(self):
             if kind == "all":
                 return [tuple(r) async for r in fn(self.raw, **params)]
             if kind == "many":
@@ -147,6 +157,11 @@ class PgConnection(EngineConnection):
         if operation == "SELECT_ONE" and result is not None:  # '^': a row, read by position
             return tuple(result)
         return result
+
+
+def _refuse_if_failed(conn: PgConnection, failed_before: int) -> None:
+    if conn.failed_statements != failed_before:
+        raise TransactionAbortedError
 
 
 _current_tx: contextvars.ContextVar[tuple[asyncio.Task[Any] | None, PgConnection] | None] = contextvars.ContextVar(
@@ -224,8 +239,15 @@ class PgDatabase(Database):
     async def transaction(self) -> AsyncIterator[WriteConn]:
         current = _current_tx.get()
         if current is not None and current[0] is asyncio.current_task():
-            async with current[1].raw.transaction():  # nested: a savepoint
-                yield WriteConn(current[1])
+            conn = current[1]
+            failed_before = conn.failed_statements
+            try:
+                async with conn.raw.transaction():  # nested: a savepoint
+                    yield WriteConn(conn)
+                    _refuse_if_failed(conn, failed_before)
+            except BaseException:
+                conn.failed_statements = failed_before  # undone with the savepoint
+                raise
             return
         pool, _ = self._pools()
         async with pool.acquire() as raw:
@@ -234,6 +256,8 @@ class PgDatabase(Database):
             try:
                 async with raw.transaction():
                     yield WriteConn(conn)
+                    # COMMIT of an aborted transaction silently rolls back: refuse instead
+                    _refuse_if_failed(conn, 0)
             finally:
                 _current_tx.reset(token)
 
