@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import itertools
 import json
+import os
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,11 +19,15 @@ from bot.db.migrations import latest_version, upgrade
 from bot.db.privacy import forget_user, parse_user_id
 from bot.db.queries import queries
 from tests.legacy_shapes import DDL_31743C2, ROWS_31743C2, SNOW
+from tests.pg_support import URL as PG_URL
+from tests.pg_support import needs_postgres
 from tests.test_legacy import build
 
 
-async def filled_database(path: Path) -> None:
-    """The old bot's data, adopted, plus rows in the new tables and a BLOB where TEXT was declared."""
+async def filled_database(path: Path, *, blob_in_text_column: bool = True) -> None:
+    """The old bot's data, adopted, plus rows in the new tables, a deleted match (its id must
+    never come back) and, unless told otherwise, a BLOB where TEXT was declared (which only
+    SQLite's loose typing allows)."""
     build(path, DDL_31743C2, ROWS_31743C2)
     async with Database(path) as db:
         await upgrade(db, backup=False)
@@ -40,12 +49,15 @@ async def filled_database(path: Path) -> None:
                 ],
             )
             await queries.core.schedule_timer(conn, event="e", key="k", due_at=5, payload="{}", created_at=1)
-            await conn.execute("INSERT INTO kv_store VALUES ('bin', 'blob', ?)", (b"\x00\xffbytes",))
+            deleted = await queries.balancer.create_match(
+                conn, guild_id=SNOW, host_id=SNOW, origin_channel_id=None, seed=None, started_at=2
+            )
+            await conn.execute("DELETE FROM balancer_matches WHERE match_id = ?", (deleted,))
+            if blob_in_text_column:
+                await conn.execute("INSERT INTO kv_store VALUES ('bin', 'blob', ?)", (b"\x00\xffbytes",))
 
 
 def test_export_import_export_is_identical(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    import asyncio
-
     source = tmp_path / "source.sqlite3"
     asyncio.run(filled_database(source))
     first = tmp_path / "first.json"
@@ -127,7 +139,8 @@ def test_missing_export_file(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     assert "no export file" in capsys.readouterr().err
 
 
-async def test_forget_user_removes_only_their_data(db: Database) -> None:
+async def test_forget_user_removes_only_their_data(any_db: Database) -> None:
+    db = any_db  # on both engines
     other = 42
     async with db.transaction() as conn:
         for user, steam in [(SNOW, "s1"), (SNOW, "shared"), (other, "shared"), (other, "s2")]:
@@ -191,3 +204,93 @@ def test_parse_user_id() -> None:
     for bad in ["0", "-1", "1.5", "", str(2**63)]:
         with pytest.raises(ValueError):
             parse_user_id(bad)
+
+
+# -- across engines ------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def pg_schema_url() -> Iterator[str]:
+    """A PostgreSQL URL whose search_path is a fresh schema of its own (dropped afterwards)."""
+    import asyncpg
+
+    schema = f"deadlock_transfer_{os.getpid()}_{next(_schemas)}"
+
+    async def admin(sql: str) -> None:
+        conn = await asyncpg.connect(PG_URL)
+        try:
+            await conn.execute(sql)
+        finally:
+            await conn.close()
+
+    asyncio.run(admin(f"DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"))
+    try:
+        yield f"{PG_URL}?search_path={schema}"
+    finally:
+        asyncio.run(admin(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+
+
+_schemas = itertools.count(1)
+
+
+@needs_postgres
+def test_sqlite_to_postgres_and_back_gives_identical_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    source = tmp_path / "source.sqlite3"
+    asyncio.run(filled_database(source, blob_in_text_column=False))
+    from_sqlite, from_pg, from_sqlite_again = (tmp_path / n for n in ("a.json", "b.json", "c.json"))
+    assert main(["db", "export", "--db", str(source), "--json", str(from_sqlite)]) == 0
+    with pg_schema_url() as url:
+        assert main(["db", "import", "--db", url, "--json", str(from_sqlite)]) == 0
+        out = capsys.readouterr().out
+        assert "row counts compared" in out
+        counts = {line.split()[0]: line.split()[1:] for line in out.splitlines()[2:] if line.strip()}
+        assert counts["tempvoice_lanes"] == ["5", "5"] and counts["steam_links"][0] == counts["steam_links"][1]
+        assert main(["db", "export", "--db", url, "--json", str(from_pg)]) == 0
+        assert from_pg.read_bytes() == from_sqlite.read_bytes()
+
+        # the deleted match's id stays used on PostgreSQL too
+        async def next_match_id() -> int:
+            from bot.db.pg import PgDatabase
+
+            async with PgDatabase(url) as pg, pg.transaction() as conn:
+                return await queries.balancer.create_match(
+                    conn, guild_id=1, host_id=1, origin_channel_id=None, seed=None, started_at=3
+                )
+
+        data = json.loads(from_pg.read_text())
+        assert data["sequences"]["balancer_matches"] == 2
+        assert [r[0] for r in data["tables"]["balancer_matches"]["rows"]] == [1]
+        assert asyncio.run(next_match_id()) == 3
+
+    # and back: PostgreSQL's export into a new SQLite file exports the same bytes
+    target = tmp_path / "target.sqlite3"
+    assert main(["db", "import", "--db", str(target), "--json", str(from_pg)]) == 0
+    assert main(["db", "export", "--db", str(target), "--json", str(from_sqlite_again)]) == 0
+    assert from_sqlite_again.read_bytes() == from_sqlite.read_bytes()
+    conn = sqlite3.connect(target)
+    assert conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'balancer_matches'").fetchone() == (2,)
+    conn.close()
+
+
+@needs_postgres
+def test_values_postgres_cannot_hold_are_refused_and_nothing_written(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = tmp_path / "source.sqlite3"
+    asyncio.run(filled_database(source))  # with bytes in kv_store's TEXT column
+    export = tmp_path / "a.json"
+    assert main(["db", "export", "--db", str(source), "--json", str(export)]) == 0
+    with pg_schema_url() as url:
+        assert main(["db", "import", "--db", url, "--json", str(export)]) == 1
+        err = capsys.readouterr().err
+        assert "table kv_store" in err and "nothing was written" in err and "Traceback" not in err
+
+        async def rows_in_postgres() -> int:
+            from bot.db.pg import PgDatabase
+            from bot.db.transfer import export_data
+
+            async with PgDatabase(url) as pg:
+                data = await export_data(pg)
+            return sum(len(t["rows"]) for t in data["tables"].values())
+
+        assert asyncio.run(rows_in_postgres()) == 0

@@ -31,9 +31,10 @@ def _parser() -> argparse.ArgumentParser:
         "database file (default: $DEADLOCK_DB_PATH, else $DEADLOCK_DB_DIR/deadlock.sqlite3, "
         "else ./data/deadlock.sqlite3)"
     )
+    any_db_help = "a postgresql://... URL (also taken from $DATABASE_URL) or a " + db_help
 
     run = sub.add_parser("run", help="start the bot (token from $DISCORD_TOKEN)")
-    run.add_argument("--db", help=db_help)
+    run.add_argument("--db", help=any_db_help)
     run.add_argument(
         "--no-auto-upgrade", action="store_true", help="refuse to start on an old schema instead of upgrading it"
     )
@@ -42,7 +43,7 @@ def _parser() -> argparse.ArgumentParser:
         dest="db_command", required=True, metavar="DB_COMMAND"
     )
     up = db.add_parser("upgrade", help="create or upgrade the database (backup first)")
-    up.add_argument("--db", help=db_help)
+    up.add_argument("--db", help=any_db_help)
     up.add_argument("--no-backup", action="store_true", help="skip the backup before upgrading")
     ck = db.add_parser("check", help="integrity, foreign keys, schema version and drift from schema.sql")
     ck.add_argument("--db", help=db_help)
@@ -53,15 +54,15 @@ def _parser() -> argparse.ArgumentParser:
     st.add_argument("--db", help=db_help)
 
     ex = db.add_parser("export", help="write every table of the schema to a JSON file")
-    ex.add_argument("--db", help=db_help)
+    ex.add_argument("--db", help=any_db_help)
     ex.add_argument("--json", required=True, metavar="FILE", help="the JSON file to write")
     im = db.add_parser("import", help="load a JSON export into an empty database (creating it if needed)")
-    im.add_argument("--db", help=db_help)
+    im.add_argument("--db", help=any_db_help)
     im.add_argument("--json", required=True, metavar="FILE", help="the JSON file to read")
     im.add_argument("--replace", action="store_true", help="delete the existing rows of the schema's tables first")
     fu = db.add_parser("forget-user", help="remove one person's personal data (steam links, bans, preferences, ...)")
     fu.add_argument("user_id", metavar="USER_ID", help="the person's Discord user id")
-    fu.add_argument("--db", help=db_help)
+    fu.add_argument("--db", help=any_db_help)
 
     bench = sub.add_parser("bench", help="measure the data layer: latency, concurrency, loop stalls, memory")
     bench.add_argument("--quick", action="store_true", help="fewer repetitions (what CI runs)")
@@ -88,6 +89,31 @@ def _open_db(args: argparse.Namespace, *, must_exist: bool) -> Database:
     if must_exist and not path.is_file():
         raise CliError(f"no database at {path} (use --db PATH, or `deadlock-bot db upgrade` to create one)")
     return Database(path, busy_timeout_ms=busy_timeout_ms(), max_schema_version=latest_version(), readers=1)
+
+
+def _open_any(args: argparse.Namespace, *, must_exist: bool) -> Database:
+    """The database of `--db`/DATABASE_URL on either engine (for engine-neutral commands)."""
+    url = postgres_url(args.db)
+    if url:
+        from bot.db.pg import PgDatabase
+
+        return PgDatabase(url)
+    return _open_db(args, must_exist=must_exist)
+
+
+async def _upgrade_any(db: Database) -> None:
+    from bot.db.migrations import upgrade
+    from bot.db.pg import PgDatabase, upgrade_postgres
+
+    if isinstance(db, PgDatabase):
+        await upgrade_postgres(db)
+    else:
+        await upgrade(db)
+
+
+def _where(db: Database) -> str:
+    url = getattr(db, "url", None)
+    return str(url) if url else str(db.path)
 
 
 async def _db_upgrade(args: argparse.Namespace) -> int:
@@ -150,22 +176,21 @@ async def _db_stats(args: argparse.Namespace) -> int:
 async def _db_export(args: argparse.Namespace) -> int:
     from bot.db.transfer import export_to_file
 
-    async with _open_db(args, must_exist=True) as db:
+    async with _open_any(args, must_exist=True) as db:
         counts = await export_to_file(db, Path(args.json))
-    print(f"exported {sum(counts.values())} rows of {len(counts)} tables from {db.path} to {args.json}")
+    print(f"exported {sum(counts.values())} rows of {len(counts)} tables from {_where(db)} to {args.json}")
     for table, n in counts.items():
         print(f"  {table:<32} {n:>8}")
     return EXIT_OK
 
 
 async def _db_import(args: argparse.Namespace) -> int:
-    from bot.db.migrations import upgrade
     from bot.db.transfer import import_from_file
 
-    async with _open_db(args, must_exist=False) as db:
-        await upgrade(db)
+    async with _open_any(args, must_exist=False) as db:
+        await _upgrade_any(db)
         report = await import_from_file(db, Path(args.json), replace=args.replace)
-    print(f"imported {args.json} into {db.path}; row counts compared:")
+    print(f"imported {args.json} into {_where(db)}; row counts compared:")
     print(report.describe())
     return EXIT_OK
 
@@ -174,9 +199,9 @@ async def _db_forget_user(args: argparse.Namespace) -> int:
     from bot.db.privacy import forget_user, parse_user_id
 
     user_id = parse_user_id(args.user_id)
-    async with _open_db(args, must_exist=True) as db:
+    async with _open_any(args, must_exist=True) as db:
         counts = await forget_user(db, user_id)
-    print(f"forgot user {user_id} in {db.path} ({sum(counts.values())} rows removed in one transaction):")
+    print(f"forgot user {user_id} in {_where(db)} ({sum(counts.values())} rows removed in one transaction):")
     for kind, n in counts.items():
         print(f"  {kind:<40} {n:>6}")
     return EXIT_OK

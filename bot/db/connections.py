@@ -16,7 +16,27 @@ from typing import Any, NewType
 
 class EngineConnection:
     """What every engine's connection offers: statements with the engine's placeholders
-    (`?` on SQLite, `$1` on PostgreSQL) and whether a transaction is open."""
+    (`?` on SQLite, `$1` on PostgreSQL), whether a transaction is open, and the few catalog
+    facts engine-neutral tools (export/import) need."""
+
+    #: 'sqlite' or 'postgresql'
+    engine = ""
+
+    def placeholder(self, index: int) -> str:
+        """The bind parameter marker for the `index`-th (1-based) value of a statement."""
+        raise NotImplementedError
+
+    async def table_names(self) -> set[str]:
+        """The tables of the database (the current schema on PostgreSQL)."""
+        raise NotImplementedError
+
+    async def identity_high_water(self, table: str, column: str) -> int:
+        """The highest id the table's AUTOINCREMENT/identity column ever handed out (0: none)."""
+        raise NotImplementedError
+
+    async def set_identity_high_water(self, table: str, column: str, value: int) -> None:
+        """Let the next generated id be above `value` and above every id in the table."""
+        raise NotImplementedError
 
     def execute(self, sql: str, parameters: Sequence[Any] = ()) -> Any:
         """Awaitable and usable as `async with`; gives an object with fetchone/fetchall/rowcount."""

@@ -93,6 +93,8 @@ class _Result(Generic[T]):
 class Connection(EngineConnection):
     """One sqlite3 connection and the thread it lives in."""
 
+    engine = "sqlite"
+
     def __init__(self, path: Path | str, *, busy_seconds: float = 5.0) -> None:
         self.path = str(path)
         self.busy_seconds = busy_seconds
@@ -212,6 +214,29 @@ class Connection(EngineConnection):
     @property
     def in_transaction(self) -> bool:
         return self._conn is not None and self._conn.in_transaction
+
+    # -- catalog (engine-neutral tools) ----------------------------------------------------
+
+    def placeholder(self, index: int) -> str:
+        return "?"
+
+    async def table_names(self) -> set[str]:
+        rows = await self.execute("SELECT name FROM sqlite_schema WHERE type = 'table'")
+        return {str(r[0]) for r in await rows.fetchall()}
+
+    async def identity_high_water(self, table: str, column: str) -> int:
+        if "sqlite_sequence" not in await self.table_names():  # no AUTOINCREMENT insert yet
+            return 0
+        rows = await self.execute("SELECT seq FROM sqlite_sequence WHERE name = ?", (table,))
+        row = await rows.fetchone()
+        return int(row[0]) if row else 0
+
+    async def set_identity_high_water(self, table: str, column: str, value: int) -> None:
+        # inserting explicit ids already raised sqlite_sequence to the highest id; only raise it
+        current = await self.identity_high_water(table, column)
+        if value > current:
+            await self.execute("DELETE FROM sqlite_sequence WHERE name = ?", (table,))
+            await self.execute("INSERT INTO sqlite_sequence (name, seq) VALUES (?, ?)", (table, value))
 
     async def close(self) -> None:
         """Close the connection and end its thread (idempotent)."""

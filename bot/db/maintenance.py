@@ -97,6 +97,22 @@ async def snapshot_of_script(script: str) -> dict[str, TableShape]:
         await conn.close()
 
 
+async def autoincrement_columns(script: str) -> dict[str, str]:
+    """Table -> its AUTOINCREMENT key column, for the tables of a schema script."""
+    conn = await Connection.open(":memory:")
+    try:
+        await conn.executescript(script)
+        fetch = fetcher(conn)
+        out = {}
+        for table, sql in await fetch("SELECT name, sql FROM sqlite_schema WHERE type = 'table'", ()):
+            if "AUTOINCREMENT" in str(sql).upper():
+                pk = await fetch("SELECT name FROM pragma_table_info(?) WHERE pk > 0", (table,))
+                out[str(table)] = str(pk[0][0])
+        return out
+    finally:
+        await conn.close()
+
+
 async def snapshot_of_db(db: Database) -> dict[str, TableShape]:
     async with db.read() as conn:
         return await snapshot(fetcher(conn))

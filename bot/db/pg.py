@@ -32,6 +32,7 @@ from bot.db.errors import (
     MigrationError,
     TransactionAbortedError,
 )
+from bot.db.maintenance import quote_ident
 from bot.db.metrics import METRICS
 
 log = logging.getLogger(__name__)
@@ -116,6 +117,8 @@ class _PgResult:
 class PgConnection(EngineConnection):
     """One pooled asyncpg connection with the data layer's API."""
 
+    engine = "postgresql"
+
     def __init__(self, raw: asyncpg.Connection, queries: PgQueries = PG_QUERIES) -> None:
         self.raw = raw
         self.queries = queries
@@ -140,6 +143,38 @@ class PgConnection(EngineConnection):
     @property
     def in_transaction(self) -> bool:
         return bool(self.raw.is_in_transaction())
+
+    # -- catalog (engine-neutral tools) ----------------------------------------------------
+
+    def placeholder(self, index: int) -> str:
+        return f"${index}"
+
+    async def table_names(self) -> set[str]:
+        rows = await self.raw.fetch(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()"
+        )
+        return {str(r[0]) for r in rows}
+
+    async def identity_high_water(self, table: str, column: str) -> int:
+        value = await self.raw.fetchval(
+            "SELECT s.last_value FROM pg_sequences s "
+            "WHERE quote_ident(s.schemaname) || '.' || quote_ident(s.sequencename) = pg_get_serial_sequence($1, $2)",
+            table,
+            column,
+        )
+        return int(value) if value is not None else 0  # NULL: no id handed out yet
+
+    async def set_identity_high_water(self, table: str, column: str, value: int) -> None:
+        # explicit ids do not move an identity's sequence: set it past them and past `value`
+        highest = f"(SELECT COALESCE(MAX({quote_ident(column)}), 0) FROM {quote_ident(table)})"
+        with _mapped(self):
+            await self.raw.execute(
+                f"SELECT setval(pg_get_serial_sequence($1, $2), GREATEST($3::bigint, {highest}, 1), "
+                f"GREATEST($3::bigint, {highest}) > 0)",
+                table,
+                column,
+                value,
+            )
 
     async def run_query(self, namespace: str, name: str, params: dict[str, Any], kind: str) -> Any:
         """A named query (called by the generated accessors)."""

@@ -1,8 +1,11 @@
-"""Export a database to JSON and import it into another one (SQLite today, PostgreSQL later).
+"""Export a database to JSON and import it into another one, on either engine
+(SQLite -> PostgreSQL and back).
 
 The export holds every table of schema.sql (not other programs' tables), columns in schema
-order, rows ordered by key, and nothing time-dependent, so export -> import -> export gives
-byte-identical JSON. BLOBs are written as {"$bytes": "<base64>"}.
+order, rows ordered by key the same way on both engines (sorted here, not by a server's
+collation), the high-water mark of every AUTOINCREMENT/identity id (a match id is never
+reused, not even after a move), and nothing time-dependent: export -> import -> export gives
+byte-identical JSON, whichever engines are involved. BLOBs are written as {"$bytes": "<base64>"}.
 """
 
 from __future__ import annotations
@@ -12,7 +15,6 @@ import base64
 import dataclasses
 import json
 import os
-import sqlite3
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -20,7 +22,7 @@ from typing import Any
 from bot import SCHEMA_PATH
 from bot.db.database import Database
 from bot.db.errors import DatabaseError
-from bot.db.maintenance import TableShape, quote_ident, snapshot_of_db, snapshot_of_script
+from bot.db.maintenance import TableShape, autoincrement_columns, quote_ident, snapshot_of_script
 
 FORMAT = "deadlock-bot-export"
 FORMAT_VERSION = 1
@@ -65,32 +67,62 @@ def _key_columns(shape: TableShape) -> list[str]:
     return [name for _, name in pk] or [c[0] for c in shape.columns]
 
 
-async def _schema_tables(db: Database) -> dict[str, TableShape]:
-    expected = await snapshot_of_script(await asyncio.to_thread(SCHEMA_PATH.read_text, encoding="utf-8"))
-    actual = await snapshot_of_db(db)
-    missing = sorted(set(expected) - set(actual))
+def _sort_key(row: list[Any], positions: list[int]) -> tuple[tuple[int, Any], ...]:
+    """SQLite's order of values (NULL, numbers, text by code point, bytes), on every engine."""
+
+    def rank(v: Any) -> tuple[int, Any]:
+        if v is None:
+            return (0, 0)
+        if isinstance(v, (int, float)):
+            return (1, v)
+        if isinstance(v, str):
+            return (2, v)
+        return (3, bytes(v))
+
+    return tuple(rank(row[i]) for i in positions)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Schema:
+    tables: dict[str, TableShape]
+    identities: dict[str, str]  # table -> its AUTOINCREMENT column
+
+
+async def _schema(db: Database) -> _Schema:
+    script = await asyncio.to_thread(SCHEMA_PATH.read_text, encoding="utf-8")
+    expected = await snapshot_of_script(script)
+    async with db.read() as conn:
+        present = await conn.table_names()
+    missing = sorted(set(expected) - present)
     if missing:
         raise TransferError(
             f"{db.path} lacks tables of schema.sql ({', '.join(missing)}): run `deadlock-bot db upgrade`"
         )
-    return expected
+    identities = await autoincrement_columns(script)
+    return _Schema(expected, identities)
 
 
 async def export_data(db: Database) -> dict[str, Any]:
-    shapes = await _schema_tables(db)
+    schema = await _schema(db)
+    shapes = schema.tables
     tables: dict[str, Any] = {}
+    sequences: dict[str, int] = {}
     async with db.snapshot() as conn:  # one consistent snapshot for all tables
         for table in sorted(shapes):
             columns = [c[0] for c in shapes[table].columns if not c[5]]  # not hidden/generated
-            order = ", ".join(quote_ident(c) for c in _key_columns(shapes[table]))
+            keys = [columns.index(c) for c in _key_columns(shapes[table]) if c in columns]
             cols = ", ".join(quote_ident(c) for c in columns)
-            async with conn.execute(f"SELECT {cols} FROM {quote_ident(table)} ORDER BY {order}") as cur:
-                rows = [[_encode(v) for v in row] for row in await cur.fetchall()]
-            tables[table] = {"columns": columns, "rows": rows}
+            async with conn.execute(f"SELECT {cols} FROM {quote_ident(table)}") as cur:
+                fetched = [list(row) for row in await cur.fetchall()]
+            fetched.sort(key=lambda row: _sort_key(row, keys))
+            tables[table] = {"columns": columns, "rows": [[_encode(v) for v in row] for row in fetched]}
+        for table, column in sorted(schema.identities.items()):
+            sequences[table] = await conn.identity_high_water(table, column)
     return {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "schema_version": await db.user_version(),
+        "sequences": sequences,
         "tables": tables,
     }
 
@@ -144,7 +176,8 @@ def _load(path: Path) -> dict[str, Any]:
 
 
 async def import_data(db: Database, data: dict[str, Any], *, replace: bool = False) -> ImportReport:
-    shapes = await _schema_tables(db)
+    schema = await _schema(db)
+    shapes = schema.tables
     version = await db.user_version()
     if data.get("schema_version") != version:
         raise TransferError(
@@ -166,6 +199,12 @@ async def import_data(db: Database, data: dict[str, Any], *, replace: bool = Fal
             not isinstance(r, list) or len(r) != len(cols) for r in table["rows"]
         ):
             raise TransferError(f"table {name}: every row must be a list of {len(cols)} values")
+    sequences = data.get("sequences", {})  # older exports have none
+    if not isinstance(sequences, dict) or any(
+        t not in schema.identities or not isinstance(v, int) or isinstance(v, bool) or v < 0
+        for t, v in sequences.items()
+    ):
+        raise TransferError(f"the export's sequences are not id counters of this schema: {sequences!r}")
 
     order = _table_order(shapes)
     counts: dict[str, tuple[int, int]] = {}
@@ -190,12 +229,16 @@ async def import_data(db: Database, data: dict[str, Any], *, replace: bool = Fal
             cols = table["columns"]
             sql = (
                 f"INSERT INTO {quote_ident(name)} ({', '.join(quote_ident(c) for c in cols)}) "
-                f"VALUES ({', '.join('?' for _ in cols)})"
+                f"VALUES ({', '.join(conn.placeholder(i) for i in range(1, len(cols) + 1))})"
             )
             try:
                 await conn.executemany(sql, [[_decode(v) for v in row] for row in table["rows"]])
-            except sqlite3.Error as e:
+            except TransferError:
+                raise
+            except Exception as e:  # the engine's own error (a type PostgreSQL refuses, a constraint)
                 raise TransferError(f"table {name}: {e}; nothing was written") from e
+        for name, column in sorted(schema.identities.items()):
+            await conn.set_identity_high_water(name, column, int(sequences.get(name, 0)))
         for name in order:
             async with conn.execute(f"SELECT COUNT(*) FROM {quote_ident(name)}") as cur:
                 row = await cur.fetchone()
