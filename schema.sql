@@ -1,4 +1,4 @@
--- deadlock-bot: the complete current schema (version 2).
+-- deadlock-bot: the complete current schema (version 3).
 --
 -- This file is the reference for `deadlock-bot sql check` (every query is compiled
 -- against it) and for the migrations test (empty DB + sql/migrations/* == this file).
@@ -35,6 +35,26 @@ CREATE TABLE timers (
     UNIQUE (event, key)
 ) STRICT;
 CREATE INDEX idx_timers_event_due ON timers (event, due_at);
+
+-- Leases: a feature that must run in exactly one process (the voice status pass of a
+-- guild) holds its lease row; with several bot processes on one database only the holder
+-- runs it, and the lease of a crashed holder runs out at expires_at.
+CREATE TABLE leases (
+    name TEXT PRIMARY KEY,
+    holder TEXT NOT NULL,
+    acquired_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL
+) STRICT;
+
+-- Event claims: when several processes see the same Discord event (a command message, a
+-- modal submission), the one whose claim on the event's snowflake is accepted acts on it.
+CREATE TABLE event_claims (
+    event_id INTEGER PRIMARY KEY,
+    kind TEXT NOT NULL,
+    claimer TEXT NOT NULL,
+    claimed_at INTEGER NOT NULL
+) STRICT;
+CREATE INDEX idx_event_claims_claimed_at ON event_claims (claimed_at);
 
 -- ---------------------------------------------------------------------------
 -- steam / presence: shared with the external Node presence service
@@ -289,3 +309,4 @@ CREATE TABLE voice_status_members (
     seen_at INTEGER NOT NULL
 ) STRICT;
 CREATE INDEX idx_voice_status_members_channel ON voice_status_members (channel_id);
+CREATE INDEX idx_voice_status_members_guild ON voice_status_members (guild_id);

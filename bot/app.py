@@ -37,6 +37,7 @@ from bot.feature_config import (
 from bot.runtime_tuning import freeze_startup_objects
 from bot.services.balancer import MatchService
 from bot.services.coaching import CoachingService
+from bot.services.coordination import LeaseKeeper
 from bot.services.rank_voice import RankVoiceService
 from bot.services.ranks import RankResolver
 from bot.services.rename import RenameScheduler
@@ -117,7 +118,10 @@ class DeadlockBot(commands.Bot):
         if voice_status is None:
             log.info("voice status is off: set VOICE_STATUS_CATEGORY_IDS")
         else:
-            await self.add_cog(VoiceStatusCog(self, VoiceStatusService(self.db, self.port, self.renamer, voice_status)))
+            # a guild's pass runs in one process; a crashed holder's lease runs out after 3 passes
+            leases = LeaseKeeper(self.db, ttl_seconds=3 * voice_status.interval_seconds)
+            status = VoiceStatusService(self.db, self.port, self.renamer, voice_status, leases=leases)
+            await self.add_cog(VoiceStatusCog(self, status))
         if coaching_enabled():
             coaching = CoachingService(self.db, DiscordCoachingUI(self), self.timers, claim_notifier())
             await self.add_cog(CoachingCog(self, coaching))

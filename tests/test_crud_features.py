@@ -243,8 +243,18 @@ async def test_voice_status_pass(db: Database) -> None:
             {"user_id": 2, "guild_id": GUILD, "channel_id": 501, "seen_at": NOW},
             {"user_id": 3, "guild_id": GUILD, "channel_id": 501, "seen_at": NOW},  # no steam link
         ]
-        await queries.voice_status.clear_voice_members(conn)
+        await queries.voice_status.clear_guild_voice_members(conn, guild_id=GUILD)
         await queries.voice_status.add_voice_members(conn, members)
+        # another guild's row (passed by another process) and a member who moved there
+        await queries.voice_status.add_voice_members(
+            conn, [{"user_id": 9, "guild_id": GUILD + 1, "channel_id": 900, "seen_at": NOW}]
+        )
+        await queries.voice_status.add_voice_members(
+            conn, [{"user_id": 3, "guild_id": GUILD + 1, "channel_id": 900, "seen_at": NOW}]
+        )
+        assert await queries.voice_status.count_voice_members(conn) == 4
+        assert await queries.voice_status.clear_guild_voice_members(conn, guild_id=GUILD + 1) == 2
+        await queries.voice_status.add_voice_members(conn, [members[2]])
         assert await queries.voice_status.count_voice_members(conn) == 3
         presence = await queries.voice_status.list_presence(conn)
         assert await queries.voice_status.refresh_watch(conn, updated_at=NOW) == 3
@@ -264,9 +274,10 @@ async def test_voice_status_pass(db: Database) -> None:
     ]
     assert [link.steam_id for link in links] == ["76561198000000001", "76561198000000002"]
 
-    # nobody in monitored voice: the watch list empties too
+    # nobody in monitored voice (or the rows ran stale): the watch list empties too
     async with db.transaction() as conn:
-        await queries.voice_status.clear_voice_members(conn)
+        assert await queries.voice_status.clear_stale_voice_members(conn, seen_before=NOW) == 0
+        assert await queries.voice_status.clear_stale_voice_members(conn, seen_before=NOW + 1) == 3
         await queries.voice_status.refresh_watch(conn, updated_at=NOW + 60)
         assert await queries.voice_status.prune_watch(conn) == 3
 

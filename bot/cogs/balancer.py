@@ -118,8 +118,16 @@ class SelectionView(discord.ui.View):
         self.stop()
         await interaction.response.edit_message(view=None)
         assert interaction.guild is not None
-        result = await self.cog.service.start(interaction.guild.id, self.host_id, sorted(self.chosen))
+        result = await self.cog.service.start(
+            interaction.guild.id, self.host_id, sorted(self.chosen), event_id=interaction.id
+        )
         await self.cog.announce(interaction.guild, interaction.followup.send, result)
+
+
+def _event_id(ctx: commands.Context[commands.Bot]) -> int:
+    """The command's own snowflake (slash: the interaction, prefix: the message): what two
+    processes seeing the same command agree on."""
+    return ctx.interaction.id if ctx.interaction is not None else ctx.message.id
 
 
 class BalancerCog(VoiceMovesCog, name="Balancer"):
@@ -131,7 +139,8 @@ class BalancerCog(VoiceMovesCog, name="Balancer"):
 
     async def announce(self, guild: discord.Guild, send: Any, result: MatchReport | Reply) -> None:
         if isinstance(result, Reply):
-            await send(result.text)
+            if not result.silent:  # silent: another process started this match and announces it
+                await send(result.text)
             return
         embed = split_embed(guild, result.split, T.STARTED.format(id=result.label, moved=len(result.moved)))
         if result.not_in_voice:
@@ -166,7 +175,7 @@ class BalancerCog(VoiceMovesCog, name="Balancer"):
             view = SelectionView(self, author.id, members)
             await ctx.reply(T.SELECT_TITLE, view=view, mention_author=False)
             return
-        result = await self.service.start(ctx.guild.id, author.id)
+        result = await self.service.start(ctx.guild.id, author.id, event_id=_event_id(ctx))
         await self.announce(ctx.guild, ctx.send, result)
 
     @balance.command(name="manual", description="Teams aus genannten Spielern (Host)")  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
@@ -176,7 +185,7 @@ class BalancerCog(VoiceMovesCog, name="Balancer"):
         if not MIN_PLAYERS <= len(set(ids)) <= MAX_PLAYERS:
             await ctx.reply(T.TOO_FEW.format(count=len(set(ids))), mention_author=False)
             return
-        result = await self.service.start(ctx.guild.id, ctx.author.id, ids)
+        result = await self.service.start(ctx.guild.id, ctx.author.id, ids, event_id=_event_id(ctx))
         await self.announce(ctx.guild, ctx.send, result)
 
     @balance.command(name="end", description="Match beenden (Host)")  # type: ignore[arg-type]  # discord.py group typing vs mypy 2

@@ -34,6 +34,8 @@ def _service(interaction: discord.Interaction) -> CoachingService:
 
 
 async def _reply(interaction: discord.Interaction, reply: Reply) -> None:
+    if reply.silent:  # another process handles this submission and answers it
+        return
     if interaction.response.is_done():
         await interaction.followup.send(reply.text, ephemeral=True, allowed_mentions=NO_MENTIONS)
     else:
@@ -237,6 +239,7 @@ class MatchIdModal(discord.ui.Modal, title=T.MATCH_ID_TITLE):
             interaction.user.id,
             interaction.user.display_name,
             self.match_id.value,
+            event_id=interaction.id,
         )
         await _reply(interaction, reply)
 

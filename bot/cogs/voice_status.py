@@ -37,6 +37,8 @@ class VoiceStatusCog(commands.Cog, name="VoiceStatus"):
     async def cog_unload(self) -> None:
         await self.loop.stop()
         self.set_trace(False)
+        if self.service.leases is not None:  # another process takes the passes over at once
+            await self.service.leases.release_all()
 
     def set_trace(self, on: bool) -> None:
         """Trace lines (one JSON line per channel and pass) go to a rotating file: 1 MB x 3."""

@@ -22,6 +22,7 @@ from bot.domain.balancer import MIN_PLAYERS, Player, Split, balance
 from bot.ports import DiscordActions, GuildView, MemberInfo, NotFound, PortError, VoiceMove
 from bot.services.clock import Clock, SystemClock
 from bot.services.common import KeyedLocks, Reply, humans_in
+from bot.services.coordination import EventClaims
 from bot.services.ranks import RankResolver
 from bot.services.timers import TimerFired, TimerService
 
@@ -68,6 +69,7 @@ class MatchService:
         config: BalancerConfig,
         clock: Clock | None = None,
         rng: random.Random | None = None,
+        events: EventClaims | None = None,
     ) -> None:
         self.db = db
         self.actions = actions
@@ -77,6 +79,8 @@ class MatchService:
         self.config = config
         self.clock = clock or SystemClock()
         self.rng = rng or random.Random()
+        #: starts are claimed by their Discord event: two processes seeing it create one match
+        self.events = events or EventClaims(db, clock=self.clock)
         self._locks = KeyedLocks()
         self._creating: collections.Counter[int] = collections.Counter()  # channels being created per category
         timers.register(STALE_EVENT, self._on_stale)
@@ -130,10 +134,17 @@ class MatchService:
         member_ids: Sequence[int] | None = None,
         *,
         bench: Sequence[int] = (),
+        event_id: int | None = None,
     ) -> MatchReport | Reply:
-        """`!balance start` (the caller's voice channel) or `manual` (listed members): create the match."""
+        """`!balance start` (the caller's voice channel) or `manual` (listed members): create the match.
+
+        `event_id` is the command's message or interaction id: when several processes see the
+        same command, the first to claim it starts the match; the others get a silent Reply."""
         if not self.is_host(self.view.member(guild_id, actor_id)):
             return Reply(False, T.NO_PERMISSION)
+        elsewhere = await self.events.gate(event_id, "balance_start")
+        if elsewhere is not None:
+            return elsewhere
         if not self.config.match_category_ids:
             return Reply(False, T.NO_CATEGORY)
         origin = self.view.voice_channel_of(guild_id, actor_id)

@@ -29,6 +29,7 @@ from bot.ports import PortError
 from bot.services.claims import ClaimNotifier
 from bot.services.clock import Clock, SystemClock
 from bot.services.common import KeyedLocks, Reply
+from bot.services.coordination import EventClaims
 from bot.services.timers import TimerFired, TimerService
 
 log = logging.getLogger(__name__)
@@ -61,6 +62,7 @@ class CoachingService:
         notifier: ClaimNotifier,
         clock: Clock | None = None,
         timeout_seconds: int = TIMEOUT_SECONDS,
+        events: EventClaims | None = None,
     ) -> None:
         self.db = db
         self.ui = ui
@@ -68,6 +70,8 @@ class CoachingService:
         self.notifier = notifier
         self.clock = clock or SystemClock()
         self.timeout_seconds = timeout_seconds
+        #: a start is claimed by its modal submission: two processes seeing it make one session
+        self.events = events or EventClaims(db, clock=self.clock)
         self._locks = KeyedLocks()
         timers.register(TIMEOUT_EVENT, self._on_timeout)
 
@@ -97,12 +101,25 @@ class CoachingService:
     # -- start -------------------------------------------------------------------------
 
     async def start(
-        self, guild_id: int, channel_id: int, user_id: int, display_name: str, raw_match_id: str
+        self,
+        guild_id: int,
+        channel_id: int,
+        user_id: int,
+        display_name: str,
+        raw_match_id: str,
+        *,
+        event_id: int | None = None,
     ) -> tuple[Reply, int | None]:
-        """The Match ID modal was submitted: a new session and its private thread."""
+        """The Match ID modal was submitted: a new session and its private thread.
+
+        `event_id` is the submission's interaction id: claimed before anything else (also
+        before an older session is replaced), so a second process seeing it does nothing."""
         match_id = clean_match_id(raw_match_id)
         if match_id is None:
             return Reply(False, T.MATCH_ID_INVALID), None
+        elsewhere = await self.events.gate(event_id, "coaching_start")
+        if elsewhere is not None:
+            return elsewhere, None
         async with self._locks(("user", user_id)):
             async with self.db.read() as conn:
                 old = await queries.coaching.get_active_session(conn, user_id=user_id)

@@ -1,10 +1,12 @@
-"""Small pieces the services share: replies to a clicker, and locks by key."""
+"""Small pieces the services share: replies to a clicker, locks by key, this process's name."""
 
 from __future__ import annotations
 
 import asyncio
 import collections
 import dataclasses
+import os
+import socket
 
 from bot.ports import GuildView
 
@@ -15,6 +17,11 @@ class Reply:
 
     ok: bool
     text: str
+    #: another process handles this event and answers; this one says nothing
+    silent: bool = False
+
+
+HANDLED_ELSEWHERE = Reply(False, "", silent=True)
 
 
 class KeyedLocks:
@@ -73,3 +80,9 @@ def humans_in(view: GuildView, channel_id: int) -> list[int]:
         if info is None or not info.is_bot:
             out.append(member_id)
     return out
+
+
+def process_name(owner: object) -> str:
+    """How this process (and the object acting for it) signs claims and leases in a database
+    several bot processes may share: host, pid, object."""
+    return f"{socket.gethostname()}:{os.getpid()}:{id(owner):x}"

@@ -19,9 +19,7 @@ import collections
 import contextlib
 import dataclasses
 import logging
-import os
 import random
-import socket
 from collections.abc import Iterator
 
 from bot import texts
@@ -49,7 +47,7 @@ from bot.ports import (
     VoiceMove,
 )
 from bot.services.clock import Clock, SystemClock, legacy_timestamp
-from bot.services.common import KeyedLocks, Reply, humans_in
+from bot.services.common import KeyedLocks, Reply, humans_in, process_name
 from bot.services.permissions import set_overwrite_bit
 from bot.services.rename import RenameScheduler
 
@@ -99,7 +97,7 @@ class LaneService:
         # limits so concurrent creations do not overshoot a category and fail one by one
         self._creating: collections.Counter[object] = collections.Counter()
         #: this service's name in creation claims (several bot processes may share one database)
-        self.claimer = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
+        self.claimer = process_name(self)
         self._jitter = random.Random()
 
     # -- voice events ------------------------------------------------------------------

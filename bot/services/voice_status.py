@@ -6,6 +6,11 @@ voice_status_members with one batch insert, their presence comes back with one j
 watch list for the Node presence service is refreshed and pruned with one statement each
 (also when no channel is monitored), and the decisions are saved with one batch. The
 suffix goes to the shared rename scheduler as the "status" part of the name.
+
+A guild's pass must run in exactly one process: with several bot processes on one
+database, each guild's pass runs under the lease "voice_status:<guild id>" (see
+bot.services.coordination), so only one process renames a guild's channels. The scratch rows are
+cleared per guild, so the rows of guilds another process passes stay for its pass.
 """
 
 from __future__ import annotations
@@ -21,9 +26,19 @@ from bot.domain.voice_status import Decision, Presence, best_per_member, decide,
 from bot.ports import GuildView
 from bot.services.clock import Clock, SystemClock
 from bot.services.common import humans_in
+from bot.services.coordination import LeaseKeeper
 from bot.services.rename import RenameScheduler
 
 log = logging.getLogger(__name__)
+
+#: scratch rows nobody refreshed for this many intervals belong to no running pass
+STALE_PASSES = 3
+
+
+def lease_name(guild_id: int) -> str:
+    return f"voice_status:{guild_id}"
+
+
 trace = logging.getLogger("deadlock_bot.voice_status.trace")  # off unless `!dlvs trace on`
 trace.propagate = False
 trace.setLevel(logging.CRITICAL)
@@ -51,12 +66,15 @@ class VoiceStatusService:
         renamer: RenameScheduler,
         config: VoiceStatusConfig,
         clock: Clock | None = None,
+        leases: LeaseKeeper | None = None,
     ) -> None:
         self.db = db
         self.view = view
         self.renamer = renamer
         self.config = config
         self.clock = clock or SystemClock()
+        #: None: this is the only process on its database (tests); the bot always passes one
+        self.leases = leases
 
     def _monitored(self) -> dict[int, tuple[int, list[int]]]:
         """channel id -> (guild id, human members) of every voice channel in the categories."""
@@ -69,9 +87,16 @@ class VoiceStatusService:
                 out[channel_id] = (channel.guild_id, humans_in(self.view, channel_id))
         return out
 
+    async def _guilds_held(self, guilds: set[int]) -> list[int]:
+        if self.leases is None:
+            return sorted(guilds)
+        return [g for g in sorted(guilds) if await self.leases.hold(lease_name(g))]
+
     async def run_pass(self) -> PassReport:
         now = self.clock.now()
         monitored = self._monitored()
+        guilds = await self._guilds_held({guild for guild, _ in monitored.values()})
+        monitored = {c: v for c, v in monitored.items() if v[0] in guilds}
         rows: list[AddVoiceMembersParams] = [
             {"user_id": m, "guild_id": guild, "channel_id": channel, "seen_at": now}
             for channel, (guild, members) in monitored.items()
@@ -79,14 +104,17 @@ class VoiceStatusService:
         ]
         renames = 0
         async with self.db.transaction() as conn:
-            await queries.voice_status.clear_voice_members(conn)
+            for guild in guilds:
+                await queries.voice_status.clear_guild_voice_members(conn, guild_id=guild)
+            stale = now - STALE_PASSES * self.config.interval_seconds
+            await queries.voice_status.clear_stale_voice_members(conn, seen_before=stale)
             if rows:
                 await queries.voice_status.add_voice_members(conn, rows)
             presence = await queries.voice_status.list_presence(conn)
             await queries.voice_status.refresh_watch(conn, updated_at=now)
             await queries.voice_status.prune_watch(conn)
             previous: dict[int, ChannelStatus] = {}
-            for guild in sorted({g for g, _ in monitored.values()}):
+            for guild in guilds:
                 for status in await queries.voice_status.list_channel_status(conn, guild_id=guild):
                     previous[status.channel_id] = status
             by_channel: dict[int, list[Presence]] = defaultdict(list)

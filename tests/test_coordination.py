@@ -1,0 +1,187 @@
+"""Several bot processes on one database: leases and event claims, on both engines.
+
+"Two processes" are two Database objects with connections of their own on the same store:
+two SQLite connections sets on one file, or two asyncpg pools on one PostgreSQL schema.
+They see the same events (the gateway delivers them to both) and must act on each once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.db import Database
+from bot.db.migrations import latest_version
+from bot.db.queries import queries
+from bot.services.balancer import MatchReport, MatchService
+from bot.services.clock import ManualClock
+from bot.services.coaching import CoachingService
+from bot.services.common import HANDLED_ELSEWHERE
+from bot.services.coordination import EventClaims, LeaseKeeper
+from bot.services.rename import RenameScheduler
+from bot.services.timers import TimerService
+from bot.services.voice_status import VoiceStatusConfig, VoiceStatusService, lease_name
+from tests import test_balancer_service as balancer_env
+from tests import test_coaching as coaching_env
+from tests.fakes.discord_world import FakeDiscord
+from tests.pg_support import URL, fresh_pg_database, needs_postgres
+
+NOW = 1_800_000_000
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=needs_postgres)])
+async def two_processes(request: pytest.FixtureRequest, db_path: Path) -> AsyncIterator[tuple[Database, Database]]:
+    if request.param == "sqlite":
+        first = Database(db_path, max_schema_version=latest_version())
+        second = Database(db_path, max_schema_version=latest_version())
+        from bot.db.migrations import upgrade
+
+        async with first, second:
+            await upgrade(first)
+            yield first, second
+        return
+    from bot.db.pg import PgDatabase
+
+    async for pg in fresh_pg_database():
+        assert isinstance(pg, PgDatabase)
+        other = PgDatabase(URL, schema=pg.schema)  # a pool of its own
+        async with other:
+            yield pg, other
+
+
+async def test_a_lease_has_one_holder_and_runs_out(
+    two_processes: tuple[Database, Database], caplog: pytest.LogCaptureFixture
+) -> None:
+    db_a, db_b = two_processes
+    clock = ManualClock(NOW)
+    a = LeaseKeeper(db_a, ttl_seconds=180, clock=clock, holder="host-a:1")
+    b = LeaseKeeper(db_b, ttl_seconds=180, clock=clock, holder="host-b:2")
+
+    # both processes try at once, many times: exactly one holds it
+    results = await asyncio.gather(*(keeper.hold("poller") for _ in range(20) for keeper in (a, b)))
+    holders = {keeper.holder for keeper, got in zip([a, b] * 20, results, strict=True) if got}
+    assert len(holders) == 1
+    holder, other = (a, b) if holders == {a.holder} else (b, a)
+
+    clock.advance(120)
+    assert await holder.hold("poller") and not await other.hold("poller")  # renewed, still refused
+    clock.advance(179)
+    assert not await other.hold("poller")  # the renewal moved the expiry
+    clock.advance(2)  # the holder crashed: its lease ran out
+    with caplog.at_level(logging.WARNING):
+        assert await other.hold("poller")
+        assert not await holder.hold("poller")
+    assert "taken over by another process" in caplog.text
+    async with db_a.read() as conn:
+        lease = await queries.core.get_lease(conn, name="poller")
+    assert lease is not None and lease.holder == other.holder and lease.expires_at == clock.now() + 180
+
+    await other.release_all()  # a clean shutdown: the other process takes over at once
+    assert await holder.hold("poller")
+
+
+async def test_each_event_is_claimed_once(two_processes: tuple[Database, Database]) -> None:
+    db_a, db_b = two_processes
+    clock = ManualClock(NOW)
+    a, b = EventClaims(db_a, clock=clock, claimer="a"), EventClaims(db_b, clock=clock, claimer="b")
+    events = range(10**17, 10**17 + 50)  # snowflakes
+    results = await asyncio.gather(*(c.first(e, "test") for e in events for c in (a, b)))
+    assert [results[2 * i] + results[2 * i + 1] for i in range(50)] == [1] * 50
+    # claims are pruned after a day, at most once an hour
+    clock.advance(EventClaims.KEEP_SECONDS + 3600)
+    assert await a.first(1, "test")
+    async with db_b.read() as conn, conn.execute("SELECT COUNT(*) FROM event_claims") as cur:
+        assert (await cur.fetchone())[0] == 1
+
+
+async def test_two_processes_start_one_match_per_command(two_processes: tuple[Database, Database]) -> None:
+    db_a, db_b = two_processes
+    w = balancer_env.build(db_a)  # one Discord
+    twin = MatchService(db_b, w.world, w.world, w.service.ranks, TimerService(db_b, w.clock), w.service.config,
+                        w.clock)  # fmt: skip
+    balancer_env.add_players(w, 6, w.lobby)
+    w.world.user_moves(balancer_env.GUILD, w.host, w.lobby)
+
+    command = 1_300_000_000_000_000_001  # the message both processes received
+    first, second = await asyncio.gather(
+        w.service.start(balancer_env.GUILD, w.host, event_id=command),
+        twin.start(balancer_env.GUILD, w.host, event_id=command),
+    )
+    reports = [r for r in (first, second) if isinstance(r, MatchReport)]
+    assert len(reports) == 1 and HANDLED_ELSEWHERE in (first, second)
+    async with db_b.read() as conn:
+        running = await queries.balancer.list_running_matches(conn, guild_id=balancer_env.GUILD)
+    assert [m.match_id for m in running] == [reports[0].match_id]
+    created = [c for c in w.world.calls if c[0] == "create_voice_channel"]
+    assert len(created) == 2  # the two team channels, once
+
+    # different commands on the two processes at once: every match id unique
+    more = await asyncio.gather(
+        *(
+            (w.service if i % 2 else twin).start(balancer_env.GUILD, w.host, [*range(1, 7)], event_id=command + 1 + i)
+            for i in range(10)
+        )
+    )
+    ids = [r.match_id for r in more if isinstance(r, MatchReport)]
+    assert len(ids) == 10 and len(set(ids) | {reports[0].match_id}) == 11
+
+
+async def test_two_processes_open_one_coaching_session(two_processes: tuple[Database, Database]) -> None:
+    db_a, db_b = two_processes
+    service, ui, notifier, clock = coaching_env.build(db_a)
+    twin = CoachingService(db_b, ui, TimerService(db_b, clock), notifier, clock)
+    user = 4242
+    # an earlier session of the user: a start replaces it, once
+    old_reply, old_session = await service.start(coaching_env.GUILD, coaching_env.CHANNEL, user, "U", "111")
+    assert old_reply.ok and old_session is not None
+
+    submission = 1_300_000_000_000_000_777
+    results = await asyncio.gather(
+        service.start(coaching_env.GUILD, coaching_env.CHANNEL, user, "U", "222", event_id=submission),
+        twin.start(coaching_env.GUILD, coaching_env.CHANNEL, user, "U", "222", event_id=submission),
+    )
+    started = [session for reply, session in results if session is not None]
+    assert len(started) == 1 and HANDLED_ELSEWHERE in [reply for reply, _ in results]
+    async with db_b.read() as conn:
+        active = await queries.coaching.get_active_session(conn, user_id=user)
+        old = await queries.coaching.get_session(conn, session_id=old_session)
+    assert active is not None and active.session_id == started[0] and active.match_id == "222"
+    assert old is not None and not old.is_active and old.close_reason == "replaced"
+    assert len(ui.threads) == 2  # the old session's thread and the new one: no third
+
+
+async def test_one_process_passes_a_guild_and_the_other_takes_over(two_processes: tuple[Database, Database]) -> None:
+    db_a, db_b = two_processes
+    clock = ManualClock(NOW)
+    world = FakeDiscord(clock, latency=(0, 0))
+    guild = 11
+    world.add_guild(guild)
+    category = world.add_category(guild, "Lanes")
+    channel = world.add_voice(guild, "Lane 1", category)
+    world.user_moves(guild, world.add_member(guild, 1), channel)
+    config = VoiceStatusConfig((category,), interval_seconds=60)
+    stacks = []
+    for db, name in ((db_a, "a"), (db_b, "b")):
+        renamer = RenameScheduler(world, world, clock)
+        keeper = LeaseKeeper(db, ttl_seconds=180, clock=clock, holder=name)
+        stacks.append((VoiceStatusService(db, world, renamer, config, clock, leases=keeper), keeper))
+
+    reports = await asyncio.gather(*(service.run_pass() for service, _ in stacks))
+    assert sorted(r.channels for r in reports) == [0, 1]  # one process passed the guild
+    holder = next(keeper for (_, keeper), r in zip(stacks, reports, strict=True) if r.channels)
+    other_service, other_keeper = next(s for s in stacks if s[1] is not holder)
+    assert holder.held == {lease_name(guild)} and other_keeper.held == set()
+
+    clock.advance(60)
+    assert (await other_service.run_pass()).channels == 0  # still held by the first
+    await holder.release_all()  # the first shuts down cleanly
+    assert (await other_service.run_pass()).channels == 1
+    async with db_a.read() as conn:
+        status = await queries.voice_status.get_channel_status(conn, channel_id=channel)
+        lease = await queries.core.get_lease(conn, name=lease_name(guild))
+    assert status is not None and status.decided_at == clock.now()
+    assert lease is not None and lease.holder == other_keeper.holder
