@@ -23,8 +23,8 @@ from bot.cogs.tempvoice import TempVoiceCog
 from bot.cogs.voice_status import VoiceStatusCog
 from bot.config import command_prefix
 from bot.db import Database, DatabaseError
-from bot.db.migrations import latest_version, upgrade
-from bot.db.pg import PgDatabase, upgrade_postgres
+from bot.db.engines import migrate, open_database
+from bot.db.migrations import latest_version
 from bot.feature_config import (
     balancer_config,
     claim_notifier,
@@ -73,21 +73,14 @@ class DeadlockBot(commands.Bot):
 
     async def setup_hook(self) -> None:
         await self.db.open()
-        if isinstance(self.db, PgDatabase):
-            version = await self.db.user_version()
-            if version > latest_version():
-                raise DatabaseError(f"the PostgreSQL schema is at version {version}, newer than this bot's")
-            if self.auto_upgrade:
-                log.info("PostgreSQL migrations applied: %s", await upgrade_postgres(self.db) or "none")
-        elif self.auto_upgrade:
-            report = await upgrade(self.db)
-            log.info("%s", report.describe())
-        if not self.auto_upgrade:
+        if self.auto_upgrade:
+            log.info("%s", await migrate(self.db))
+        else:
             version = await self.db.user_version()
             if version != latest_version():
                 raise DatabaseError(
-                    f"{self.db.path} is at schema version {version}, this bot needs {latest_version()}; automatic "
-                    "upgrades are off: run `deadlock-bot db upgrade` (it takes a backup first)"
+                    f"{self.db.location} is at schema version {version}, this bot needs {latest_version()}; "
+                    "automatic upgrades are off: run `deadlock-bot db upgrade` (it takes a backup first)"
                 )
         await self._add_features()
         for ext in EXTENSIONS:
@@ -150,11 +143,7 @@ class DeadlockBot(commands.Bot):
 
 async def run_bot(token: str, target: Path | str, *, busy_timeout_ms: int, auto_upgrade: bool = True) -> None:
     """Run the bot on an SQLite file (a path) or a PostgreSQL server (a postgresql:// URL)."""
-    db = (
-        PgDatabase(target)
-        if isinstance(target, str)
-        else Database(target, busy_timeout_ms=busy_timeout_ms, max_schema_version=latest_version())
-    )
+    db = open_database(target, busy_timeout_ms=busy_timeout_ms)
     bot = DeadlockBot(db, auto_upgrade=auto_upgrade)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

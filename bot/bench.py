@@ -31,7 +31,7 @@ from typing import Any
 
 import aiosqlite
 
-from bot.db import Database
+from bot.db import Database, SqliteDatabase
 from bot.db.migrations import upgrade
 from bot.db.queries import queries
 from bot.runtime_tuning import freeze_startup_objects
@@ -275,8 +275,8 @@ class BotStack(Stack):
         await self.db.close()
 
 
-async def _prepare(path: Path) -> Database:
-    db = Database(path)
+async def _prepare(path: Path) -> SqliteDatabase:
+    db = SqliteDatabase(path)
     await db.open()
     await upgrade(db, backup=False)
     async with db.transaction() as conn:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.db import Database
+from bot.db import Database, SqliteDatabase
 from bot.db.migrations import latest_version, upgrade
 from tests.pg_support import fresh_pg_database, needs_postgres
 
@@ -23,8 +23,8 @@ def db_path(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-async def db(db_path: Path) -> AsyncIterator[Database]:
-    database = Database(db_path, max_schema_version=latest_version())
+async def db(db_path: Path) -> AsyncIterator[SqliteDatabase]:
+    database = SqliteDatabase(db_path, max_schema_version=latest_version())
     await database.open()
     await upgrade(database)
     try:
@@ -39,7 +39,7 @@ async def any_db(request: pytest.FixtureRequest, db_path: Path) -> AsyncIterator
     (skipped, and reported as skipped, when no server is reachable). Tests that take it run
     their typed queries and transactions unchanged on both."""
     if request.param == "sqlite":
-        database = Database(db_path, max_schema_version=latest_version())
+        database = SqliteDatabase(db_path, max_schema_version=latest_version())
         await database.open()
         await upgrade(database)
         try:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import sys
 
-from bot.db import Database
+from bot.db import SqliteDatabase
 from bot.db.migrations import upgrade
 from bot.db.queries import queries
 
@@ -17,7 +17,7 @@ ROWS = 50
 
 
 async def main(path: str) -> None:
-    db = Database(path)
+    db = SqliteDatabase(path)
     await db.open()
     await upgrade(db, backup=False)
     async with db.read() as conn:

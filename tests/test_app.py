@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.app import DeadlockBot
-from bot.db import Database
+from bot.db import Database, SqliteDatabase
 from bot.db.metrics import METRICS
 from bot.db.migrations import latest_version
 from bot.db.queries import queries
@@ -13,7 +13,7 @@ from tests.conftest import open_handles
 
 
 async def test_setup_hook_opens_and_upgrades_close_closes_once(db_path: Path) -> None:
-    db = Database(db_path, max_schema_version=latest_version())
+    db = SqliteDatabase(db_path, max_schema_version=latest_version())
     bot = DeadlockBot(db)
     await bot.setup_hook()  # what discord.py runs before connecting
     assert db.is_open and await db.user_version() == latest_version()

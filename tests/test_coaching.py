@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot import texts
-from bot.db import Database
+from bot.db import Database, SqliteDatabase
 from bot.db.queries import queries
 from bot.domain.coaching import EVENTS, STEPS, StepRefused, hero_pages, heroes, transition, valid_answer
 from bot.ports import Forbidden
@@ -157,7 +157,7 @@ async def test_timeout_after_restart_fires_once(db: Database, db_path: Path) -> 
     await service.answer(session_id, 3, "rank", "seeker")  # activity moves the timeout
     await db.close()
 
-    async with Database(db_path) as db2:  # restart
+    async with SqliteDatabase(db_path) as db2:  # restart
         restarted, ui2, _, _ = build(db2, clock)
         clock.advance(599)
         assert await restarted.timers.dispatch_due() == 0

@@ -20,7 +20,7 @@ from bot.cogs.coaching import (
     SubrankSelect,
     step_view,
 )
-from bot.db import Database
+from bot.db import SqliteDatabase
 from bot.feature_config import claim_notifier, coaching_enabled
 
 
@@ -71,7 +71,7 @@ def test_coaching_settings() -> None:
 
 async def test_bot_loads_coaching_when_enabled(db_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("COACHING_ENABLED", "1")
-    bot = DeadlockBot(Database(db_path))
+    bot = DeadlockBot(SqliteDatabase(db_path))
     await bot.setup_hook()
     try:
         assert bot.get_cog("Coaching") is not None and bot.get_command("coaching") is not None

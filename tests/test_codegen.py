@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from bot import PROJECT_ROOT, SCHEMA_PATH, SQL_DIR
-from bot.db import Database, StaleQueriesError
+from bot.db import Database, SqliteDatabase, StaleQueriesError
 from bot.db.codegen import CodegenError, Project, check, generate, render_project
 from bot.db.driver import as_sqlite
 from bot.db.runtime import load_namespace
@@ -291,7 +291,7 @@ async def test_inferred_types_are_sound(tmp_path: Path) -> None:
     # a field typed non-null that receives None raises, so these calls prove the inference.
     module = import_generated(project)
     q: Any = module.queries.demo
-    async with Database(tmp_path / "demo.sqlite3") as db:
+    async with SqliteDatabase(tmp_path / "demo.sqlite3") as db:
         async with db.write() as conn:
             await as_sqlite(conn).executescript(SCHEMA)
         assert (await q.aggregates(await _reader(db))).n == 0  # empty table: one row of NULL aggregates

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.db import Database
+from bot.db import Database, SqliteDatabase
 from bot.db.migrations import latest_version
 from bot.db.queries import queries
 from bot.services.balancer import MatchReport, MatchService
@@ -36,8 +36,8 @@ NOW = 1_800_000_000
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=needs_postgres)])
 async def two_processes(request: pytest.FixtureRequest, db_path: Path) -> AsyncIterator[tuple[Database, Database]]:
     if request.param == "sqlite":
-        first = Database(db_path, max_schema_version=latest_version())
-        second = Database(db_path, max_schema_version=latest_version())
+        first = SqliteDatabase(db_path, max_schema_version=latest_version())
+        second = SqliteDatabase(db_path, max_schema_version=latest_version())
         from bot.db.migrations import upgrade
 
         async with first, second:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.db import Database, DatabaseClosedError
+from bot.db import Database, DatabaseClosedError, SqliteDatabase
 from bot.db.queries import queries
 from tests.conftest import open_handles
 
@@ -48,7 +48,7 @@ async def test_write_cleans_up_a_left_open_transaction(db: Database) -> None:
 
 async def test_open_close_lifecycle(db_path: Path) -> None:
     threads_before = threading.active_count()
-    database = Database(db_path, readers=3)
+    database = SqliteDatabase(db_path, readers=3)
     with pytest.raises(DatabaseClosedError, match="not opened yet"):
         async with database.read():
             pass
@@ -75,7 +75,7 @@ async def test_open_close_lifecycle(db_path: Path) -> None:
 
 
 async def test_close_waits_for_running_work(db_path: Path) -> None:
-    database = Database(db_path)
+    database = SqliteDatabase(db_path)
     await database.open()
     inside = asyncio.Event()
     finished: list[str] = []
@@ -96,7 +96,7 @@ async def test_close_waits_for_running_work(db_path: Path) -> None:
 
 
 async def test_context_manager_and_pragma_guard(db_path: Path) -> None:
-    async with Database(db_path) as database:
+    async with SqliteDatabase(db_path) as database:
         assert await database.pragma("integrity_check") == [("ok",)]
         with pytest.raises(ValueError):
             await database.pragma("user_version = 5; DROP TABLE x")
@@ -105,11 +105,11 @@ async def test_context_manager_and_pragma_guard(db_path: Path) -> None:
 
 def test_readers_must_be_positive(db_path: Path) -> None:
     with pytest.raises(ValueError):
-        Database(db_path, readers=0)
+        SqliteDatabase(db_path, readers=0)
 
 
 async def test_close_does_not_hang_on_another_programs_reader(db_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    database = Database(db_path)
+    database = SqliteDatabase(db_path)
     await database.open()
     async with database.write() as conn:
         await conn.execute("CREATE TABLE t (x INTEGER)")

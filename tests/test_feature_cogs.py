@@ -11,7 +11,7 @@ import pytest
 
 from bot.app import DeadlockBot
 from bot.cogs.balancer import BalancerCog, SelectionView
-from bot.db import Database
+from bot.db import SqliteDatabase
 from bot.feature_config import balancer_config, rank_voice_config
 from bot.services.balancer import MatchService
 
@@ -80,7 +80,7 @@ def test_feature_config_from_environment() -> None:
 async def test_bot_registers_prefix_and_slash_commands(db_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("RANKVOICE_RANKED_CATEGORY_IDS", "1")
     monkeypatch.setenv("BALANCER_MATCH_CATEGORY_IDS", "2")
-    bot = DeadlockBot(Database(db_path))
+    bot = DeadlockBot(SqliteDatabase(db_path))
     await bot.setup_hook()
     try:
         balance = bot.get_command("balance")

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from bot.db import Database, MigrationError
+from bot.db import MigrationError, SqliteDatabase
 from bot.db.legacy import OWN_TABLES
 from bot.db.maintenance import check_database
 from bot.db.migrations import UpgradeReport, latest_version, upgrade
@@ -52,7 +52,7 @@ def unix(text: str) -> int:
 
 
 async def run_upgrade(path: Path, **kw: Any) -> UpgradeReport:
-    async with Database(path, max_schema_version=latest_version(), **kw) as db:
+    async with SqliteDatabase(path, max_schema_version=latest_version(), **kw) as db:
         return await upgrade(db)
 
 
@@ -90,7 +90,7 @@ async def test_legacy_database_is_adopted_with_nothing_lost(tmp_path: Path, shap
         }:
             assert new == old, f"{table} belongs to another program and must stay exactly as it was"
 
-    async with Database(path) as db:
+    async with SqliteDatabase(path) as db:
         check = await check_database(db, latest_version())
     assert check.ok, check.describe()
 
@@ -180,7 +180,7 @@ async def test_failure_half_way_rolls_back_everything(tmp_path: Path) -> None:
     with pytest.raises(MigrationError, match="failed at 'rebuild voice_channel_anchors: copy the rows'.*NOT NULL"):
         await run_upgrade(path)
     assert dump(path) == before  # tables created before the failing step are gone again
-    async with Database(path) as db:
+    async with SqliteDatabase(path) as db:
         assert await db.user_version() == 0
 
 

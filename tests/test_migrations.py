@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot import MIGRATIONS_DIR, SCHEMA_PATH
-from bot.db import Database, MigrationError, SchemaTooNewError
+from bot.db import MigrationError, SchemaTooNewError, SqliteDatabase
 from bot.db.maintenance import diff_snapshots, snapshot_of_db, snapshot_of_script
 from bot.db.migrations import Migration, latest_version, load_migrations, upgrade
 
@@ -19,7 +19,7 @@ def _sqlite(path: Path, script: str) -> None:
     conn.close()
 
 
-async def test_migrations_build_schema_sql(db: Database) -> None:
+async def test_migrations_build_schema_sql(db: SqliteDatabase) -> None:
     expected = await snapshot_of_script(SCHEMA_PATH.read_text(encoding="utf-8"))
     actual = await snapshot_of_db(db)
     assert set(actual) == set(expected)
@@ -47,7 +47,7 @@ async def test_upgrade_is_idempotent_and_backs_up_when_behind(db_path: Path, tmp
     latest = migrations[-1].version
     extra = tmp_path / f"{latest + 1:04d}_add_notes.sql"
     extra.write_text("CREATE TABLE notes (note_id INTEGER PRIMARY KEY, body TEXT NOT NULL) STRICT;\n")
-    async with Database(db_path) as db:
+    async with SqliteDatabase(db_path) as db:
         first = await upgrade(db, migrations=migrations)
         assert first.backup is None  # a fresh file needs no backup
         assert [m.version for m in first.applied] == list(range(1, latest + 1))
@@ -71,7 +71,7 @@ async def test_failed_migration_changes_nothing(db_path: Path, tmp_path: Path) -
     latest = latest_version()
     bad = tmp_path / f"{latest + 1:04d}_broken.sql"
     bad.write_text("CREATE TABLE half_done (x INTEGER);\nINSERT INTO no_such_table VALUES (1);\n")
-    async with Database(db_path) as db:
+    async with SqliteDatabase(db_path) as db:
         await upgrade(db)
         with pytest.raises(MigrationError, match=f"{bad.name} failed and was rolled back"):
             await upgrade(db, migrations=(*load_migrations(), Migration(latest + 1, "broken", bad)))
@@ -87,8 +87,8 @@ async def test_newer_schema_is_refused_untouched(db_path: Path) -> None:
     _sqlite(db_path, "CREATE TABLE x (y INTEGER); PRAGMA user_version = 99;")
     before = db_path.read_bytes()
     with pytest.raises(SchemaTooNewError, match="newer deadlock-bot"):
-        await Database(db_path, max_schema_version=latest_version()).open()
-    async with Database(db_path) as db:  # without the guard at open, upgrade() refuses as well
+        await SqliteDatabase(db_path, max_schema_version=latest_version()).open()
+    async with SqliteDatabase(db_path) as db:  # without the guard at open, upgrade() refuses as well
         with pytest.raises(SchemaTooNewError):
             await upgrade(db)
     assert sqlite3.connect(db_path).execute("PRAGMA user_version").fetchone() == (99,)
@@ -103,7 +103,7 @@ async def test_unversioned_database_with_tables_is_adopted(db_path: Path) -> Non
         "created_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP);"
         "INSERT INTO tempvoice_lanes VALUES (1, 2, 3, 'Lane 4', 0, NULL);",
     )
-    async with Database(db_path) as db:
+    async with SqliteDatabase(db_path) as db:
         report = await upgrade(db)
         assert report.adoption is not None and report.backup is not None
         async with db.read() as conn, conn.execute("SELECT channel_id, lane_number FROM tempvoice_lanes") as cur:

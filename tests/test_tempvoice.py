@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot import texts
-from bot.db import Database
+from bot.db import Database, SqliteDatabase
 from bot.db.migrations import upgrade
 from bot.db.queries import queries
 from bot.ports import Forbidden, Overwrite, Target, TargetKind, VoiceMove
@@ -63,17 +63,19 @@ async def test_join_creates_lane_and_moves_owner(env: Env) -> None:
 
 
 async def test_hundred_concurrent_joins(env: Env) -> None:
+    db = env.db
+    assert isinstance(db, SqliteDatabase)  # the file handles are counted below
     members = [env.world.add_member(GUILD) for _ in range(100)]
     moves = [env.world.user_moves(GUILD, m, env.staging) for m in members]
     handles_during: list[int] = []
 
     async def count_handles() -> None:
-        handles_during.append(open_handles(env.db.path))
+        handles_during.append(open_handles(db.path))
 
     env.world.hooks["move_member"] = count_handles
     await asyncio.gather(*(env.service.on_voice_move(m) for m in moves))
     await env.world.settle()
-    assert handles_during == [1 + env.db.readers]  # exactly the configured connections, mid-run
+    assert handles_during == [1 + db.readers]  # exactly the configured connections, mid-run
 
     lanes = await lanes_in_db(env)
     assert len(lanes) == 100 and env.world.count("create_voice_channel") == 100
@@ -90,7 +92,7 @@ async def test_hundred_concurrent_joins(env: Env) -> None:
     assert names == sorted(f"Lane {n}" for n in range(1, 50))
     assert env.service.lock_count == 0  # nothing left behind in memory
     await env.db.close()
-    assert open_handles(env.db.path) == 0
+    assert open_handles(db.path) == 0
 
 
 async def test_full_guild_gets_a_clear_message(env: Env) -> None:
@@ -192,7 +194,7 @@ async def test_owner_succession_survives_restart(env: Env, db_path: Path) -> Non
     await env.move(late, lane)
     await env.db.close()
 
-    async with Database(db_path) as db2:  # the bot restarts; same file, same Discord
+    async with SqliteDatabase(db_path) as db2:  # the bot restarts; same file, same Discord
         env2 = env.restart(db2)
         await env2.move(owner, None)
         assert (await lanes_in_db(env2))[lane] == early  # the earliest joiner, from the database
@@ -231,7 +233,7 @@ async def test_bans_and_region_survive_restart(env: Env, db_path: Path) -> None:
     await env.move(owner, None)
     await env.db.close()
 
-    async with Database(db_path) as db2:
+    async with SqliteDatabase(db_path) as db2:
         env2 = env.restart(db2)
         await env2.move(owner, env2.staging)
         new_lane = env2.lane_of(owner) or 0
@@ -448,7 +450,7 @@ async def test_resolve_member(env: Env) -> None:
 
 @pytest.fixture
 async def fresh(tmp_path: Path) -> AsyncIterator[Database]:
-    async with Database(tmp_path / "other.sqlite3") as database:
+    async with SqliteDatabase(tmp_path / "other.sqlite3") as database:
         await upgrade(database)
         yield database
 

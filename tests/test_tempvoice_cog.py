@@ -13,7 +13,7 @@ import pytest
 from bot.adapters.discord_port import DiscordPort, from_overwrite, mapped_errors, to_overwrite
 from bot.app import DeadlockBot
 from bot.cogs.tempvoice import CUSTOM_IDS, MainView, TempVoiceCog, panel_embed
-from bot.db import Database
+from bot.db import SqliteDatabase
 from bot.feature_config import rank_roles, tempvoice_config
 from bot.ports import (
     Forbidden,
@@ -184,13 +184,13 @@ async def test_bot_adds_tempvoice_when_configured(
 ) -> None:
     caplog.set_level(logging.INFO)
     monkeypatch.delenv("TEMPVOICE_STAGING_CHANNEL_IDS", raising=False)
-    off = DeadlockBot(Database(db_path))
+    off = DeadlockBot(SqliteDatabase(db_path))
     await off.setup_hook()
     assert off.get_cog("TempVoice") is None and "TempVoice is off" in caplog.text
     await off.close()
 
     monkeypatch.setenv("TEMPVOICE_STAGING_CHANNEL_IDS", str(STAGING))
-    on = DeadlockBot(Database(db_path))
+    on = DeadlockBot(SqliteDatabase(db_path))
     await on.setup_hook()
     try:
         assert isinstance(on.get_cog("TempVoice"), TempVoiceCog) and on.port.panel_factory is not None

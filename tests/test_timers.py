@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from bot.db import Database
+from bot.db import Database, SqliteDatabase
 from bot.db.migrations import upgrade
 from bot.services.clock import ManualClock
 from bot.services.timers import TimerFired, TimerService
@@ -55,7 +55,7 @@ async def test_rearm_cancel_and_unhandled_events(db: Database) -> None:
 
 async def test_survives_restart(db_path: Path) -> None:
     clock = ManualClock(0)
-    async with Database(db_path) as db:
+    async with SqliteDatabase(db_path) as db:
         await upgrade(db)
         await TimerService(db, clock).schedule("coaching_timeout", "1", due_at=600)
     seen: list[str] = []
@@ -64,7 +64,7 @@ async def test_survives_restart(db_path: Path) -> None:
         seen.append(t.key)
 
     clock.advance(601)
-    async with Database(db_path) as db:  # a new process on the same file
+    async with SqliteDatabase(db_path) as db:  # a new process on the same file
         service = TimerService(db, clock)
         service.register("coaching_timeout", handler)
         assert await service.dispatch_due() == 1

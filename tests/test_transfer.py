@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli.main import main
-from bot.db import Database
+from bot.db import Database, SqliteDatabase
 from bot.db.migrations import latest_version, upgrade
 from bot.db.privacy import forget_user, parse_user_id
 from bot.db.queries import queries
@@ -29,7 +29,7 @@ async def filled_database(path: Path, *, blob_in_text_column: bool = True) -> No
     never come back) and, unless told otherwise, a BLOB where TEXT was declared (which only
     SQLite's loose typing allows)."""
     build(path, DDL_31743C2, ROWS_31743C2)
-    async with Database(path) as db:
+    async with SqliteDatabase(path) as db:
         await upgrade(db, backup=False)
         async with db.transaction() as conn:
             match_id = await queries.balancer.create_match(

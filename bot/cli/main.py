@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bot.config import auto_upgrade, busy_timeout_ms, postgres_url, resolve_db_path
-from bot.db import Database, DatabaseError
+from bot.db import Database, DatabaseError, SqliteDatabase
 
 EXIT_OK = 0
 EXIT_PROBLEMS = 1
@@ -81,58 +81,35 @@ def _sqlite_only(args: argparse.Namespace, what: str) -> None:
         raise CliError(f"`deadlock-bot db {what}` works on the SQLite file; on PostgreSQL use the server's own tools")
 
 
-def _open_db(args: argparse.Namespace, *, must_exist: bool) -> Database:
+def _open_db(args: argparse.Namespace, *, must_exist: bool) -> SqliteDatabase:
+    """The SQLite file of `--db` (for the SQLite-only maintenance commands)."""
     from bot.db.migrations import latest_version
 
     _sqlite_only(args, args.db_command)
+    path = _sqlite_path(args, must_exist=must_exist)
+    return SqliteDatabase(path, busy_timeout_ms=busy_timeout_ms(), max_schema_version=latest_version(), readers=1)
+
+
+def _sqlite_path(args: argparse.Namespace, *, must_exist: bool) -> Path:
     path = resolve_db_path(args.db)
     if must_exist and not path.is_file():
         raise CliError(f"no database at {path} (use --db PATH, or `deadlock-bot db upgrade` to create one)")
-    return Database(path, busy_timeout_ms=busy_timeout_ms(), max_schema_version=latest_version(), readers=1)
+    return path
 
 
 def _open_any(args: argparse.Namespace, *, must_exist: bool) -> Database:
     """The database of `--db`/DATABASE_URL on either engine (for engine-neutral commands)."""
+    from bot.db.engines import open_database
+
     url = postgres_url(args.db)
-    if url:
-        from bot.db.pg import PgDatabase
-
-        return PgDatabase(url)
-    return _open_db(args, must_exist=must_exist)
-
-
-async def _upgrade_any(db: Database) -> None:
-    from bot.db.migrations import upgrade
-    from bot.db.pg import PgDatabase, upgrade_postgres
-
-    if isinstance(db, PgDatabase):
-        await upgrade_postgres(db)
-    else:
-        await upgrade(db)
-
-
-def _where(db: Database) -> str:
-    url = getattr(db, "url", None)
-    return str(url) if url else str(db.path)
+    return open_database(url or _sqlite_path(args, must_exist=must_exist), busy_timeout_ms=busy_timeout_ms())
 
 
 async def _db_upgrade(args: argparse.Namespace) -> int:
-    from bot.db.migrations import upgrade
+    from bot.db.engines import migrate
 
-    url = postgres_url(args.db)
-    if url:
-        from bot.db.pg import PgDatabase, upgrade_postgres
-
-        async with PgDatabase(url) as pg:
-            applied = await upgrade_postgres(pg)
-            version = await pg.user_version()
-        print(
-            f"{url}: schema version {version}" + (f", applied {', '.join(applied)}" if applied else ", nothing to do")
-        )
-        return EXIT_OK
-    async with _open_db(args, must_exist=False) as db:
-        report = await upgrade(db, backup=not args.no_backup)
-    print(report.describe())
+    async with _open_any(args, must_exist=False) as db:
+        print(await migrate(db, backup=not args.no_backup))
     return EXIT_OK
 
 
@@ -178,19 +155,20 @@ async def _db_export(args: argparse.Namespace) -> int:
 
     async with _open_any(args, must_exist=True) as db:
         counts = await export_to_file(db, Path(args.json))
-    print(f"exported {sum(counts.values())} rows of {len(counts)} tables from {_where(db)} to {args.json}")
+    print(f"exported {sum(counts.values())} rows of {len(counts)} tables from {db.location} to {args.json}")
     for table, n in counts.items():
         print(f"  {table:<32} {n:>8}")
     return EXIT_OK
 
 
 async def _db_import(args: argparse.Namespace) -> int:
+    from bot.db.engines import migrate
     from bot.db.transfer import import_from_file
 
     async with _open_any(args, must_exist=False) as db:
-        await _upgrade_any(db)
+        await migrate(db)
         report = await import_from_file(db, Path(args.json), replace=args.replace)
-    print(f"imported {args.json} into {_where(db)}; row counts compared:")
+    print(f"imported {args.json} into {db.location}; row counts compared:")
     print(report.describe())
     return EXIT_OK
 
@@ -201,7 +179,7 @@ async def _db_forget_user(args: argparse.Namespace) -> int:
     user_id = parse_user_id(args.user_id)
     async with _open_any(args, must_exist=True) as db:
         counts = await forget_user(db, user_id)
-    print(f"forgot user {user_id} in {_where(db)} ({sum(counts.values())} rows removed in one transaction):")
+    print(f"forgot user {user_id} in {db.location} ({sum(counts.values())} rows removed in one transaction):")
     for kind, n in counts.items():
         print(f"  {kind:<40} {n:>6}")
     return EXIT_OK

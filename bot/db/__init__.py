@@ -1,7 +1,12 @@
-"""The central data layer: one Database owns every connection; typed queries in bot.db.queries."""
+"""The central data layer: one Database owns every connection; typed queries in bot.db.queries.
 
+`Database` is the engine-neutral API; `SqliteDatabase` (the default) and, in bot.db.pg,
+`PgDatabase` implement it; `open_database(target)` picks one by the target.
+"""
+
+from bot.db.base import Database
 from bot.db.connections import AnyConn, ReadConn, WriteConn
-from bot.db.database import Database
+from bot.db.database import SqliteDatabase
 from bot.db.errors import (
     DatabaseClosedError,
     DatabaseError,
@@ -25,6 +30,7 @@ __all__ = [
     "NotADatabaseError",
     "ReadConn",
     "SchemaTooNewError",
+    "SqliteDatabase",
     "StaleQueriesError",
     "TransactionAbortedError",
     "WriteConn",

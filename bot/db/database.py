@@ -1,4 +1,5 @@
-"""The central database: the one owner of every connection to the bot's SQLite file.
+"""The central database on SQLite (the default engine; the API is bot.db.base.Database):
+the one owner of every connection to the bot's SQLite file.
 
 * One writer connection in autocommit mode. Every write happens while holding the
   writer lock: `transaction()` for a unit of work (BEGIN IMMEDIATE .. COMMIT, ROLLBACK on
@@ -27,6 +28,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+from bot.db.base import Database
 from bot.db.connections import EngineConnection, ReadConn, WriteConn
 from bot.db.driver import Connection
 from bot.db.errors import (
@@ -37,7 +39,6 @@ from bot.db.errors import (
     SchemaTooNewError,
     TransactionAbortedError,
 )
-from bot.db.metrics import METRICS, QueryMetrics
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +70,7 @@ def _is_not_a_database(e: BaseException) -> bool:
     )
 
 
-class Database:
+class SqliteDatabase(Database):
     """Owns the SQLite file's connections; see the module docstring for the rules."""
 
     def __init__(
@@ -87,7 +88,6 @@ class Database:
         self.busy_timeout_ms = busy_timeout_ms
         #: Refuse (before changing a byte of the file) a database written by a newer bot.
         self.max_schema_version = max_schema_version
-        self.metrics: QueryMetrics = METRICS
         self._writer: Connection | None = None
         self._all_readers: list[Connection] = []
         # Readers are shared: every read is one job in a reader's thread, and jobs queued by
@@ -109,13 +109,17 @@ class Database:
     def is_open(self) -> bool:
         return self._state == "open"
 
+    @property
+    def location(self) -> str:
+        return str(self.path)
+
     async def open(self) -> None:
         """Open the writer and the readers. Idempotent; a closed database stays closed."""
         async with self._open_lock:
             if self._state == "open":
                 return
             if self._state in ("closing", "closed"):
-                raise DatabaseClosedError(f"database {self.path} was closed; create a new Database to reopen it")
+                raise DatabaseClosedError(f"database {self.path} was closed; create a new one to reopen it")
             self._make_parent()
             try:
                 self._writer = await self._connect(read_only=False)
@@ -225,13 +229,6 @@ class Database:
                 await conn.close()
             except Exception as e:  # closing must reach every connection
                 log.warning("closing a database connection failed: %s", e)
-
-    async def __aenter__(self) -> Database:
-        await self.open()
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.close()
 
     def _check_open(self) -> None:
         if self._state != "open":
@@ -388,7 +385,7 @@ class Database:
 class _Read:
     __slots__ = ("_db",)
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: SqliteDatabase) -> None:
         self._db = db
 
     async def __aenter__(self) -> ReadConn:
@@ -398,4 +395,4 @@ class _Read:
         self._db._exit_read()
 
 
-__all__ = ["Database", "DatabaseError"]
+__all__ = ["DatabaseError", "SqliteDatabase"]

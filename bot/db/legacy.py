@@ -28,7 +28,7 @@ import sqlite3
 from typing import Any
 
 from bot.db.connections import WriteConn
-from bot.db.database import Database
+from bot.db.database import SqliteDatabase
 from bot.db.driver import Connection
 from bot.db.errors import MigrationError
 from bot.db.maintenance import TableShape, fetcher, quote_ident, snapshot
@@ -250,7 +250,7 @@ async def _count(conn: WriteConn, table: str) -> int:
     return int(row[0]) if row else 0
 
 
-async def adopt(db: Database, target_script: str, version: int) -> AdoptionReport:
+async def adopt(db: SqliteDatabase, target_script: str, version: int) -> AdoptionReport:
     """Bring an unversioned legacy database to `version` (the schema of `target_script`)."""
     target = await _target(target_script)
     actions: list[str] = []

@@ -18,7 +18,7 @@ from typing import Any
 
 from bot import SCHEMA_PATH
 from bot.db.connections import EngineConnection
-from bot.db.database import Database
+from bot.db.database import SqliteDatabase
 from bot.db.driver import Connection, as_sqlite
 
 Fetch = Callable[[str, tuple[Any, ...]], Awaitable[list[tuple[Any, ...]]]]
@@ -113,7 +113,7 @@ async def autoincrement_columns(script: str) -> dict[str, str]:
         await conn.close()
 
 
-async def snapshot_of_db(db: Database) -> dict[str, TableShape]:
+async def snapshot_of_db(db: SqliteDatabase) -> dict[str, TableShape]:
     async with db.read() as conn:
         return await snapshot(fetcher(conn))
 
@@ -169,7 +169,7 @@ def diff_snapshots(expected: dict[str, TableShape], actual: dict[str, TableShape
     return drift
 
 
-async def list_tables(db: Database) -> list[str]:
+async def list_tables(db: SqliteDatabase) -> list[str]:
     async with db.read() as conn, conn.execute(_TABLES_SQL) as cur:
         return [str(r[0]) for r in await cur.fetchall()]
 
@@ -197,7 +197,7 @@ def _new_backup_file(target: Path) -> sqlite3.Connection:
     return sqlite3.connect(target, check_same_thread=False)
 
 
-async def backup_to(db: Database, target: Path) -> Path:
+async def backup_to(db: SqliteDatabase, target: Path) -> Path:
     """An online backup with SQLite's backup API, from a read connection (writers keep going)."""
     dest = await asyncio.to_thread(_new_backup_file, target)
     try:
@@ -253,7 +253,7 @@ class CheckReport:
         return "\n".join(lines)
 
 
-async def check_database(db: Database, latest: int, schema_path: Path = SCHEMA_PATH) -> CheckReport:
+async def check_database(db: SqliteDatabase, latest: int, schema_path: Path = SCHEMA_PATH) -> CheckReport:
     integrity = [str(r[0]) for r in await db.pragma("integrity_check")]
     fk = await db.pragma("foreign_key_check")
     version = await db.user_version()
@@ -310,7 +310,7 @@ def _file_size(path: Path) -> int:
         return 0
 
 
-async def collect_stats(db: Database, tables: Iterable[str] | None = None) -> Stats:
+async def collect_stats(db: SqliteDatabase, tables: Iterable[str] | None = None) -> Stats:
     names = list(tables) if tables is not None else await list_tables(db)
     counts = []
     async with db.read() as conn:

@@ -2,7 +2,7 @@
 
 Each migration runs in one transaction together with the new user_version, so a failed
 migration leaves the file exactly as it was. A file that is behind gets an online backup
-first. A file from a newer bot is refused before anything is written (see Database).
+first. A file from a newer bot is refused before anything is written (see SqliteDatabase).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from pathlib import Path
 
 from bot import MIGRATIONS_DIR
 from bot.db.connections import WriteConn
-from bot.db.database import Database, _exec
+from bot.db.database import SqliteDatabase, _exec
 from bot.db.driver import as_sqlite
 from bot.db.errors import MigrationError, SchemaTooNewError
 from bot.db.legacy import AdoptionReport, adopt
@@ -82,7 +82,7 @@ def latest_version() -> int:
 
 
 async def upgrade(
-    db: Database, *, backup: bool = True, migrations: tuple[Migration, ...] | None = None
+    db: SqliteDatabase, *, backup: bool = True, migrations: tuple[Migration, ...] | None = None
 ) -> UpgradeReport:
     """Bring the open database to the newest schema version."""
     migrations = load_migrations() if migrations is None else migrations
@@ -115,7 +115,7 @@ async def upgrade(
     return UpgradeReport(db.path, current, applied[-1].version, tuple(applied), backup_path, adoption)
 
 
-async def _apply(db: Database, mig: Migration) -> None:
+async def _apply(db: SqliteDatabase, mig: Migration) -> None:
     # executescript() would COMMIT an open transaction first; the writer is in autocommit
     # mode, so the script's own BEGIN .. COMMIT is the only transaction, and the version
     # bump commits with the schema change or not at all.

@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import contextvars
 import logging
+import urllib.parse
 from collections.abc import AsyncIterator, Generator, Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -23,8 +24,8 @@ import aiosql
 import asyncpg
 
 from bot import MIGRATIONS_DIR, SQL_DIR
+from bot.db.base import Database
 from bot.db.connections import EngineConnection, ReadConn, WriteConn
-from bot.db.database import Database
 from bot.db.errors import (
     DatabaseClosedError,
     DatabaseLocationError,
@@ -208,7 +209,6 @@ class PgDatabase(Database):
     """The central database on a PostgreSQL server (see the module docstring)."""
 
     def __init__(self, url: str, *, pool_size: int = 10, readers: int = 5, schema: str | None = None) -> None:
-        super().__init__(Path(url.split("@")[-1].split("?")[0] or "postgresql"), readers=1)
         self.url = url
         #: a schema of its own (tests, several bots on one database): set as the search_path
         self.schema = schema
@@ -222,11 +222,15 @@ class PgDatabase(Database):
     def is_open(self) -> bool:
         return self._pg_state == "open"
 
+    @property
+    def location(self) -> str:
+        return redact_url(self.url)
+
     async def open(self) -> None:
         if self._pg_state == "open":
             return
         if self._pg_state == "closed":
-            raise DatabaseClosedError(f"database {self.url} was closed")
+            raise DatabaseClosedError(f"database {self.location} was closed")
         settings = {"search_path": self.schema} if self.schema else {}
         try:
             self._pool = await asyncpg.create_pool(
@@ -240,12 +244,8 @@ class PgDatabase(Database):
             )
         except (OSError, asyncpg.PostgresError) as e:
             await self._close_pools()
-            raise DatabaseLocationError(f"cannot connect to PostgreSQL at {self.url}: {e}") from e
+            raise DatabaseLocationError(f"cannot connect to PostgreSQL at {self.location}: {e}") from e
         self._pg_state = "open"
-
-    async def __aenter__(self) -> PgDatabase:
-        await self.open()
-        return self
 
     async def _close_pools(self) -> None:
         for pool in (self._read_pool, self._pool):
@@ -261,12 +261,12 @@ class PgDatabase(Database):
             await asyncio.wait_for(self._close_pools(), drain_seconds)
         except TimeoutError:
             log.warning("PostgreSQL pools did not close within %.0fs", drain_seconds)
-        log.info("database %s closed; query metrics:\n%s", self.url, METRICS.summary())
+        log.info("database %s closed; query metrics:\n%s", self.location, METRICS.summary())
 
     def _pools(self) -> tuple[asyncpg.Pool, asyncpg.Pool]:
         if self._pg_state != "open" or self._pool is None or self._read_pool is None:
             raise DatabaseClosedError(
-                f"database {self.url} is {'closed' if self._pg_state == 'closed' else 'not open'}"
+                f"database {self.location} is {'closed' if self._pg_state == 'closed' else 'not open'}"
             )
         return self._pool, self._read_pool
 
@@ -307,7 +307,7 @@ class PgDatabase(Database):
             yield WriteConn(PgConnection(raw))
 
     @contextlib.asynccontextmanager
-    async def read(self) -> AsyncIterator[ReadConn]:  # type: ignore[override]
+    async def read(self) -> AsyncIterator[ReadConn]:
         _, pool = self._pools()
         async with pool.acquire() as raw:
             yield ReadConn(PgConnection(raw))
@@ -349,6 +349,15 @@ async def upgrade_postgres(db: PgDatabase, migrations_dir: Path = MIGRATIONS_DIR
                 raise MigrationError(f"PostgreSQL migration {path.name} failed and was rolled back: {e}") from e
             applied.append(path.name)
     return applied
+
+
+def redact_url(url: str) -> str:
+    """The URL without its password, for logs and messages."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urllib.parse.urlunsplit(parts._replace(netloc=netloc))
 
 
 def is_postgres_url(value: str | None) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from bot.db.database import Database
+from bot.db.base import Database
 from bot.db.queries import queries
 
 log = logging.getLogger(__name__)

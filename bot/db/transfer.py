@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from bot import SCHEMA_PATH
-from bot.db.database import Database
+from bot.db.base import Database
 from bot.db.errors import DatabaseError
 from bot.db.maintenance import TableShape, autoincrement_columns, quote_ident, snapshot_of_script
 
@@ -96,7 +96,7 @@ async def _schema(db: Database) -> _Schema:
     missing = sorted(set(expected) - present)
     if missing:
         raise TransferError(
-            f"{db.path} lacks tables of schema.sql ({', '.join(missing)}): run `deadlock-bot db upgrade`"
+            f"{db.location} lacks tables of schema.sql ({', '.join(missing)}): run `deadlock-bot db upgrade`"
         )
     identities = await autoincrement_columns(script)
     return _Schema(expected, identities)
