@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
@@ -54,3 +55,24 @@ async def fresh_pg_database(prefix: str = "t") -> AsyncIterator[object]:
         await db.close()
         await admin.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
         await admin.close()
+
+
+@contextlib.contextmanager
+def pg_schema_url() -> Iterator[str]:
+    """A PostgreSQL URL whose search_path is a fresh schema of its own (dropped afterwards)."""
+    import asyncpg
+
+    schema = f"deadlock_cli_{os.getpid()}_{next(_names)}"
+
+    async def admin(sql: str) -> None:
+        conn = await asyncpg.connect(URL)
+        try:
+            await conn.execute(sql)
+        finally:
+            await conn.close()
+
+    asyncio.run(admin(f"DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"))
+    try:
+        yield f"{URL}?search_path={schema}"
+    finally:
+        asyncio.run(admin(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))

@@ -11,6 +11,7 @@ import pytest
 from bot.cli.main import main
 from bot.config import auto_upgrade, busy_timeout_ms, command_prefix, resolve_db_path
 from bot.db.migrations import latest_version
+from tests.pg_support import needs_postgres, pg_schema_url
 
 
 def _digest(path: Path) -> str:
@@ -128,3 +129,48 @@ def test_bad_busy_timeout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsy
     monkeypatch.setenv("DEADLOCK_DB_BUSY_TIMEOUT_MS", "later")
     assert main(["db", "upgrade", "--db", str(tmp_path / "x.sqlite3")]) == 1
     assert "DEADLOCK_DB_BUSY_TIMEOUT_MS" in capsys.readouterr().err
+
+
+def test_postgres_url_without_a_server_is_a_clear_error_without_the_password(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    url = "postgresql://bot:s3cret@127.0.0.1:1/deadlock"  # nothing listens on port 1
+    assert main(["db", "upgrade", "--db", url]) == 1
+    err = capsys.readouterr().err
+    assert "cannot connect to PostgreSQL at postgresql://bot:***@127.0.0.1:1/deadlock" in err
+    assert "s3cret" not in err and "Traceback" not in err
+    assert main(["db", "check", "--db", url]) == 1
+    assert "works on the SQLite file" in capsys.readouterr().err
+
+
+def test_redact_url() -> None:
+    from bot.db.pg import redact_url
+
+    assert redact_url("postgresql://u:p@h:5432/db?x=1") == "postgresql://u:***@h:5432/db?x=1"
+    assert redact_url("postgresql://h/db") == "postgresql://h/db"
+
+
+@needs_postgres
+def test_upgrade_on_postgres_and_a_newer_schema_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    import asyncio
+
+    import asyncpg
+
+    from bot.db.migrations import latest_version
+
+    with pg_schema_url() as url:
+        assert main(["db", "upgrade", "--db", url]) == 0
+        out = capsys.readouterr().out
+        assert f"schema version {latest_version()}, applied 0001_initial.sql" in out
+        assert main(["db", "upgrade", "--db", url]) == 0
+        assert "nothing to do" in capsys.readouterr().out
+
+        async def pretend_newer() -> None:
+            conn = await asyncpg.connect(url)
+            await conn.execute("INSERT INTO deadlock_schema_version (version) VALUES (99)")
+            await conn.close()
+
+        asyncio.run(pretend_newer())
+        assert main(["db", "upgrade", "--db", url]) == 1
+        err = capsys.readouterr().err
+        assert "version 99, newer than this bot's" in err and "nothing was changed" in err

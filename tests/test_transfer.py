@@ -3,12 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import itertools
 import json
-import os
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,8 +15,7 @@ from bot.db.migrations import latest_version, upgrade
 from bot.db.privacy import forget_user, parse_user_id
 from bot.db.queries import queries
 from tests.legacy_shapes import DDL_31743C2, ROWS_31743C2, SNOW
-from tests.pg_support import URL as PG_URL
-from tests.pg_support import needs_postgres
+from tests.pg_support import needs_postgres, pg_schema_url
 from tests.test_legacy import build
 
 
@@ -207,30 +202,6 @@ def test_parse_user_id() -> None:
 
 
 # -- across engines ------------------------------------------------------------------------
-
-
-@contextlib.contextmanager
-def pg_schema_url() -> Iterator[str]:
-    """A PostgreSQL URL whose search_path is a fresh schema of its own (dropped afterwards)."""
-    import asyncpg
-
-    schema = f"deadlock_transfer_{os.getpid()}_{next(_schemas)}"
-
-    async def admin(sql: str) -> None:
-        conn = await asyncpg.connect(PG_URL)
-        try:
-            await conn.execute(sql)
-        finally:
-            await conn.close()
-
-    asyncio.run(admin(f"DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"))
-    try:
-        yield f"{PG_URL}?search_path={schema}"
-    finally:
-        asyncio.run(admin(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
-
-
-_schemas = itertools.count(1)
 
 
 @needs_postgres
