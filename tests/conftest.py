@@ -52,6 +52,17 @@ async def any_db(request: pytest.FixtureRequest, db_path: Path) -> AsyncIterator
         yield pg
 
 
+def reopened(db: Database) -> Database:
+    """A new Database on the same store (as after a restart of the bot): the same SQLite file
+    or the same PostgreSQL schema. Open it with `async with`."""
+    if isinstance(db, SqliteDatabase):
+        return SqliteDatabase(db.path, max_schema_version=latest_version())
+    from bot.db.pg import PgDatabase
+
+    assert isinstance(db, PgDatabase)
+    return PgDatabase(db.url, schema=db.schema)
+
+
 def open_handles(path: Path) -> int:
     """How many file descriptors of this process point at the file."""
     target = str(path.resolve())

@@ -19,6 +19,13 @@ from bot.services.ranks import RankResolver
 from bot.services.timers import TimerService
 from tests.fakes.discord_world import FakeDiscord
 
+
+@pytest.fixture
+def db(any_db: Database) -> Database:
+    """Every test here runs on SQLite and on PostgreSQL."""
+    return any_db
+
+
 T = texts.Balancer
 GUILD = 77
 

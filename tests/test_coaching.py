@@ -6,12 +6,11 @@ import asyncio
 import dataclasses
 import json
 import struct
-from pathlib import Path
 
 import pytest
 
 from bot import texts
-from bot.db import Database, SqliteDatabase
+from bot.db import Database
 from bot.db.queries import queries
 from bot.domain.coaching import EVENTS, STEPS, StepRefused, hero_pages, heroes, transition, valid_answer
 from bot.ports import Forbidden
@@ -20,6 +19,14 @@ from bot.services.clock import ManualClock
 from bot.services.coaching import CoachingService
 from bot.services.common import Reply
 from bot.services.timers import TimerService
+from tests.conftest import reopened
+
+
+@pytest.fixture
+def db(any_db: Database) -> Database:
+    """Every test here runs on SQLite and on PostgreSQL."""
+    return any_db
+
 
 T = texts.Coaching
 GUILD, CHANNEL = 5, 6
@@ -148,7 +155,7 @@ async def test_new_start_closes_the_old_thread_and_leaks_nothing(db: Database) -
     assert new is not None and (new.rank, new.hero, new.comment, new.match_id) == (None, None, None, "second")
 
 
-async def test_timeout_after_restart_fires_once(db: Database, db_path: Path) -> None:
+async def test_timeout_after_restart_fires_once(db: Database) -> None:
     clock = ManualClock(1_000_000)
     service, _, _, _ = build(db, clock)
     _, session_id = await service.start(GUILD, CHANNEL, 3, "U", "m")
@@ -157,7 +164,7 @@ async def test_timeout_after_restart_fires_once(db: Database, db_path: Path) -> 
     await service.answer(session_id, 3, "rank", "seeker")  # activity moves the timeout
     await db.close()
 
-    async with SqliteDatabase(db_path) as db2:  # restart
+    async with reopened(db) as db2:  # restart
         restarted, ui2, _, _ = build(db2, clock)
         clock.advance(599)
         assert await restarted.timers.dispatch_due() == 0

@@ -14,6 +14,7 @@ from bot.cogs.balancer import BalancerCog, SelectionView
 from bot.db import SqliteDatabase
 from bot.feature_config import balancer_config, rank_voice_config
 from bot.services.balancer import MatchService
+from bot.services.common import HANDLED_ELSEWHERE, Reply
 
 
 @dataclasses.dataclass
@@ -103,3 +104,26 @@ async def test_bot_registers_prefix_and_slash_commands(db_path: Any, monkeypatch
         assert {"balance", "rrang"} <= slash  # hybrid: also slash commands
     finally:
         await bot.close()
+
+
+async def test_a_match_another_process_started_is_not_announced_twice() -> None:
+    cog = BalancerCog(cast(Any, None), cast(MatchService, None), random.Random(3))
+    sent: list[str] = []
+
+    async def send(text: str = "", **_: Any) -> None:
+        sent.append(text)
+
+    guild = cast(discord.Guild, None)
+    await cog.announce(guild, send, HANDLED_ELSEWHERE)  # the other process announces it
+    await cog.announce(guild, send, Reply(False, "Zu wenige Spieler"))
+    assert sent == ["Zu wenige Spieler"]
+
+
+async def test_a_coaching_submission_another_process_handles_gets_no_reply() -> None:
+    from bot.cogs.coaching import _reply
+
+    interaction = FakeInteraction(FakeMember(1, "U"))
+    interaction.response.is_done = lambda: False  # type: ignore[attr-defined]
+    await _reply(cast(discord.Interaction, interaction), HANDLED_ELSEWHERE)
+    await _reply(cast(discord.Interaction, interaction), Reply(True, "Los geht's"))
+    assert interaction.response.sent == ["Los geht's"]

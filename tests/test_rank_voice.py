@@ -21,6 +21,13 @@ from bot.services.rename import RenameScheduler
 from bot.services.tempvoice import LaneService, TempVoiceConfig
 from tests.fakes.discord_world import FakeDiscord
 
+
+@pytest.fixture
+def db(any_db: Database) -> Database:
+    """Every test here runs on SQLite and on PostgreSQL."""
+    return any_db
+
+
 T = texts.RankVoice
 GUILD = 55
 

@@ -5,10 +5,20 @@ from __future__ import annotations
 import asyncio
 import itertools
 
+import pytest
+
+from bot.db import Database
 from bot.ports import NotFound, RateLimited
 from bot.services.clock import ManualClock
 from bot.services.rename import RenameScheduler, compose
 from tests.fakes.discord_world import FakeDiscord
+
+
+@pytest.fixture
+def db(any_db: Database) -> Database:
+    """Every test here runs on SQLite and on PostgreSQL."""
+    return any_db
+
 
 GUILD = 1
 

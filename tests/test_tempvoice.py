@@ -14,8 +14,15 @@ from bot.db.migrations import upgrade
 from bot.db.queries import queries
 from bot.ports import Forbidden, Overwrite, Target, TargetKind, VoiceMove
 from bot.services.common import Reply
-from tests.conftest import open_handles
+from tests.conftest import open_handles, reopened
 from tests.tempvoice_env import GUILD, Env, build_env
+
+
+@pytest.fixture
+def db(any_db: Database) -> Database:
+    """Every test here runs on SQLite and on PostgreSQL."""
+    return any_db
+
 
 T = texts.TempVoice
 
@@ -63,19 +70,22 @@ async def test_join_creates_lane_and_moves_owner(env: Env) -> None:
 
 
 async def test_hundred_concurrent_joins(env: Env) -> None:
+    """On both engines; on SQLite the file's handles are also counted mid-run and after close."""
     db = env.db
-    assert isinstance(db, SqliteDatabase)  # the file handles are counted below
+    sqlite_file = db.path if isinstance(db, SqliteDatabase) else None
     members = [env.world.add_member(GUILD) for _ in range(100)]
     moves = [env.world.user_moves(GUILD, m, env.staging) for m in members]
     handles_during: list[int] = []
 
     async def count_handles() -> None:
-        handles_during.append(open_handles(db.path))
+        if sqlite_file is not None:
+            handles_during.append(open_handles(sqlite_file))
 
     env.world.hooks["move_member"] = count_handles
     await asyncio.gather(*(env.service.on_voice_move(m) for m in moves))
     await env.world.settle()
-    assert handles_during == [1 + db.readers]  # exactly the configured connections, mid-run
+    if isinstance(db, SqliteDatabase):
+        assert handles_during == [1 + db.readers]  # exactly the configured connections, mid-run
 
     lanes = await lanes_in_db(env)
     assert len(lanes) == 100 and env.world.count("create_voice_channel") == 100
@@ -92,7 +102,8 @@ async def test_hundred_concurrent_joins(env: Env) -> None:
     assert names == sorted(f"Lane {n}" for n in range(1, 50))
     assert env.service.lock_count == 0  # nothing left behind in memory
     await env.db.close()
-    assert open_handles(db.path) == 0
+    if sqlite_file is not None:
+        assert open_handles(sqlite_file) == 0
 
 
 async def test_full_guild_gets_a_clear_message(env: Env) -> None:
@@ -184,7 +195,7 @@ async def test_toggles_are_not_joins_or_leaves(env: Env) -> None:
         assert [m.user_id for m in await queries.tempvoice.list_lane_members(conn, channel_id=lane)] == [owner, guest]
 
 
-async def test_owner_succession_survives_restart(env: Env, db_path: Path) -> None:
+async def test_owner_succession_survives_restart(env: Env) -> None:
     owner = env.world.add_member(GUILD, 900)
     late = env.world.add_member(GUILD, 100)  # a lower id: Discord's member order would put them first
     early = env.world.add_member(GUILD, 500)
@@ -194,7 +205,7 @@ async def test_owner_succession_survives_restart(env: Env, db_path: Path) -> Non
     await env.move(late, lane)
     await env.db.close()
 
-    async with SqliteDatabase(db_path) as db2:  # the bot restarts; same file, same Discord
+    async with reopened(env.db) as db2:  # the bot restarts; same store, same Discord
         env2 = env.restart(db2)
         await env2.move(owner, None)
         assert (await lanes_in_db(env2))[lane] == early  # the earliest joiner, from the database
@@ -220,7 +231,7 @@ async def test_succession_lifts_old_bans_and_applies_new_ones(env: Env) -> None:
     assert overwrites[Target(TargetKind.ROLE, env.english_only)].deny == {"connect"}
 
 
-async def test_bans_and_region_survive_restart(env: Env, db_path: Path) -> None:
+async def test_bans_and_region_survive_restart(env: Env) -> None:
     owner, pest = env.world.add_member(GUILD, name="Owner"), env.world.add_member(GUILD, name="Pest")
     await env.move(owner, env.staging)
     lane = env.lane_of(owner) or 0
@@ -233,7 +244,7 @@ async def test_bans_and_region_survive_restart(env: Env, db_path: Path) -> None:
     await env.move(owner, None)
     await env.db.close()
 
-    async with SqliteDatabase(db_path) as db2:
+    async with reopened(env.db) as db2:
         env2 = env.restart(db2)
         await env2.move(owner, env2.staging)
         new_lane = env2.lane_of(owner) or 0

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 
-from bot.db import Database, SqliteDatabase
-from bot.db.migrations import upgrade
+import pytest
+
+from bot.db import Database
 from bot.services.clock import ManualClock
 from bot.services.timers import TimerFired, TimerService
+from tests.conftest import reopened
+
+
+@pytest.fixture
+def db(any_db: Database) -> Database:
+    """Every test here runs on SQLite and on PostgreSQL."""
+    return any_db
 
 
 async def test_fires_once_when_due(db: Database) -> None:
@@ -53,19 +60,18 @@ async def test_rearm_cancel_and_unhandled_events(db: Database) -> None:
     assert await service.dispatch_due() == 1 and seen == ["k"]
 
 
-async def test_survives_restart(db_path: Path) -> None:
+async def test_survives_restart(db: Database) -> None:
     clock = ManualClock(0)
-    async with SqliteDatabase(db_path) as db:
-        await upgrade(db)
-        await TimerService(db, clock).schedule("coaching_timeout", "1", due_at=600)
+    await TimerService(db, clock).schedule("coaching_timeout", "1", due_at=600)
+    await db.close()
     seen: list[str] = []
 
     async def handler(t: TimerFired) -> None:
         seen.append(t.key)
 
     clock.advance(601)
-    async with SqliteDatabase(db_path) as db:  # a new process on the same file
-        service = TimerService(db, clock)
+    async with reopened(db) as db2:  # a new process on the same store
+        service = TimerService(db2, clock)
         service.register("coaching_timeout", handler)
         assert await service.dispatch_due() == 1
     assert seen == ["1"]

@@ -22,6 +22,13 @@ from bot.services.rename import RenameScheduler
 from bot.services.voice_status import VoiceStatusConfig, VoiceStatusService
 from tests.fakes.discord_world import FakeDiscord
 
+
+@pytest.fixture
+def db(any_db: Database) -> Database:
+    """Every test here runs on SQLite and on PostgreSQL."""
+    return any_db
+
+
 NOW = 1_800_000_000
 GUILD = 9
 
