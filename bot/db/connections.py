@@ -19,9 +19,6 @@ class EngineConnection:
     (`?` on SQLite, `$1` on PostgreSQL), whether a transaction is open, and the few catalog
     facts engine-neutral tools (export/import) need."""
 
-    #: 'sqlite' or 'postgresql'
-    engine = ""
-
     def placeholder(self, index: int) -> str:
         """The bind parameter marker for the `index`-th (1-based) value of a statement."""
         raise NotImplementedError

@@ -93,8 +93,6 @@ class _Result(Generic[T]):
 class Connection(EngineConnection):
     """One sqlite3 connection and the thread it lives in."""
 
-    engine = "sqlite"
-
     def __init__(self, path: Path | str, *, busy_seconds: float = 5.0) -> None:
         self.path = str(path)
         self.busy_seconds = busy_seconds
@@ -225,8 +223,7 @@ class Connection(EngineConnection):
         return {str(r[0]) for r in await rows.fetchall()}
 
     async def identity_high_water(self, table: str, column: str) -> int:
-        if "sqlite_sequence" not in await self.table_names():  # no AUTOINCREMENT insert yet
-            return 0
+        # sqlite_sequence exists as soon as a table with AUTOINCREMENT does; no row: no id yet
         rows = await self.execute("SELECT seq FROM sqlite_sequence WHERE name = ?", (table,))
         row = await rows.fetchone()
         return int(row[0]) if row else 0

@@ -12,15 +12,11 @@ from bot.db.migrations import latest_version, upgrade
 from bot.db.pg import PgDatabase, is_postgres_url, upgrade_postgres
 
 
-def open_database(
-    target: Path | str, *, busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS, readers: int = 1
-) -> Database:
+def open_database(target: Path | str, *, busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS, readers: int = 1) -> Database:
     """A (not yet opened) database for a file path or a postgresql:// URL."""
     if isinstance(target, str) and is_postgres_url(target):
         return PgDatabase(target)
-    return SqliteDatabase(
-        target, busy_timeout_ms=busy_timeout_ms, max_schema_version=latest_version(), readers=readers
-    )
+    return SqliteDatabase(target, busy_timeout_ms=busy_timeout_ms, max_schema_version=latest_version(), readers=readers)
 
 
 async def migrate(db: Database, *, backup: bool = True) -> str:

@@ -118,8 +118,6 @@ class _PgResult:
 class PgConnection(EngineConnection):
     """One pooled asyncpg connection with the data layer's API."""
 
-    engine = "postgresql"
-
     def __init__(self, raw: asyncpg.Connection, queries: PgQueries = PG_QUERIES) -> None:
         self.raw = raw
         self.queries = queries
