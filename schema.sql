@@ -144,6 +144,17 @@ CREATE TABLE tempvoice_creation_claims (
     PRIMARY KEY (guild_id, member_id)
 ) STRICT;
 
+-- "Lane N" numbers being created right now (migration 0003): reserved until the lane row
+-- exists, so processes sharing one database pick different numbers.
+CREATE TABLE tempvoice_number_reservations (
+    guild_id INTEGER NOT NULL,
+    category_id INTEGER NOT NULL,
+    lane_number INTEGER NOT NULL,
+    claimer TEXT NOT NULL,
+    reserved_at INTEGER NOT NULL,
+    PRIMARY KEY (guild_id, category_id, lane_number)
+) STRICT;
+
 -- Join order per lane, persisted so owner succession survives restarts.
 CREATE TABLE tempvoice_lane_members (
     channel_id INTEGER NOT NULL REFERENCES tempvoice_lanes (channel_id) ON DELETE CASCADE,

@@ -17,20 +17,34 @@ import pytest
 from bot.db import Database, SqliteDatabase
 from bot.db.migrations import latest_version
 from bot.db.queries import queries
+from bot.ports import VoiceMove
 from bot.services.balancer import MatchReport, MatchService
 from bot.services.clock import ManualClock
 from bot.services.coaching import CoachingService
 from bot.services.common import HANDLED_ELSEWHERE
 from bot.services.coordination import EventClaims, LeaseKeeper
 from bot.services.rename import RenameScheduler
+from bot.services.tempvoice import LaneService
 from bot.services.timers import TimerService
 from bot.services.voice_status import VoiceStatusConfig, VoiceStatusService, lease_name
 from tests import test_balancer_service as balancer_env
 from tests import test_coaching as coaching_env
 from tests.fakes.discord_world import FakeDiscord
 from tests.pg_support import URL, fresh_pg_database, needs_postgres
+from tests.tempvoice_env import GUILD as TV_GUILD
+from tests.tempvoice_env import build_env
 
 NOW = 1_800_000_000
+
+
+async def _postgres_pair() -> AsyncIterator[tuple[Database, Database]]:
+    from bot.db.pg import PgDatabase
+
+    async for pg in fresh_pg_database():
+        assert isinstance(pg, PgDatabase)
+        other = PgDatabase(URL, schema=pg.schema)  # a pool of its own
+        async with other:
+            yield pg, other
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=needs_postgres)])
@@ -44,13 +58,15 @@ async def two_processes(request: pytest.FixtureRequest, db_path: Path) -> AsyncI
             await upgrade(first)
             yield first, second
         return
-    from bot.db.pg import PgDatabase
+    async for pair in _postgres_pair():
+        yield pair
 
-    async for pg in fresh_pg_database():
-        assert isinstance(pg, PgDatabase)
-        other = PgDatabase(URL, schema=pg.schema)  # a pool of its own
-        async with other:
-            yield pg, other
+
+@pytest.fixture
+async def two_postgres_processes() -> AsyncIterator[tuple[Database, Database]]:
+    """Several bot processes share a PostgreSQL database (one process per SQLite file)."""
+    async for pair in _postgres_pair():
+        yield pair
 
 
 async def test_a_lease_has_one_holder_and_runs_out(
@@ -185,3 +201,82 @@ async def test_one_process_passes_a_guild_and_the_other_takes_over(two_processes
         lease = await queries.core.get_lease(conn, name=lease_name(guild))
     assert status is not None and status.decided_at == clock.now()
     assert lease is not None and lease.holder == other_keeper.holder
+
+
+@needs_postgres
+async def test_two_processes_run_lanes_from_join_to_empty(two_postgres_processes: tuple[Database, Database]) -> None:
+    """Both processes see every join, move and leave: each Discord action happens once (one
+    channel per owner, no number picked twice, succession once, each empty lane deleted once)
+    and nothing is left behind."""
+    db_a, db_b = two_postgres_processes
+    env = build_env(db_a)
+    other = LaneService(db_b, env.world, env.world, RenameScheduler(env.world, env.world, env.clock), env.config,
+                        env.clock)  # fmt: skip
+
+    async def both(move: VoiceMove) -> None:
+        await asyncio.gather(env.service.on_voice_move(move), other.on_voice_move(move))
+
+    async def deleted(channel_id: int) -> None:
+        await asyncio.gather(env.service.on_channel_deleted(channel_id), other.on_channel_deleted(channel_id))
+
+    env.world.listener = both
+    env.world.channel_delete_listener = deleted
+    owners = [env.world.add_member(TV_GUILD) for _ in range(20)]
+    guests = [env.world.add_member(TV_GUILD) for _ in range(20)]
+    await asyncio.gather(*(both(env.world.user_moves(TV_GUILD, o, env.staging)) for o in owners))
+    await env.world.settle()
+    lane_of = {o: env.lane_of(o) or 0 for o in owners}
+    assert len(set(lane_of.values())) == 20
+    await asyncio.gather(
+        *(both(env.world.user_moves(TV_GUILD, g, lane_of[o])) for o, g in zip(owners, guests, strict=True))
+    )
+    await env.world.settle()
+
+    await asyncio.gather(*(both(env.world.user_moves(TV_GUILD, o, None)) for o in owners))  # owners leave
+    await env.world.settle()
+    async with db_b.read() as conn:
+        lanes = {
+            lane.channel_id: lane.owner_id
+            for lane in await queries.tempvoice.list_lanes_by_guild(conn, guild_id=TV_GUILD)
+        }
+    assert lanes == {lane_of[o]: g for o, g in zip(owners, guests, strict=True)}  # each guest inherited their lane
+    assert env.world.count("create_voice_channel") == 20  # no lane number picked twice
+    assert env.world.count("edit_panel") == 20 and env.world.count("delete_channel") == 0  # one succession each
+
+    await asyncio.gather(*(both(env.world.user_moves(TV_GUILD, g, None)) for g in guests))  # the lanes empty
+    await env.world.settle()
+    async with db_a.read() as conn:
+        assert await queries.tempvoice.list_lanes_by_guild(conn, guild_id=TV_GUILD) == []
+    assert not [c for c in env.world.channels.values() if c.created_by_bot]
+    assert env.world.count("delete_channel") == 20 and env.world.echo_errors == []
+
+
+@needs_postgres
+async def test_exclusive_serializes_processes_and_a_cancelled_holder_lets_go(
+    two_postgres_processes: tuple[Database, Database],
+) -> None:
+    db_a, db_b = two_postgres_processes
+    events: list[str] = []
+    entered = asyncio.Event()
+
+    async def hold(db: Database, name: str, seconds: float) -> None:
+        async with db.exclusive("tempvoice_lane:1"):
+            events.append(f"{name} in")
+            entered.set()
+            await asyncio.sleep(seconds)
+            events.append(f"{name} out")
+
+    first = asyncio.create_task(hold(db_a, "a", 0.05))
+    await entered.wait()
+    await asyncio.gather(first, hold(db_b, "b", 0))
+    assert events == ["a in", "a out", "b in", "b out"]  # b waited for a, in another process
+
+    entered.clear()
+    stuck = asyncio.create_task(hold(db_a, "stuck", 60))
+    await entered.wait()
+    stuck.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await stuck
+    await asyncio.wait_for(hold(db_b, "after", 0), timeout=5)  # the lock went with the cancelled task
+    async with db_a.exclusive("tempvoice_lane:2"), db_b.exclusive("tempvoice_lane:3"):
+        pass  # other keys never wait

@@ -62,11 +62,33 @@ async def test_lane_numbers_are_unique_per_category(db: Database) -> None:
     await _insert_lane(db, 11, 3)
     with pytest.raises(IntegrityError):
         await _insert_lane(db, 12, 1)  # a lost race for "Lane 1" fails loudly
+
+    T0 = 1_800_000_000  # unix seconds (NOW is the old bot's text timestamp)
+
+    async def taken(stale_before: int = T0 - 60) -> list[int]:
+        async with db.read() as conn:
+            rows = await queries.tempvoice.list_taken_numbers(
+                conn, guild_id=GUILD, category_id=CAT, stale_before=stale_before
+            )
+        return [r.lane_number for r in rows]
+
+    assert await taken() == [1, 3]
+    # a number being created elsewhere is taken too, until released or stale
+    async with db.write() as wconn:
+        reserve = queries.tempvoice.reserve_number
+        assert await reserve(wconn, guild_id=GUILD, category_id=CAT, lane_number=2, claimer="a", reserved_at=T0,
+                             stale_before=T0 - 60) == 1  # fmt: skip
+        assert await reserve(wconn, guild_id=GUILD, category_id=CAT, lane_number=2, claimer="b", reserved_at=T0,
+                             stale_before=T0 - 60) == 0  # fmt: skip
+    assert await taken() == [1, 2, 3] and await taken(stale_before=T0 + 1) == [1, 3]
+    async with db.write() as wconn:  # a crashed reserver's number is taken over once stale
+        assert await reserve(wconn, guild_id=GUILD, category_id=CAT, lane_number=2, claimer="b", reserved_at=T0 + 61,
+                             stale_before=T0 + 1) == 1  # fmt: skip
+        release = queries.tempvoice.release_number
+        assert await release(wconn, guild_id=GUILD, category_id=CAT, lane_number=2, claimer="a") == 0  # not a's
+        assert await release(wconn, guild_id=GUILD, category_id=CAT, lane_number=2, claimer="b") == 1
+    assert await taken() == [1, 3]
     async with db.read() as conn:
-        numbers = [
-            r.lane_number for r in await queries.tempvoice.list_lane_numbers(conn, guild_id=GUILD, category_id=CAT)
-        ]
-        assert numbers == [1, 3]
         assert await queries.tempvoice.count_lanes(conn, guild_id=GUILD) == 2
         assert await queries.tempvoice.count_lanes(conn, guild_id=1) == 0
         assert [lane.channel_id for lane in await queries.tempvoice.list_lanes_by_guild(conn, guild_id=GUILD)] == [

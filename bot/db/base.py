@@ -74,3 +74,19 @@ class Database(abc.ABC):
     @abc.abstractmethod
     async def user_version(self) -> int:
         """The schema version (0: not created by this bot yet)."""
+
+    def exclusive(self, key: str) -> contextlib.AbstractAsyncContextManager[None]:
+        """A lock named `key` across every process using this database, held for the block.
+
+        Here (SQLite: one bot process per file) the process's own locks already suffice, so
+        it holds nothing; PostgreSQL, which several processes share, takes an advisory lock.
+        Hold one at a time per task: two held together could deadlock across processes."""
+        return _NOTHING_TO_HOLD
+
+
+class _NoLock(contextlib.AbstractAsyncContextManager[None]):
+    async def __aexit__(self, *exc: object) -> None:
+        return None
+
+
+_NOTHING_TO_HOLD = _NoLock()

@@ -206,14 +206,20 @@ _current_tx: contextvars.ContextVar[tuple[asyncio.Task[Any] | None, PgConnection
 class PgDatabase(Database):
     """The central database on a PostgreSQL server (see the module docstring)."""
 
-    def __init__(self, url: str, *, pool_size: int = 10, readers: int = 5, schema: str | None = None) -> None:
+    def __init__(
+        self, url: str, *, pool_size: int = 10, readers: int = 5, locks: int = 20, schema: str | None = None
+    ) -> None:
         self.url = url
         #: a schema of its own (tests, several bots on one database): set as the search_path
         self.schema = schema
         self.pool_size = pool_size
         self.read_pool_size = readers
+        self.lock_pool_size = locks
         self._pool: asyncpg.Pool | None = None
         self._read_pool: asyncpg.Pool | None = None
+        # advisory locks (`exclusive`) live on connections of their own: a block holding one
+        # still gets its queries' connections from the other pools, so it cannot starve itself
+        self._lock_pool: asyncpg.Pool | None = None
         self._pg_state = "new"
 
     @property
@@ -240,16 +246,17 @@ class PgDatabase(Database):
                 max_size=self.read_pool_size,
                 server_settings={**settings, "default_transaction_read_only": "on"},
             )
+            self._lock_pool = await asyncpg.create_pool(self.url, min_size=0, max_size=self.lock_pool_size)
         except (OSError, asyncpg.PostgresError) as e:
             await self._close_pools()
             raise DatabaseLocationError(f"cannot connect to PostgreSQL at {self.location}: {e}") from e
         self._pg_state = "open"
 
     async def _close_pools(self) -> None:
-        for pool in (self._read_pool, self._pool):
+        for pool in (self._lock_pool, self._read_pool, self._pool):
             if pool is not None:
                 await pool.close()
-        self._pool = self._read_pool = None
+        self._pool = self._read_pool = self._lock_pool = None
 
     async def close(self, drain_seconds: float = 30.0) -> None:
         if self._pg_state == "closed":
@@ -315,6 +322,20 @@ class PgDatabase(Database):
         _, pool = self._pools()
         async with pool.acquire() as raw, raw.transaction(isolation="repeatable_read", readonly=True):
             yield ReadConn(PgConnection(raw))
+
+    @contextlib.asynccontextmanager
+    async def exclusive(self, key: str) -> AsyncIterator[None]:
+        """An advisory lock on the hash of `key`, on a connection of the lock pool. Returning
+        the connection to the pool unlocks it even if the block was cancelled half-way
+        (asyncpg resets a connection with pg_advisory_unlock_all)."""
+        self._pools()
+        assert self._lock_pool is not None
+        async with self._lock_pool.acquire() as raw:
+            await raw.execute("SELECT pg_advisory_lock(hashtextextended($1, 0))", key)
+            try:
+                yield
+            finally:
+                await raw.execute("SELECT pg_advisory_unlock(hashtextextended($1, 0))", key)
 
     async def user_version(self) -> int:
         pool, _ = self._pools()

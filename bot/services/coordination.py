@@ -14,16 +14,22 @@ modal submission) act once: the first process whose claim on the event's snowfla
 database accepts acts, the others stay silent. Starting a match and starting a coaching
 session claim their event; TempVoice claims the member's lane creation (its own table);
 timers claim by deleting their row. See README, "Several processes on one database".
+
+Shared locks serialize the handling of one thing (a TempVoice lane) across processes that
+all see its events: the second process then finds the work done (the lane already deleted,
+the owner already passed on) instead of doing it again.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from collections.abc import AsyncIterator
 
 from bot.db import Database
 from bot.db.queries import queries
 from bot.services.clock import Clock, SystemClock
-from bot.services.common import HANDLED_ELSEWHERE, Reply, process_name
+from bot.services.common import HANDLED_ELSEWHERE, KeyedLocks, Reply, process_name
 
 log = logging.getLogger(__name__)
 
@@ -99,3 +105,22 @@ class EventClaims:
         if event_id is None or await self.first(event_id, kind):
             return None
         return HANDLED_ELSEWHERE
+
+
+class SharedLocks:
+    """Locks by key that hold across every process sharing the database: this process's own
+    lock first (its tasks queue in memory), then the database's (`Database.exclusive`)."""
+
+    def __init__(self, db: Database, namespace: str) -> None:
+        self.db = db
+        self.namespace = namespace
+        self._local = KeyedLocks()
+
+    @property
+    def size(self) -> int:
+        return self._local.size
+
+    @contextlib.asynccontextmanager
+    async def __call__(self, key: object) -> AsyncIterator[None]:
+        async with self._local(key), self.db.exclusive(f"{self.namespace}:{key}"):
+            yield

@@ -48,6 +48,7 @@ from bot.ports import (
 )
 from bot.services.clock import Clock, SystemClock, legacy_timestamp
 from bot.services.common import KeyedLocks, Reply, humans_in, process_name
+from bot.services.coordination import SharedLocks
 from bot.services.permissions import set_overwrite_bit
 from bot.services.rename import RenameScheduler
 
@@ -58,6 +59,7 @@ CATEGORY_CHANNEL_LIMIT = 50
 GUILD_CHANNEL_LIMIT = 500
 CREATE_ATTEMPTS = 8
 CLAIM_STALE_SECONDS = 60  # a claim older than this belongs to a process that died
+RESERVE_ATTEMPTS = 100  # each lost race reveals one more reserved number: this is never reached
 REASON = "TempVoice"
 
 
@@ -90,9 +92,9 @@ class LaneService:
         self.config = config
         self.clock = clock or SystemClock()
         self._member_locks = KeyedLocks()
-        self._lane_locks = KeyedLocks()
+        # a lane's events are handled one at a time, also across processes sharing the database
+        self._lane_locks = SharedLocks(db, "tempvoice_lane")
         self._number_locks = KeyedLocks()
-        self._reserved: dict[tuple[int, int], set[int]] = {}
         # channels being created right now, per category and per guild: counted against the
         # limits so concurrent creations do not overshoot a category and fail one by one
         self._creating: collections.Counter[object] = collections.Counter()
@@ -145,6 +147,8 @@ class LaneService:
             if not await self._claim(guild_id, member_id):
                 return  # another bot process is creating this member's lane right now
             try:
+                if self.view.voice_channel_of(guild_id, member_id) != staging_id:
+                    return  # another process created their lane and moved them while we claimed
                 for attempt in range(CREATE_ATTEMPTS):
                     created = await self._try_create(guild_id, member_id, staging_id, staging.category_id)
                     if created is not _RETRY:
@@ -184,30 +188,37 @@ class LaneService:
         self._creating += collections.Counter()  # drop the zero counts
 
     async def _reserve_number(self, guild_id: int, category_key: int) -> int:
-        key = (guild_id, category_key)
-        async with self._number_locks(key):
-            async with self.db.read() as conn:
-                used = {
-                    r.lane_number
-                    for r in await queries.tempvoice.list_lane_numbers(
-                        conn, guild_id=guild_id, category_id=category_key
-                    )
-                }
-            reserved = self._reserved.setdefault(key, set())
-            number = lowest_free_number(used | reserved)
-            reserved.add(number)
-            return number
+        """The lowest free "Lane N" of the category, reserved in the database until the lane
+        row exists: processes sharing the database pick different numbers."""
+        async with self._number_locks((guild_id, category_key)):  # one pick at a time in this process
+            for _ in range(RESERVE_ATTEMPTS):
+                now = self.clock.now()
+                async with self.db.read() as conn:
+                    taken = {
+                        r.lane_number
+                        for r in await queries.tempvoice.list_taken_numbers(
+                            conn, guild_id=guild_id, category_id=category_key, stale_before=now - CLAIM_STALE_SECONDS
+                        )
+                    }
+                number = lowest_free_number(taken)
+                async with self.db.write() as conn:
+                    reserved = await queries.tempvoice.reserve_number(
+                        conn, guild_id=guild_id, category_id=category_key, lane_number=number, claimer=self.claimer,
+                        reserved_at=now, stale_before=now - CLAIM_STALE_SECONDS,
+                    )  # fmt: skip
+                if reserved:
+                    return number
+                # another process reserved it between our read and our write: read again
+        raise RuntimeError(
+            f"no lane number could be reserved in category {category_key} after {RESERVE_ATTEMPTS} tries"
+        )
 
     async def _unreserve(self, guild_id: int, category_key: int, number: int) -> None:
-        # Under the same lock as the pick: a pick whose database read started before our row
-        # was committed must still see the reservation.
-        key = (guild_id, category_key)
-        async with self._number_locks(key):
-            reserved = self._reserved.get(key)
-            if reserved is not None:
-                reserved.discard(number)
-                if not reserved:
-                    del self._reserved[key]
+        # after the lane row committed (or the creation gave up): a pick sees the row or this
+        async with self.db.write() as conn:
+            await queries.tempvoice.release_number(
+                conn, guild_id=guild_id, category_id=category_key, lane_number=number, claimer=self.claimer
+            )
 
     async def _try_create(self, guild_id: int, member_id: int, staging_id: int, home: int | None) -> object:
         category = next((c for c in self._categories(home) if self._has_room(guild_id, c)), _FULL)

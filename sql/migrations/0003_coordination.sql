@@ -1,4 +1,5 @@
--- Migration 0003: leases and event claims, for several bot processes on one database.
+-- Migration 0003: leases, event claims and lane number reservations, for several bot
+-- processes on one database.
 -- Leases: a feature that must run in exactly one process (the live voice
 -- status pass of a guild) takes a lease row before it runs; when several bot processes share
 -- one database, only the holder runs it, and a crashed holder's lease runs out.
@@ -24,3 +25,15 @@ CREATE TABLE event_claims (
     claimed_at INTEGER NOT NULL
 ) STRICT;
 CREATE INDEX idx_event_claims_claimed_at ON event_claims (claimed_at);
+
+-- "Lane N" numbers being created right now: a creating process reserves the number here until
+-- its lane row exists, so processes sharing one database pick different numbers instead of
+-- creating a channel twice and deleting one. A crashed process's reservation goes stale.
+CREATE TABLE tempvoice_number_reservations (
+    guild_id INTEGER NOT NULL,
+    category_id INTEGER NOT NULL,
+    lane_number INTEGER NOT NULL,
+    claimer TEXT NOT NULL,
+    reserved_at INTEGER NOT NULL,
+    PRIMARY KEY (guild_id, category_id, lane_number)
+) STRICT;

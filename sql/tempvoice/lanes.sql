@@ -28,13 +28,6 @@ FROM tempvoice_lanes
 WHERE owner_id = :owner_id
 ORDER BY channel_id;
 
--- name: list_lane_numbers(guild_id, category_id)
--- Lane numbers in use in one category, for picking the lowest free "Lane N".
-SELECT lane_number
-FROM tempvoice_lanes
-WHERE guild_id = :guild_id AND category_id = :category_id AND lane_number IS NOT NULL
-ORDER BY lane_number;
-
 -- name: count_lanes(guild_id)$
 SELECT COUNT(*) AS lanes FROM tempvoice_lanes WHERE guild_id = :guild_id;
 

@@ -17,3 +17,12 @@ CREATE TABLE event_claims (
 );
 
 CREATE INDEX idx_event_claims_claimed_at ON event_claims(claimed_at NULLS FIRST);
+
+CREATE TABLE tempvoice_number_reservations (
+    guild_id BIGINT NOT NULL,
+    category_id BIGINT NOT NULL,
+    lane_number BIGINT NOT NULL,
+    claimer TEXT NOT NULL,
+    reserved_at BIGINT NOT NULL,
+    PRIMARY KEY (guild_id, category_id, lane_number)
+);
