@@ -29,6 +29,7 @@ from bot.services.timers import TimerService
 from bot.services.voice_status import VoiceStatusConfig, VoiceStatusService, lease_name
 from tests import test_balancer_service as balancer_env
 from tests import test_coaching as coaching_env
+from tests import test_rank_voice as rank_env
 from tests.fakes.discord_world import FakeDiscord
 from tests.pg_support import URL, fresh_pg_database, needs_postgres
 from tests.tempvoice_env import GUILD as TV_GUILD
@@ -280,3 +281,33 @@ async def test_exclusive_serializes_processes_and_a_cancelled_holder_lets_go(
     await asyncio.wait_for(hold(db_b, "after", 0), timeout=5)  # the lock went with the cancelled task
     async with db_a.exclusive("tempvoice_lane:2"), db_b.exclusive("tempvoice_lane:3"):
         pass  # other keys never wait
+
+
+@needs_postgres
+async def test_two_processes_anchor_a_rank_channel_once(two_postgres_processes: tuple[Database, Database]) -> None:
+    db_a, db_b = two_postgres_processes
+    single = rank_env.build(db_a)  # what one process does, for comparison
+    first = single.member(7)
+    await single.move(first, single.ranked)
+    edits_alone = single.world.count("set_overwrite")
+    await single.move(first, None)
+    restore_alone = single.world.count("set_overwrite") - edits_alone
+    assert edits_alone > 0 and restore_alone > 0
+
+    env = rank_env.build(db_a)
+    twin = rank_env.build(db_b, env.world, env.clock)  # the second process, same Discord
+    member = env.member(7)
+
+    async def both(channel: int | None) -> None:
+        move = env.world.user_moves(rank_env.GUILD, member, channel)
+        await asyncio.gather(env.service.on_voice_move(move), twin.service.on_voice_move(move))
+
+    calls_before = env.world.count("set_overwrite")
+    await both(env.ranked)
+    assert env.world.count("set_overwrite") - calls_before == edits_alone  # anchored once
+    assert env.connect(env.ranked, 8) is True and env.everyone(env.ranked).bit("connect") is False
+    calls_before = env.world.count("set_overwrite")
+    await both(None)
+    assert env.world.count("set_overwrite") - calls_before == restore_alone  # given back once
+    async with db_b.read() as conn:
+        assert await queries.rank_voice.get_anchor(conn, channel_id=env.ranked) is None

@@ -29,7 +29,8 @@ from bot.ports import (
     VoiceMove,
 )
 from bot.services.clock import Clock, SystemClock, legacy_timestamp
-from bot.services.common import KeyedLocks, Reply, humans_in
+from bot.services.common import Reply, humans_in
+from bot.services.coordination import SharedLocks
 from bot.services.permissions import set_overwrite_bit
 from bot.services.ranks import RankResolver
 from bot.services.rename import RenameScheduler
@@ -64,7 +65,8 @@ class RankVoiceService:
         self.ranks = ranks
         self.config = config
         self.clock = clock or SystemClock()
-        self._locks = KeyedLocks()
+        # a channel's events one at a time, also across processes sharing the database
+        self._locks = SharedLocks(db, "rank_voice_channel")
 
     def mode_of(self, channel_id: int) -> Mode | None:
         channel = self.view.channel(channel_id)
