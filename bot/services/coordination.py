@@ -15,9 +15,10 @@ database accepts acts, the others stay silent. Starting a match and starting a c
 session claim their event; TempVoice claims the member's lane creation (its own table);
 timers claim by deleting their row. See README, "Several processes on one database".
 
-Shared locks serialize the handling of one thing (a TempVoice lane) across processes that
-all see its events: the second process then finds the work done (the lane already deleted,
-the owner already passed on) instead of doing it again.
+Shared locks serialize the handling of one thing (a TempVoice lane, a rank-anchored
+channel) across processes that all see its events: the second process then finds the work
+done (the lane already deleted, the owner already passed on, the anchor already set) instead
+of doing it again.
 """
 
 from __future__ import annotations
