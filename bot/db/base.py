@@ -85,6 +85,9 @@ class Database(abc.ABC):
 
 
 class _NoLock(contextlib.AbstractAsyncContextManager[None]):
+    async def __aenter__(self) -> None:
+        return None
+
     async def __aexit__(self, *exc: object) -> None:
         return None
 
