@@ -8,6 +8,7 @@ the database exactly once.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
 from pathlib import Path
@@ -34,6 +35,7 @@ from bot.feature_config import (
     tempvoice_config,
     voice_status_config,
 )
+from bot.instance_lock import InstanceLock
 from bot.runtime_tuning import freeze_startup_objects
 from bot.services.balancer import MatchService
 from bot.services.coaching import CoachingService
@@ -142,14 +144,21 @@ class DeadlockBot(commands.Bot):
 
 
 async def run_bot(token: str, target: Path | str, *, busy_timeout_ms: int, auto_upgrade: bool = True) -> None:
-    """Run the bot on an SQLite file (a path) or a PostgreSQL server (a postgresql:// URL)."""
-    db = open_database(target, busy_timeout_ms=busy_timeout_ms)
-    bot = DeadlockBot(db, auto_upgrade=auto_upgrade)
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, lambda: asyncio.ensure_future(bot.close()))
-    try:
+    """Run the bot on an SQLite file (a path) or a PostgreSQL server (a postgresql:// URL).
+
+    The database is opened before Discord is contacted: a wrong path, a corrupt file or an
+    unreachable server is reported at once. An SQLite file is locked for this one process."""
+    async with contextlib.AsyncExitStack() as stack:
+        if isinstance(target, Path):
+            lock = InstanceLock(target)
+            await asyncio.to_thread(lock.acquire)
+            stack.push_async_callback(asyncio.to_thread, lock.release)
+        db = open_database(target, busy_timeout_ms=busy_timeout_ms)
+        stack.push_async_callback(db.close)
+        await db.open()
+        bot = DeadlockBot(db, auto_upgrade=auto_upgrade)
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, lambda: asyncio.ensure_future(bot.close()))
         async with bot:
             await bot.start(token)
-    finally:
-        await db.close()

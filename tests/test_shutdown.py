@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -15,6 +17,7 @@ import pytest
 from bot import PROJECT_ROOT
 from bot.cli.main import main
 from bot.db.migrations import latest_version
+from tests.pg_support import needs_postgres, pg_schema_url
 
 
 @pytest.fixture(autouse=True)
@@ -30,9 +33,11 @@ def _no_stray_process() -> Iterator[None]:
 _started: list[subprocess.Popen[str]] = []
 
 
-def _start(db: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+def _start(db: Path | str | None, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+    """`deadlock-bot run` on a stubbed gateway; `db` None: no --db (DATABASE_URL or the default)."""
+    where = [] if db is None else ["--db", str(db)]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "tests.stub_gateway", "run", "--db", str(db), *args],
+        [sys.executable, "-m", "tests.stub_gateway", "run", *where, *args],
         cwd=PROJECT_ROOT,
         env={**os.environ, "DISCORD_TOKEN": "stub-token", **(env or {})},
         stdout=subprocess.PIPE,
@@ -87,3 +92,50 @@ def test_refuses_newer_schema_at_start(tmp_path: Path) -> None:
     _, err = proc.communicate(timeout=30)
     assert proc.returncode == 1
     assert "schema version 7" in err and "newer deadlock-bot" in err and "Traceback" not in err
+
+
+def test_a_second_bot_on_the_same_file_is_refused(tmp_path: Path) -> None:
+    db = tmp_path / "deadlock.sqlite3"
+    first = _start(db)
+    assert first.stdout is not None and first.stdout.readline().strip() == "stub gateway: connected"
+    second = _start(db)
+    out, err = second.communicate(timeout=30)
+    assert second.returncode == 1 and "connected" not in out
+    assert f"another deadlock-bot process (host {socket.gethostname()}, pid {first.pid}) is running on {db}" in err
+    assert "Traceback" not in err
+    first.send_signal(signal.SIGTERM)
+    assert first.wait(timeout=30) == 0
+    again = _start(db)  # the lock went with the process
+    assert again.stdout is not None and again.stdout.readline().strip() == "stub gateway: connected"
+    again.send_signal(signal.SIGTERM)
+    assert again.wait(timeout=30) == 0
+
+
+def test_an_unreachable_postgres_is_reported_before_discord(tmp_path: Path) -> None:
+    proc = _start(None, env={"DATABASE_URL": "postgresql://bot:pw@127.0.0.1:1/deadlock"})
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 1 and "connected" not in out  # Discord was never contacted
+    assert "cannot connect to PostgreSQL at postgresql://bot:***@127.0.0.1:1/deadlock" in err
+    assert "Traceback" not in err and "pw@" not in err
+
+
+@needs_postgres
+@pytest.mark.parametrize("how", ["--db", "DATABASE_URL"])
+def test_run_on_postgres(how: str) -> None:
+    with pg_schema_url() as url:
+        proc = _start(url) if how == "--db" else _start(None, env={"DATABASE_URL": url})
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        assert line.strip() == "stub gateway: connected", proc.stderr.read() if proc.stderr else ""
+
+        async def version() -> int:
+            from bot.db.pg import PgDatabase
+
+            async with PgDatabase(url) as pg:
+                return await pg.user_version()
+
+        assert asyncio.run(version()) == latest_version()  # migrated at start
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=30)
+        assert proc.returncode == 0, err
+        assert err.count("closed; query metrics") == 1 and "Traceback" not in err  # closed once, completely

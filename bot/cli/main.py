@@ -222,16 +222,19 @@ def _run(args: argparse.Namespace) -> int:
     import discord
 
     from bot.app import run_bot
+    from bot.instance_lock import AlreadyRunningError
 
     try:
         asyncio.run(
             run_bot(
                 token,
-                resolve_db_path(args.db),
+                postgres_url(args.db) or resolve_db_path(args.db),
                 busy_timeout_ms=busy_timeout_ms(),
                 auto_upgrade=auto_upgrade(args.no_auto_upgrade),
             )
         )
+    except AlreadyRunningError as e:
+        raise CliError(str(e)) from e
     except discord.LoginFailure as e:
         raise CliError(f"Discord rejected the token in DISCORD_TOKEN: {e}") from e
     except discord.PrivilegedIntentsRequired as e:

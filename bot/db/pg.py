@@ -221,6 +221,9 @@ class PgDatabase(Database):
         # still gets its queries' connections from the other pools, so it cannot starve itself
         self._lock_pool: asyncpg.Pool | None = None
         self._pg_state = "new"
+        # open() and close() one at a time: a second close() (the bot's and the runner's) waits
+        # for the first to finish instead of returning while the pools are still closing
+        self._state_lock = asyncio.Lock()
 
     @property
     def is_open(self) -> bool:
@@ -231,6 +234,10 @@ class PgDatabase(Database):
         return redact_url(self.url)
 
     async def open(self) -> None:
+        async with self._state_lock:
+            await self._open()
+
+    async def _open(self) -> None:
         if self._pg_state == "open":
             return
         if self._pg_state == "closed":
@@ -259,14 +266,15 @@ class PgDatabase(Database):
         self._pool = self._read_pool = self._lock_pool = None
 
     async def close(self, drain_seconds: float = 30.0) -> None:
-        if self._pg_state == "closed":
-            return
-        self._pg_state = "closed"
-        try:
-            await asyncio.wait_for(self._close_pools(), drain_seconds)
-        except TimeoutError:
-            log.warning("PostgreSQL pools did not close within %.0fs", drain_seconds)
-        log.info("database %s closed; query metrics:\n%s", self.location, METRICS.summary())
+        async with self._state_lock:
+            if self._pg_state == "closed":
+                return
+            self._pg_state = "closed"
+            try:
+                await asyncio.wait_for(self._close_pools(), drain_seconds)
+            except TimeoutError:
+                log.warning("PostgreSQL pools did not close within %.0fs", drain_seconds)
+            log.info("database %s closed; query metrics:\n%s", self.location, METRICS.summary())
 
     def _pools(self) -> tuple[asyncpg.Pool, asyncpg.Pool]:
         if self._pg_state != "open" or self._pool is None or self._read_pool is None:
