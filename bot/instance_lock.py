@@ -15,6 +15,8 @@ import os
 import socket
 from pathlib import Path
 
+from bot.db.errors import DatabaseLocationError
+
 
 class AlreadyRunningError(Exception):
     """Another bot process runs on the same SQLite file."""
@@ -35,8 +37,13 @@ class InstanceLock:
 
     def acquire(self) -> None:
         """Hold the lock, or raise AlreadyRunningError at once."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as e:
+            raise DatabaseLocationError(
+                f"cannot create the lock file {self.path} next to the database: {e.strerror}"
+            ) from e
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -139,3 +139,10 @@ def test_run_on_postgres(how: str) -> None:
         _, err = proc.communicate(timeout=30)
         assert proc.returncode == 0, err
         assert err.count("closed; query metrics") == 1 and "Traceback" not in err  # closed once, completely
+
+
+def test_a_database_path_that_cannot_be_created_is_one_clear_line() -> None:
+    proc = _start(Path("/proc/deadlock-bot/deadlock.sqlite3"))
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 1 and "connected" not in out
+    assert "cannot create the lock file /proc/deadlock-bot/deadlock.sqlite3.lock" in err and "Traceback" not in err
