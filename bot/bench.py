@@ -475,7 +475,7 @@ async def _soak(s: BotStack, seconds: float) -> str:
     deadline = time.perf_counter() + seconds
     done = 0
     start_rss = rss_bytes()
-    worst = 0.0
+    stalls: list[float] = []
     i = 0
     while time.perf_counter() < deadline:
         base = 20_000_000 + i * 1000
@@ -484,12 +484,17 @@ async def _soak(s: BotStack, seconds: float) -> str:
             await s.join(base + k)
 
         _, stall = await _concurrent(join, 100, 1)
-        worst = max(worst, stall)
+        stalls.append(stall)
         done += 100
         i += 1
         async with s.db.transaction() as conn:
             await conn.execute("DELETE FROM tempvoice_lanes WHERE channel_id >= 20000000")
-    return (f"soak {seconds:.0f}s: {done} joins ({done / seconds:.0f}/s), max stall {worst * 1000:.2f} ms, "
+    # the max of hundreds of rounds is one unlucky scheduling of a shared machine; the
+    # median and p99 per round of 100 joins show what the loop usually sees
+    stalls.sort()
+    p50, p99 = stalls[len(stalls) // 2], stalls[min(len(stalls) - 1, len(stalls) * 99 // 100)]
+    return (f"soak {seconds:.0f}s: {done} joins ({done / seconds:.0f}/s), loop stall per round of 100 "
+            f"joins: median {p50 * 1000:.2f} ms, p99 {p99 * 1000:.2f} ms, max {stalls[-1] * 1000:.2f} ms; "
             f"RSS {(rss_bytes() - start_rss) / 2**20:+.2f} MB")  # fmt: skip
 
 
