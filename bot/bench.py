@@ -502,7 +502,7 @@ async def _soak(s: BotStack, seconds: float) -> str:
     # the max of hundreds of rounds is one unlucky scheduling of a shared machine; the
     # median and p99 per round of 100 joins show what the loop usually sees
     stalls.sort()
-    p50, p99 = stalls[len(stalls) // 2], stalls[min(len(stalls) - 1, len(stalls) * 99 // 100)]
+    p50, p99 = statistics.median(stalls), stalls[min(len(stalls) - 1, len(stalls) * 99 // 100)]
     return (f"soak {seconds:.0f}s: {done} joins ({done / seconds:.0f}/s), loop stall per round of 100 "
             f"joins: median {p50 * 1000:.2f} ms, p99 {p99 * 1000:.2f} ms, max {stalls[-1] * 1000:.2f} ms; "
             f"RSS {(rss_bytes() - start_rss) / 2**20:+.2f} MB")  # fmt: skip
