@@ -16,41 +16,29 @@ from pathlib import Path
 import discord
 from discord.ext import commands
 
-from bot.adapters.discord_port import DiscordPort
-from bot.cogs.balancer import BalancerCog
-from bot.cogs.coaching import CoachingCog, DiscordCoachingUI
-from bot.cogs.rank_voice import RankVoiceCog
-from bot.cogs.tempvoice import TempVoiceCog
-from bot.cogs.voice_status import VoiceStatusCog
 from bot.config import command_prefix
 from bot.db import Database, DatabaseError
 from bot.db.engines import migrate, open_database
-from bot.db.migrations import latest_version
-from bot.feature_config import (
-    balancer_config,
-    claim_notifier,
-    coaching_enabled,
-    rank_roles,
-    rank_voice_config,
-    tempvoice_config,
-    voice_status_config,
-)
-from bot.instance_lock import InstanceLock
-from bot.runtime_tuning import freeze_startup_objects
-from bot.services.balancer import MatchService
-from bot.services.coaching import CoachingService
-from bot.services.coordination import LeaseKeeper
-from bot.services.rank_voice import RankVoiceService
-from bot.services.ranks import RankResolver
-from bot.services.rename import RenameScheduler
-from bot.services.tempvoice import LaneService
-from bot.services.timers import TimerService
-from bot.services.voice_status import VoiceStatusService
+from bot.db.sqlite.instance_lock import InstanceLock
+from bot.db.sqlite.migrations import latest_version
+from bot.discord_glue.adapter import DiscordPort
+from bot.shared.rank_resolver import RankResolver
+from bot.shared.rename import RenameScheduler
+from bot.shared.runtime_tuning import freeze_startup_objects
+from bot.shared.settings import rank_roles
+from bot.shared.timers import TimerService
 
 log = logging.getLogger(__name__)
 
-#: Extra extensions (modules with a `setup(bot)`), loaded after the built-in features.
-EXTENSIONS: tuple[str, ...] = ()
+#: The features, each a package whose `feature` module registers it with `setup(bot)`;
+#: a feature that is not configured logs how to turn it on and adds nothing.
+FEATURES: tuple[str, ...] = (
+    "bot.features.tempvoice.feature",
+    "bot.features.rank_voice.feature",
+    "bot.features.voice_status.feature",
+    "bot.features.coaching.feature",
+    "bot.features.balancer.feature",
+)
 
 
 class DeadlockBot(commands.Bot):
@@ -72,63 +60,15 @@ class DeadlockBot(commands.Bot):
         self.timers = TimerService(db)
         self.port = DiscordPort(self)
         self.renamer = RenameScheduler(self.port, self.port)
+        self.ranks = RankResolver(db, self.port, rank_roles())  # rank voice and the balancer share it
 
     async def setup_hook(self) -> None:
-        await self.db.open()
-        if self.auto_upgrade:
-            log.info("%s", await migrate(self.db))
-        else:
-            version = await self.db.user_version()
-            if version != latest_version():
-                raise DatabaseError(
-                    f"{self.db.location} is at schema version {version}, this bot needs {latest_version()}; "
-                    "automatic upgrades are off: run `deadlock-bot db upgrade` (it takes a backup first)"
-                )
-        await self._add_features()
-        for ext in EXTENSIONS:
-            await self.load_extension(ext)
+        await prepare_database(self.db, auto_upgrade=self.auto_upgrade)  # done already when run_bot started us
+        for feature in FEATURES:
+            await self.load_extension(feature)
         self.renamer.start()
         self.timers.start()
         freeze_startup_objects()
-
-    async def _add_features(self) -> None:
-        """Build each configured feature's service and cog (services get their dependencies passed in)."""
-        tempvoice = tempvoice_config()
-        if tempvoice is None:
-            log.info("TempVoice is off: set TEMPVOICE_STAGING_CHANNEL_IDS to turn it on")
-        else:
-            service = LaneService(self.db, self.port, self.port, self.renamer, tempvoice)
-            cog = TempVoiceCog(self, service)
-            self.port.panel_factory = cog.panel
-            await self.add_cog(cog)
-        ranks = RankResolver(self.db, self.port, rank_roles())
-        rank_voice = rank_voice_config()
-        if rank_voice is None:
-            log.info("rank voice is off: set RANKVOICE_RANKED_CATEGORY_IDS / RANKVOICE_GRIND_CATEGORY_IDS")
-        else:
-            await self.add_cog(
-                RankVoiceCog(self, RankVoiceService(self.db, self.port, self.port, self.renamer, ranks, rank_voice))
-            )
-        voice_status = voice_status_config()
-        if voice_status is None:
-            log.info("voice status is off: set VOICE_STATUS_CATEGORY_IDS")
-        else:
-            # a guild's pass runs in one process; a crashed holder's lease runs out after 3 passes
-            leases = LeaseKeeper(self.db, ttl_seconds=3 * voice_status.interval_seconds)
-            status = VoiceStatusService(self.db, self.port, self.renamer, voice_status, leases=leases)
-            await self.add_cog(VoiceStatusCog(self, status))
-        if coaching_enabled():
-            coaching = CoachingService(self.db, DiscordCoachingUI(self), self.timers, claim_notifier())
-            await self.add_cog(CoachingCog(self, coaching))
-        else:
-            log.info("match coaching is off: set COACHING_ENABLED=1")
-        balancer = balancer_config()
-        if balancer is None:
-            log.info("the balancer is off: set BALANCER_MATCH_CATEGORY_IDS")
-        else:
-            await self.add_cog(
-                BalancerCog(self, MatchService(self.db, self.port, self.port, ranks, self.timers, balancer))
-            )
 
     async def close(self) -> None:
         log.info("shutting down")
@@ -143,11 +83,27 @@ class DeadlockBot(commands.Bot):
         await self.db.close()
 
 
+async def prepare_database(db: Database, *, auto_upgrade: bool) -> None:
+    """Open the database and bring it to the current schema (backup first), or refuse when
+    automatic upgrades are off and it is behind. Idempotent: a second call finds nothing to do."""
+    await db.open()
+    if auto_upgrade:
+        log.info("%s", await migrate(db))
+        return
+    version = await db.user_version()
+    if version != latest_version():
+        raise DatabaseError(
+            f"{db.location} is at schema version {version}, this bot needs {latest_version()}; "
+            "automatic upgrades are off: run `deadlock-bot db upgrade` (it takes a backup first)"
+        )
+
+
 async def run_bot(token: str, target: Path | str, *, busy_timeout_ms: int, auto_upgrade: bool = True) -> None:
     """Run the bot on an SQLite file (a path) or a PostgreSQL server (a postgresql:// URL).
 
-    The database is opened before Discord is contacted: a wrong path, a corrupt file or an
-    unreachable server is reported at once. An SQLite file is locked for this one process."""
+    The database is opened and fully migrated before Discord is contacted: a wrong path, a
+    corrupt file or an unreachable server is reported at once, and a failed login leaves a
+    migrated database behind. An SQLite file is locked for this one process."""
     async with contextlib.AsyncExitStack() as stack:
         if isinstance(target, Path):
             lock = InstanceLock(target)
@@ -155,7 +111,7 @@ async def run_bot(token: str, target: Path | str, *, busy_timeout_ms: int, auto_
             stack.push_async_callback(asyncio.to_thread, lock.release)
         db = open_database(target, busy_timeout_ms=busy_timeout_ms)
         stack.push_async_callback(db.close)
-        await db.open()
+        await prepare_database(db, auto_upgrade=auto_upgrade)
         bot = DeadlockBot(db, auto_upgrade=auto_upgrade)
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):

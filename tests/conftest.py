@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from bot.db import Database, SqliteDatabase
-from bot.db.migrations import latest_version, upgrade
+from bot.db.sqlite.migrations import latest_version, upgrade
 from tests.pg_support import fresh_pg_database, needs_postgres
 
 
@@ -57,7 +57,7 @@ def reopened(db: Database) -> Database:
     or the same PostgreSQL schema. Open it with `async with`."""
     if isinstance(db, SqliteDatabase):
         return SqliteDatabase(db.path, max_schema_version=latest_version())
-    from bot.db.pg import PgDatabase
+    from bot.db.postgres.engine import PgDatabase
 
     assert isinstance(db, PgDatabase)
     return PgDatabase(db.url, schema=db.schema)

@@ -10,8 +10,8 @@ import asyncio
 import sys
 
 from bot.db import SqliteDatabase
-from bot.db.migrations import upgrade
 from bot.db.queries import queries
+from bot.db.sqlite.migrations import upgrade
 
 ROWS = 50
 

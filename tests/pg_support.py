@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
-from bot.db.codegen.postgres import DEFAULT_PG_URL
+from bot.devtools.codegen.postgres import DEFAULT_PG_URL
 
 URL = os.environ.get("DEADLOCK_PG_URL", DEFAULT_PG_URL)
 _names = itertools.count(1)
@@ -41,7 +41,7 @@ async def fresh_pg_database(prefix: str = "t") -> AsyncIterator[object]:
     """A migrated PgDatabase in a schema of its own, dropped afterwards."""
     import asyncpg
 
-    from bot.db.pg import PgDatabase, upgrade_postgres
+    from bot.db.postgres.engine import PgDatabase, upgrade_postgres
 
     schema = f"deadlock_{prefix}_{os.getpid()}_{next(_names)}"
     admin = await asyncpg.connect(URL)

@@ -5,11 +5,11 @@ from __future__ import annotations
 import dataclasses
 
 from bot.db import Database
-from bot.domain.ranks import RANK_NAMES
-from bot.ports import VoiceMove
-from bot.services.clock import ManualClock
-from bot.services.rename import RenameScheduler
-from bot.services.tempvoice import LaneService, TempVoiceConfig
+from bot.discord_glue.ports import VoiceMove
+from bot.features.tempvoice.service import LaneService, TempVoiceConfig
+from bot.shared.clock import ManualClock
+from bot.shared.ranks import RANK_NAMES
+from bot.shared.rename import RenameScheduler
 from tests.fakes.discord_world import FakeDiscord
 
 GUILD = 1_111_111_111_111_111_111

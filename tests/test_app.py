@@ -7,8 +7,8 @@ from pathlib import Path
 from bot.app import DeadlockBot
 from bot.db import Database, SqliteDatabase
 from bot.db.metrics import METRICS
-from bot.db.migrations import latest_version
 from bot.db.queries import queries
+from bot.db.sqlite.migrations import latest_version
 from tests.conftest import open_handles
 
 

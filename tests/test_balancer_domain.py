@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.domain.balancer import Player, balance, best_split, choose_bench, score
-from bot.domain.ranks import Rank, parse_rank_label
+from bot.features.balancer.rules import Player, balance, best_split, choose_bench, score
+from bot.shared.ranks import Rank, parse_rank_label
 
 ratings = st.floats(min_value=0, max_value=12, allow_nan=False, allow_infinity=False)
 

@@ -8,15 +8,15 @@ import random
 
 import pytest
 
-from bot import texts
 from bot.db import Database
 from bot.db.queries import queries
-from bot.domain.ranks import RANK_NAMES, RankRoles
-from bot.services.balancer import BalancerConfig, MatchReport, MatchService
-from bot.services.clock import ManualClock
-from bot.services.common import Reply
-from bot.services.ranks import RankResolver
-from bot.services.timers import TimerService
+from bot.features.balancer import texts
+from bot.features.balancer.service import BalancerConfig, MatchReport, MatchService
+from bot.shared.clock import ManualClock
+from bot.shared.common import Reply
+from bot.shared.rank_resolver import RankResolver
+from bot.shared.ranks import RANK_NAMES, RankRoles
+from bot.shared.timers import TimerService
 from tests.fakes.discord_world import FakeDiscord
 
 

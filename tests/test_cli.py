@@ -10,7 +10,7 @@ import pytest
 
 from bot.cli.main import main
 from bot.config import auto_upgrade, busy_timeout_ms, command_prefix, resolve_db_path
-from bot.db.migrations import latest_version
+from bot.db.sqlite.migrations import latest_version
 from tests.pg_support import needs_postgres, pg_schema_url
 
 
@@ -144,7 +144,7 @@ def test_postgres_url_without_a_server_is_a_clear_error_without_the_password(
 
 
 def test_redact_url() -> None:
-    from bot.db.pg import redact_url
+    from bot.db.postgres.engine import redact_url
 
     assert redact_url("postgresql://u:p@h:5432/db?x=1") == "postgresql://u:***@h:5432/db?x=1"
     assert redact_url("postgresql://h/db") == "postgresql://h/db"
@@ -156,7 +156,7 @@ def test_upgrade_on_postgres_and_a_newer_schema_is_refused(capsys: pytest.Captur
 
     import asyncpg
 
-    from bot.db.migrations import latest_version
+    from bot.db.sqlite.migrations import latest_version
 
     with pg_schema_url() as url:
         assert main(["db", "upgrade", "--db", url]) == 0

@@ -9,16 +9,16 @@ import struct
 
 import pytest
 
-from bot import texts
 from bot.db import Database
 from bot.db.queries import queries
-from bot.domain.coaching import EVENTS, STEPS, StepRefused, hero_pages, heroes, transition, valid_answer
-from bot.ports import Forbidden
-from bot.services.claims import TcpClaimNotifier
-from bot.services.clock import ManualClock
-from bot.services.coaching import CoachingService
-from bot.services.common import Reply
-from bot.services.timers import TimerService
+from bot.discord_glue.ports import Forbidden
+from bot.features.coaching import texts
+from bot.features.coaching.claims import TcpClaimNotifier
+from bot.features.coaching.rules import EVENTS, STEPS, StepRefused, hero_pages, heroes, transition, valid_answer
+from bot.features.coaching.service import CoachingService
+from bot.shared.clock import ManualClock
+from bot.shared.common import Reply
+from bot.shared.timers import TimerService
 from tests.conftest import reopened
 
 

@@ -9,7 +9,8 @@ import discord
 import pytest
 
 from bot.app import DeadlockBot
-from bot.cogs.coaching import (
+from bot.db import SqliteDatabase
+from bot.features.coaching.cog import (
     DYNAMIC_ITEMS,
     START_CUSTOM_ID,
     CommentButton,
@@ -20,8 +21,7 @@ from bot.cogs.coaching import (
     SubrankSelect,
     step_view,
 )
-from bot.db import SqliteDatabase
-from bot.feature_config import claim_notifier, coaching_enabled
+from bot.features.coaching.settings import claim_notifier, coaching_enabled
 
 
 async def test_start_button_keeps_the_old_custom_id() -> None:

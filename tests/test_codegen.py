@@ -14,11 +14,11 @@ from typing import Any
 
 import pytest
 
-from bot import PROJECT_ROOT, SCHEMA_PATH, SQL_DIR
 from bot.db import Database, SqliteDatabase, StaleQueriesError
-from bot.db.codegen import CodegenError, Project, check, generate, render_project
-from bot.db.driver import as_sqlite
 from bot.db.runtime import load_namespace
+from bot.db.sqlite.driver import as_sqlite
+from bot.devtools.codegen import CodegenError, Project, check, generate, render_project
+from bot.resources import SCHEMA_PATH, SOURCE_ROOT, SQL_DIR
 
 SCHEMA = """
 CREATE TABLE lanes (
@@ -354,6 +354,6 @@ def test_check_on_sqlite_errors_reports_location(tmp_path: Path) -> None:
 
 def test_the_sql_toolchain_never_imports_the_generated_module() -> None:
     """`deadlock-bot sql generate` must work while bot/db/queries.py is stale (it refuses to load then)."""
-    code = "import sys, bot.cli.main, bot.db.codegen; print('bot.db.queries' in sys.modules)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=PROJECT_ROOT)
+    code = "import sys, bot.cli.main, bot.devtools.codegen; print('bot.db.queries' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=SOURCE_ROOT)
     assert out.stdout.strip() == "False"

@@ -15,18 +15,18 @@ from pathlib import Path
 import pytest
 
 from bot.db import Database, SqliteDatabase
-from bot.db.migrations import latest_version
 from bot.db.queries import queries
-from bot.ports import VoiceMove
-from bot.services.balancer import MatchReport, MatchService
-from bot.services.clock import ManualClock
-from bot.services.coaching import CoachingService
-from bot.services.common import HANDLED_ELSEWHERE
-from bot.services.coordination import EventClaims, LeaseKeeper
-from bot.services.rename import RenameScheduler
-from bot.services.tempvoice import LaneService
-from bot.services.timers import TimerService
-from bot.services.voice_status import VoiceStatusConfig, VoiceStatusService, lease_name
+from bot.db.sqlite.migrations import latest_version
+from bot.discord_glue.ports import VoiceMove
+from bot.features.balancer.service import MatchReport, MatchService
+from bot.features.coaching.service import CoachingService
+from bot.features.tempvoice.service import LaneService
+from bot.features.voice_status.service import VoiceStatusConfig, VoiceStatusService, lease_name
+from bot.shared.clock import ManualClock
+from bot.shared.common import HANDLED_ELSEWHERE
+from bot.shared.coordination import EventClaims, LeaseKeeper
+from bot.shared.rename import RenameScheduler
+from bot.shared.timers import TimerService
 from tests import test_balancer_service as balancer_env
 from tests import test_coaching as coaching_env
 from tests import test_rank_voice as rank_env
@@ -39,7 +39,7 @@ NOW = 1_800_000_000
 
 
 async def _postgres_pair() -> AsyncIterator[tuple[Database, Database]]:
-    from bot.db.pg import PgDatabase
+    from bot.db.postgres.engine import PgDatabase
 
     async for pg in fresh_pg_database():
         assert isinstance(pg, PgDatabase)
@@ -53,7 +53,7 @@ async def two_processes(request: pytest.FixtureRequest, db_path: Path) -> AsyncI
     if request.param == "sqlite":
         first = SqliteDatabase(db_path, max_schema_version=latest_version())
         second = SqliteDatabase(db_path, max_schema_version=latest_version())
-        from bot.db.migrations import upgrade
+        from bot.db.sqlite.migrations import upgrade
 
         async with first, second:
             await upgrade(first)

@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-from bot import PROJECT_ROOT
+from bot.resources import SOURCE_ROOT
 from tests.crash_child import ROWS
 
 
@@ -22,7 +22,7 @@ def test_kill_9_twenty_times(tmp_path: Path) -> None:
     for _round in range(20):
         child = subprocess.Popen(
             [sys.executable, "-m", "tests.crash_child", str(db)],
-            cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            cwd=SOURCE_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )  # fmt: skip
         assert child.stdout is not None

@@ -10,11 +10,12 @@ import discord
 import pytest
 
 from bot.app import DeadlockBot
-from bot.cogs.balancer import BalancerCog, SelectionView
 from bot.db import SqliteDatabase
-from bot.feature_config import balancer_config, rank_voice_config
-from bot.services.balancer import MatchService
-from bot.services.common import HANDLED_ELSEWHERE, Reply
+from bot.features.balancer.cog import BalancerCog, SelectionView
+from bot.features.balancer.service import MatchService
+from bot.features.balancer.settings import balancer_config
+from bot.features.rank_voice.settings import rank_voice_config
+from bot.shared.common import HANDLED_ELSEWHERE, Reply
 
 
 @dataclasses.dataclass
@@ -120,7 +121,7 @@ async def test_a_match_another_process_started_is_not_announced_twice() -> None:
 
 
 async def test_a_coaching_submission_another_process_handles_gets_no_reply() -> None:
-    from bot.cogs.coaching import _reply
+    from bot.features.coaching.cog import _reply
 
     interaction = FakeInteraction(FakeMember(1, "U"))
     interaction.response.is_done = lambda: False  # type: ignore[attr-defined]

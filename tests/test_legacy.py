@@ -13,8 +13,8 @@ import pytest
 
 from bot.db import MigrationError, SqliteDatabase
 from bot.db.legacy import OWN_TABLES
-from bot.db.maintenance import check_database
-from bot.db.migrations import UpgradeReport, latest_version, upgrade
+from bot.db.sqlite.maintenance import check_database
+from bot.db.sqlite.migrations import UpgradeReport, latest_version, upgrade
 from tests.legacy_shapes import DDL_31743C2, ROWS_31743C2, SHAPES, SNOW, SNOW2
 
 Dump = dict[str, dict[str, Any]]

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from bot import MIGRATIONS_DIR, SCHEMA_PATH
 from bot.db import MigrationError, SchemaTooNewError, SqliteDatabase
-from bot.db.maintenance import diff_snapshots, snapshot_of_db, snapshot_of_script
-from bot.db.migrations import Migration, latest_version, load_migrations, upgrade
+from bot.db.sqlite.maintenance import diff_snapshots, snapshot_of_db, snapshot_of_script
+from bot.db.sqlite.migrations import Migration, latest_version, load_migrations, upgrade
+from bot.resources import MIGRATIONS_DIR, SCHEMA_PATH
 
 
 def _sqlite(path: Path, script: str) -> None:

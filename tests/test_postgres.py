@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
-from bot import MIGRATIONS_DIR, SCHEMA_PATH, SQL_DIR
-from bot.db.codegen.postgres import DEFAULT_PG_URL, check_on_postgres, render_pg_migrations
-from bot.db.codegen.schema_model import SchemaModel
+from bot.devtools.codegen.postgres import DEFAULT_PG_URL, check_on_postgres, render_pg_migrations
+from bot.devtools.codegen.schema_model import SchemaModel
+from bot.resources import MIGRATIONS_DIR, SCHEMA_PATH, SQL_DIR
 
 asyncpg = pytest.importorskip("asyncpg")
 URL = os.environ.get("DEADLOCK_PG_URL", DEFAULT_PG_URL)

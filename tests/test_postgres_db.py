@@ -7,8 +7,8 @@ from collections.abc import AsyncIterator
 import pytest
 
 from bot.db import Database, IntegrityError
-from bot.db.migrations import latest_version
 from bot.db.queries import AddMatchPlayersParams, queries
+from bot.db.sqlite.migrations import latest_version
 from tests.pg_support import fresh_pg_database, needs_postgres
 
 pytestmark = needs_postgres
@@ -23,7 +23,7 @@ async def pg() -> AsyncIterator[Database]:
 
 
 async def test_migrations_version_and_idempotence(pg: Database) -> None:
-    from bot.db.pg import PgDatabase, upgrade_postgres
+    from bot.db.postgres.engine import PgDatabase, upgrade_postgres
 
     assert isinstance(pg, PgDatabase)
     assert await pg.user_version() == latest_version()

@@ -7,11 +7,11 @@ import os
 
 import asyncpg
 
-from bot.db.pg import PgDatabase, upgrade_postgres
+from bot.db.postgres.engine import PgDatabase, upgrade_postgres
 from bot.db.queries import queries
-from bot.ports import VoiceMove
-from bot.services.rename import RenameScheduler
-from bot.services.tempvoice import LaneService
+from bot.discord_glue.ports import VoiceMove
+from bot.features.tempvoice.service import LaneService
+from bot.shared.rename import RenameScheduler
 from tests.pg_support import URL, needs_postgres
 from tests.tempvoice_env import GUILD, build_env
 
@@ -59,7 +59,7 @@ async def test_two_processes_create_each_lane_once() -> None:
 
 
 def test_claims_are_in_both_schemas() -> None:
-    from bot import MIGRATIONS_DIR
+    from bot.resources import MIGRATIONS_DIR
 
     pg = (MIGRATIONS_DIR / "postgres" / "0002_tempvoice_creation_claims.sql").read_text()
     assert "CREATE TABLE tempvoice_creation_claims" in pg and "member_id BIGINT NOT NULL" in pg

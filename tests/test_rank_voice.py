@@ -7,18 +7,18 @@ from pathlib import Path
 
 import pytest
 
-from bot import texts
 from bot.db import Database
 from bot.db.queries import queries
-from bot.domain.rank_voice import Mode, name_part, window
-from bot.domain.ranks import RANK_NAMES, RankRoles
-from bot.ports import Overwrite, Target, TargetKind, VoiceMove
-from bot.services.clock import ManualClock
-from bot.services.common import Reply
-from bot.services.rank_voice import RankVoiceConfig, RankVoiceService
-from bot.services.ranks import RankResolver
-from bot.services.rename import RenameScheduler
-from bot.services.tempvoice import LaneService, TempVoiceConfig
+from bot.discord_glue.ports import Overwrite, Target, TargetKind, VoiceMove
+from bot.features.rank_voice import texts
+from bot.features.rank_voice.rules import Mode, name_part, window
+from bot.features.rank_voice.service import RankVoiceConfig, RankVoiceService
+from bot.features.tempvoice.service import LaneService, TempVoiceConfig
+from bot.shared.clock import ManualClock
+from bot.shared.common import Reply
+from bot.shared.rank_resolver import RankResolver
+from bot.shared.ranks import RANK_NAMES, RankRoles
+from bot.shared.rename import RenameScheduler
 from tests.fakes.discord_world import FakeDiscord
 
 

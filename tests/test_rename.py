@@ -8,9 +8,9 @@ import itertools
 import pytest
 
 from bot.db import Database
-from bot.ports import NotFound, RateLimited
-from bot.services.clock import ManualClock
-from bot.services.rename import RenameScheduler, compose
+from bot.discord_glue.ports import NotFound, RateLimited
+from bot.shared.clock import ManualClock
+from bot.shared.rename import RenameScheduler, compose
 from tests.fakes.discord_world import FakeDiscord
 
 

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from bot import PROJECT_ROOT
 from bot.cli.main import main
-from bot.db.migrations import latest_version
+from bot.db.sqlite.migrations import latest_version
+from bot.resources import SOURCE_ROOT
 from tests.pg_support import needs_postgres, pg_schema_url
 
 
@@ -38,7 +38,7 @@ def _start(db: Path | str | None, *args: str, env: dict[str, str] | None = None)
     where = [] if db is None else ["--db", str(db)]
     proc = subprocess.Popen(
         [sys.executable, "-m", "tests.stub_gateway", "run", *where, *args],
-        cwd=PROJECT_ROOT,
+        cwd=SOURCE_ROOT,
         env={**os.environ, "DISCORD_TOKEN": "stub-token", **(env or {})},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -129,7 +129,7 @@ def test_run_on_postgres(how: str) -> None:
         assert line.strip() == "stub gateway: connected", proc.stderr.read() if proc.stderr else ""
 
         async def version() -> int:
-            from bot.db.pg import PgDatabase
+            from bot.db.postgres.engine import PgDatabase
 
             async with PgDatabase(url) as pg:
                 return await pg.user_version()

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from bot import texts
 from bot.db import Database, SqliteDatabase
-from bot.db.migrations import upgrade
 from bot.db.queries import queries
-from bot.ports import Forbidden, Overwrite, Target, TargetKind, VoiceMove
-from bot.services.common import Reply
+from bot.db.sqlite.migrations import upgrade
+from bot.discord_glue.ports import Forbidden, Overwrite, Target, TargetKind, VoiceMove
+from bot.features.tempvoice import texts
+from bot.shared.common import Reply
 from tests.conftest import open_handles, reopened
 from tests.tempvoice_env import GUILD, Env, build_env
 

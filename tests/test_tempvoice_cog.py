@@ -10,12 +10,10 @@ from typing import Any, cast
 import discord
 import pytest
 
-from bot.adapters.discord_port import DiscordPort, from_overwrite, mapped_errors, to_overwrite
 from bot.app import DeadlockBot
-from bot.cogs.tempvoice import CUSTOM_IDS, MainView, TempVoiceCog, panel_embed
 from bot.db import SqliteDatabase
-from bot.feature_config import rank_roles, tempvoice_config
-from bot.ports import (
+from bot.discord_glue.adapter import DiscordPort, from_overwrite, mapped_errors, to_overwrite
+from bot.discord_glue.ports import (
     Forbidden,
     LimitReached,
     NotFound,
@@ -26,7 +24,10 @@ from bot.ports import (
     TargetKind,
     VoiceMove,
 )
-from bot.services.tempvoice import LaneService
+from bot.features.tempvoice.cog import CUSTOM_IDS, MainView, TempVoiceCog, panel_embed
+from bot.features.tempvoice.service import LaneService
+from bot.features.tempvoice.settings import tempvoice_config
+from bot.shared.settings import rank_roles
 from tests.discord_objects import CATEGORY, GUILD, LANE, ROLE, STAGING, USER, offline_bot, voice_state
 
 # Frozen here on purpose: changing one breaks every panel message already posted.

@@ -7,8 +7,8 @@ import asyncio
 import pytest
 
 from bot.db import Database
-from bot.services.clock import ManualClock
-from bot.services.timers import TimerFired, TimerService
+from bot.shared.clock import ManualClock
+from bot.shared.timers import TimerFired, TimerService
 from tests.conftest import reopened
 
 

@@ -11,9 +11,9 @@ import pytest
 
 from bot.cli.main import main
 from bot.db import Database, SqliteDatabase
-from bot.db.migrations import latest_version, upgrade
 from bot.db.privacy import forget_user, parse_user_id
 from bot.db.queries import queries
+from bot.db.sqlite.migrations import latest_version, upgrade
 from tests.legacy_shapes import DDL_31743C2, ROWS_31743C2, SNOW
 from tests.pg_support import needs_postgres, pg_schema_url
 from tests.test_legacy import build
@@ -221,7 +221,7 @@ def test_sqlite_to_postgres_and_back_gives_identical_json(tmp_path: Path, capsys
 
         # the deleted match's id stays used on PostgreSQL too
         async def next_match_id() -> int:
-            from bot.db.pg import PgDatabase
+            from bot.db.postgres.engine import PgDatabase
 
             async with PgDatabase(url) as pg, pg.transaction() as conn:
                 return await queries.balancer.create_match(
@@ -257,7 +257,7 @@ def test_values_postgres_cannot_hold_are_refused_and_nothing_written(
         assert "table kv_store" in err and "nothing was written" in err and "Traceback" not in err
 
         async def rows_in_postgres() -> int:
-            from bot.db.pg import PgDatabase
+            from bot.db.postgres.engine import PgDatabase
             from bot.db.transfer import export_data
 
             async with PgDatabase(url) as pg:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from mypy import api
 
-from bot import PROJECT_ROOT
+from bot.resources import SOURCE_ROOT
 
 FIXTURES = Path(__file__).parent / "typing_fixtures"
 
@@ -17,7 +17,7 @@ def _mypy(path: Path) -> list[tuple[int, str]]:
         [
             "--strict",
             "--config-file",
-            str(PROJECT_ROOT / "pyproject.toml"),
+            str(SOURCE_ROOT / "pyproject.toml"),
             "--no-error-summary",
             "--hide-error-context",
             str(path),

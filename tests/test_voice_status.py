@@ -11,15 +11,23 @@ from typing import cast
 import pytest
 from discord.ext import commands
 
-from bot.cogs.voice_status import VoiceStatusCog
 from bot.db import Database
 from bot.db.metrics import METRICS
 from bot.db.queries import queries
-from bot.domain.voice_status import Decision, Observation, Presence, best_per_member, classify, decide, may_rename
-from bot.feature_config import voice_status_config
-from bot.services.clock import ManualClock
-from bot.services.rename import RenameScheduler
-from bot.services.voice_status import VoiceStatusConfig, VoiceStatusService
+from bot.features.voice_status.cog import VoiceStatusCog
+from bot.features.voice_status.rules import (
+    Decision,
+    Observation,
+    Presence,
+    best_per_member,
+    classify,
+    decide,
+    may_rename,
+)
+from bot.features.voice_status.service import VoiceStatusConfig, VoiceStatusService
+from bot.features.voice_status.settings import voice_status_config
+from bot.shared.clock import ManualClock
+from bot.shared.rename import RenameScheduler
 from tests.fakes.discord_world import FakeDiscord
 
 

@@ -83,7 +83,7 @@ def _sqlite_only(args: argparse.Namespace, what: str) -> None:
 
 def _open_db(args: argparse.Namespace, *, must_exist: bool) -> SqliteDatabase:
     """The SQLite file of `--db` (for the SQLite-only maintenance commands)."""
-    from bot.db.migrations import latest_version
+    from bot.db.sqlite.migrations import latest_version
 
     _sqlite_only(args, args.db_command)
     path = _sqlite_path(args, must_exist=must_exist)
@@ -114,8 +114,8 @@ async def _db_upgrade(args: argparse.Namespace) -> int:
 
 
 async def _db_check(args: argparse.Namespace) -> int:
-    from bot.db.maintenance import check_database
-    from bot.db.migrations import latest_version
+    from bot.db.sqlite.maintenance import check_database
+    from bot.db.sqlite.migrations import latest_version
 
     async with _open_db(args, must_exist=True) as db:
         report = await check_database(db, latest_version())
@@ -126,7 +126,7 @@ async def _db_check(args: argparse.Namespace) -> int:
 async def _db_backup(args: argparse.Namespace) -> int:
     import datetime as dt
 
-    from bot.db.maintenance import backup_to, default_backup_path
+    from bot.db.sqlite.maintenance import backup_to, default_backup_path
 
     async with _open_db(args, must_exist=True) as db:
         target = Path(args.to) if args.to else default_backup_path(db.path, dt.datetime.now(dt.UTC))
@@ -139,7 +139,7 @@ async def _db_backup(args: argparse.Namespace) -> int:
 
 
 async def _db_stats(args: argparse.Namespace) -> int:
-    from bot.db.maintenance import collect_stats
+    from bot.db.sqlite.maintenance import collect_stats
 
     async with _open_db(args, must_exist=True) as db:
         stats = await collect_stats(db)
@@ -187,7 +187,7 @@ async def _db_forget_user(args: argparse.Namespace) -> int:
 
 def _sql(args: argparse.Namespace) -> int:
     try:
-        from bot.db.codegen import CodegenError, check, generate
+        from bot.devtools.codegen import CodegenError, check, generate
     except ImportError as e:
         raise CliError(f"the SQL toolchain needs the dev extras: pip install -e '.[dev]' ({e})") from e
     try:
@@ -198,8 +198,8 @@ def _sql(args: argparse.Namespace) -> int:
         problems = check()
     except CodegenError as e:
         raise CliError(str(e)) from e
-    from bot import MIGRATIONS_DIR, SQL_DIR
-    from bot.db.codegen.postgres import DEFAULT_PG_URL, check_on_postgres
+    from bot.devtools.codegen.postgres import DEFAULT_PG_URL, check_on_postgres
+    from bot.resources import MIGRATIONS_DIR, SQL_DIR
 
     url = os.environ.get("DEADLOCK_PG_URL", DEFAULT_PG_URL)
     pg_failures, pg_line = check_on_postgres(SQL_DIR, MIGRATIONS_DIR, url)
@@ -222,7 +222,7 @@ def _run(args: argparse.Namespace) -> int:
     import discord
 
     from bot.app import run_bot
-    from bot.instance_lock import AlreadyRunningError
+    from bot.db.sqlite.instance_lock import AlreadyRunningError
 
     try:
         asyncio.run(
@@ -258,7 +258,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "sql":
             return _sql(args)
         if args.command == "bench":
-            from bot.bench import run
+            from bot.devtools.bench import run
 
             asyncio.run(run(quick=args.quick, soak=args.soak))
             return EXIT_OK

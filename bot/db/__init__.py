@@ -1,12 +1,11 @@
 """The central data layer: one Database owns every connection; typed queries in bot.db.queries.
 
-`Database` is the engine-neutral API; `SqliteDatabase` (the default) and, in bot.db.pg,
+`Database` is the engine-neutral API; `SqliteDatabase` (the default) and, in bot.db.postgres.engine,
 `PgDatabase` implement it; `open_database(target)` picks one by the target.
 """
 
 from bot.db.base import Database
 from bot.db.connections import AnyConn, ReadConn, WriteConn
-from bot.db.database import SqliteDatabase
 from bot.db.errors import (
     DatabaseClosedError,
     DatabaseError,
@@ -18,6 +17,7 @@ from bot.db.errors import (
     StaleQueriesError,
     TransactionAbortedError,
 )
+from bot.db.sqlite.engine import SqliteDatabase
 
 __all__ = [
     "AnyConn",

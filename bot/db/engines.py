@@ -6,10 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.db.base import Database
-from bot.db.database import DEFAULT_BUSY_TIMEOUT_MS, SqliteDatabase
 from bot.db.errors import SchemaTooNewError
-from bot.db.migrations import latest_version, upgrade
-from bot.db.pg import PgDatabase, is_postgres_url, upgrade_postgres
+from bot.db.postgres.engine import PgDatabase, is_postgres_url, upgrade_postgres
+from bot.db.sqlite.engine import DEFAULT_BUSY_TIMEOUT_MS, SqliteDatabase
+from bot.db.sqlite.migrations import latest_version, upgrade
 
 
 def open_database(target: Path | str, *, busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS, readers: int = 1) -> Database:

@@ -28,10 +28,10 @@ import sqlite3
 from typing import Any
 
 from bot.db.connections import WriteConn
-from bot.db.database import SqliteDatabase
-from bot.db.driver import Connection
 from bot.db.errors import MigrationError
-from bot.db.maintenance import TableShape, fetcher, quote_ident, snapshot
+from bot.db.sqlite.driver import Connection
+from bot.db.sqlite.engine import SqliteDatabase
+from bot.db.sqlite.maintenance import TableShape, fetcher, quote_ident, snapshot
 
 log = logging.getLogger(__name__)
 

@@ -16,8 +16,7 @@ from typing import Final, TypedDict
 
 from bot.db.connections import AnyConn, WriteConn
 from bot.db.runtime import STRICT_ROWS, QueryNamespace, check_not_null, load_namespace
-
-SQL_DIR: Final = Path(__file__).resolve().parents[2] / "sql"
+from bot.resources import SQL_DIR
 
 __all__ = [
     "AddMatchPlayersParams",

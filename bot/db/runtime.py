@@ -12,9 +12,9 @@ from typing import Any
 import aiosql
 
 from bot.db.connections import EngineConnection
-from bot.db.driver import Connection
 from bot.db.errors import StaleQueriesError
 from bot.db.metrics import METRICS
+from bot.db.sqlite.driver import Connection
 
 #: In tests (BOT_DB_STRICT_ROWS=1) every generated row checks its non-null fields, so a
 #: wrong nullability inference fails loudly instead of lying to mypy.

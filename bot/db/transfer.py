@@ -19,10 +19,10 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from bot import SCHEMA_PATH
 from bot.db.base import Database
 from bot.db.errors import DatabaseError
-from bot.db.maintenance import TableShape, autoincrement_columns, quote_ident, snapshot_of_script
+from bot.db.sqlite.maintenance import TableShape, autoincrement_columns, quote_ident, snapshot_of_script
+from bot.resources import SCHEMA_PATH
 
 FORMAT = "deadlock-bot-export"
 FORMAT_VERSION = 1

@@ -18,7 +18,7 @@ import itertools
 import random
 from collections.abc import Awaitable, Callable
 
-from bot.ports import (
+from bot.discord_glue.ports import (
     ChannelInfo,
     Forbidden,
     LimitReached,
@@ -31,7 +31,7 @@ from bot.ports import (
     Target,
     VoiceMove,
 )
-from bot.services.clock import ManualClock
+from bot.shared.clock import ManualClock
 
 CATEGORY_LIMIT = 50
 GUILD_LIMIT = 500

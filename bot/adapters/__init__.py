@@ -1,1 +1,0 @@
-"""discord.py implementations of the ports."""

@@ -1,1 +1,0 @@
-"""Thin discord.py cogs: events and interactions in, service calls out."""

@@ -1,1 +1,0 @@
-"""Pure domain logic: no asyncio, no discord.py, no database."""

@@ -1,0 +1,230 @@
+"""`!balance` (aliases !bal, !teams; also /balance): balanced teams from a voice channel."""
+
+from __future__ import annotations
+
+import logging
+import random
+import re
+from collections.abc import Iterable
+from typing import Any
+
+import discord
+from discord.ext import commands
+
+from bot.discord_glue.texts import Common
+from bot.discord_glue.voice_events import VoiceMovesCog
+from bot.features.balancer import texts
+from bot.features.balancer.rules import MAX_PLAYERS, MIN_PLAYERS, Split
+from bot.features.balancer.service import MatchReport, MatchService, match_label
+from bot.shared.common import Reply
+
+log = logging.getLogger(__name__)
+T = texts.Balancer
+MENTION = re.compile(r"<@!?(\d+)>|\b(\d{15,20})\b")
+PLAYER_BUTTONS = 23  # 4 rows of 5 and 3 more beside the two controls in the last row
+
+
+def _names(guild: discord.Guild, ids: Iterable[Any]) -> str:
+    """Display names of members (ids or objects with an id)."""
+    out = []
+    for item in ids:
+        member_id = getattr(item, "id", item)
+        member = guild.get_member(member_id)
+        out.append(member.display_name if member else str(member_id))
+    return ", ".join(out) or "–"
+
+
+def split_embed(guild: discord.Guild, split: Split, title: str) -> discord.Embed:
+    embed = discord.Embed(title=title, colour=discord.Colour.orange())
+    for label, team in (("🟠 Team Amber", split.team_a), ("🔵 Team Sapphire", split.team_b)):
+        avg = sum(p.rating for p in team) / len(team)
+        embed.add_field(name=f"{label} (Ø {avg:.2f})", value=_names(guild, list(team)), inline=True)
+    embed.add_field(name="Balance", value=f"{split.mark} Ø-Differenz {split.avg_diff:.2f}", inline=False)
+    if split.bench:
+        embed.add_field(name="Bank", value=_names(guild, list(split.bench)), inline=False)
+    return embed
+
+
+class SelectionView(discord.ui.View):
+    """More than 12 players: the host picks up to 12 (only the host can use it)."""
+
+    def __init__(self, cog: BalancerCog, host_id: int, players: list[discord.Member]) -> None:
+        super().__init__(timeout=90)
+        self.cog = cog
+        self.host_id = host_id
+        self.players = players[:PLAYER_BUTTONS]
+        self.chosen: set[int] = set()
+        self.buttons: dict[int, discord.ui.Button[SelectionView]] = {}
+        for i, member in enumerate(self.players):
+            button: discord.ui.Button[SelectionView] = discord.ui.Button(
+                label=member.display_name[:80], style=discord.ButtonStyle.secondary, row=i // 5 if i < 20 else 4
+            )
+            button.callback = self._toggle_callback(member.id)  # type: ignore[method-assign]
+            self.buttons[member.id] = button
+            self.add_item(button)
+        self.start_button: discord.ui.Button[SelectionView] = discord.ui.Button(
+            label=T.SELECT_START.format(count=0), style=discord.ButtonStyle.success, row=4, disabled=True
+        )
+        self.start_button.callback = self._start  # type: ignore[method-assign]
+        self.random_button: discord.ui.Button[SelectionView] = discord.ui.Button(
+            label=T.SELECT_RANDOM, style=discord.ButtonStyle.primary, row=4
+        )
+        self.random_button.callback = self._random  # type: ignore[method-assign]
+        self.add_item(self.start_button)
+        self.add_item(self.random_button)
+
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        if interaction.user.id != self.host_id:
+            await interaction.response.send_message(T.SELECT_ONLY_HOST, ephemeral=True)
+            return False
+        return True
+
+    def _restyle(self) -> None:
+        for member_id, button in self.buttons.items():
+            button.style = discord.ButtonStyle.success if member_id in self.chosen else discord.ButtonStyle.secondary
+        self.start_button.label = T.SELECT_START.format(count=len(self.chosen))
+        self.start_button.disabled = not MIN_PLAYERS <= len(self.chosen) <= MAX_PLAYERS
+
+    def toggle(self, member_id: int) -> bool:
+        """Select or unselect a player; False when that would make more than 12."""
+        if member_id in self.chosen:
+            self.chosen.discard(member_id)
+        elif len(self.chosen) >= MAX_PLAYERS:
+            return False
+        else:
+            self.chosen.add(member_id)
+        self._restyle()
+        return True
+
+    def pick_random(self, rng: random.Random) -> None:
+        """A real random choice of 12 (the old bot always took the first 12)."""
+        ids = [m.id for m in self.players]
+        self.chosen = set(rng.sample(ids, min(MAX_PLAYERS, len(ids))))
+        self._restyle()
+
+    def _toggle_callback(self, member_id: int) -> Any:
+        async def callback(interaction: discord.Interaction) -> None:
+            if not self.toggle(member_id):
+                await interaction.response.send_message(T.SELECT_TOO_MANY, ephemeral=True)
+                return
+            await interaction.response.edit_message(view=self)
+
+        return callback
+
+    async def _random(self, interaction: discord.Interaction) -> None:
+        self.pick_random(self.cog.rng)
+        await interaction.response.edit_message(view=self)
+
+    async def _start(self, interaction: discord.Interaction) -> None:
+        self.stop()
+        await interaction.response.edit_message(view=None)
+        assert interaction.guild is not None
+        result = await self.cog.service.start(
+            interaction.guild.id, self.host_id, sorted(self.chosen), event_id=interaction.id
+        )
+        await self.cog.announce(interaction.guild, interaction.followup.send, result)
+
+
+def _event_id(ctx: commands.Context[commands.Bot]) -> int:
+    """The command's own snowflake (slash: the interaction, prefix: the message): what two
+    processes seeing the same command agree on."""
+    return ctx.interaction.id if ctx.interaction is not None else ctx.message.id
+
+
+class BalancerCog(VoiceMovesCog, name="Balancer"):
+    def __init__(self, bot: commands.Bot, service: MatchService, rng: random.Random | None = None) -> None:
+        self.bot = bot
+        self.service = service
+        self.voice_handler = service
+        self.rng = rng or random.Random()
+
+    async def announce(self, guild: discord.Guild, send: Any, result: MatchReport | Reply) -> None:
+        if isinstance(result, Reply):
+            if not result.silent:  # silent: another process started this match and announces it
+                await send(result.text)
+            return
+        embed = split_embed(guild, result.split, T.STARTED.format(id=result.label, moved=len(result.moved)))
+        if result.not_in_voice:
+            embed.add_field(name="Hinweis", value=T.NOT_IN_VOICE_LIST.format(names=_names(guild, result.not_in_voice)))
+        embed.set_footer(text=f"Beenden: !balance end {result.match_id}")
+        await send(embed=embed, allowed_mentions=discord.AllowedMentions.none())
+
+    @commands.hybrid_group(name="balance", aliases=["bal", "teams"], fallback="hilfe", description="Teams nach Rang")  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
+    @commands.guild_only()
+    async def balance(self, ctx: commands.Context[commands.Bot]) -> None:
+        await ctx.reply(T.HELP, mention_author=False)
+
+    @balance.command(name="auto", aliases=["voice"], description="Vorschau der Teams für deinen Sprachkanal")  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
+    async def auto(self, ctx: commands.Context[commands.Bot]) -> None:
+        assert ctx.guild is not None
+        result = await self.service.preview(ctx.guild.id, ctx.author.id)
+        if isinstance(result, Reply):
+            await ctx.reply(result.text, mention_author=False)
+            return
+        await ctx.reply(embed=split_embed(ctx.guild, result, "Vorschau"), mention_author=False)
+
+    @balance.command(name="start", description="Teams bilden, Kanäle erstellen und verschieben (Host)")  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
+    async def start(self, ctx: commands.Context[commands.Bot]) -> None:
+        assert ctx.guild is not None
+        author = ctx.author
+        if not self.service.is_host(self.service.view.member(ctx.guild.id, author.id)):
+            await ctx.reply(T.NO_PERMISSION, mention_author=False)
+            return
+        channel = author.voice.channel if isinstance(author, discord.Member) and author.voice else None
+        members = [m for m in channel.members if not m.bot] if channel else []
+        if len(members) > MAX_PLAYERS:
+            view = SelectionView(self, author.id, members)
+            await ctx.reply(T.SELECT_TITLE, view=view, mention_author=False)
+            return
+        result = await self.service.start(ctx.guild.id, author.id, event_id=_event_id(ctx))
+        await self.announce(ctx.guild, ctx.send, result)
+
+    @balance.command(name="manual", description="Teams aus genannten Spielern (Host)")  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
+    async def manual(self, ctx: commands.Context[commands.Bot], *, spieler: str) -> None:
+        assert ctx.guild is not None
+        ids = [int(a or b) for a, b in MENTION.findall(spieler)]
+        if not MIN_PLAYERS <= len(set(ids)) <= MAX_PLAYERS:
+            await ctx.reply(T.TOO_FEW.format(count=len(set(ids))), mention_author=False)
+            return
+        result = await self.service.start(ctx.guild.id, ctx.author.id, ids, event_id=_event_id(ctx))
+        await self.announce(ctx.guild, ctx.send, result)
+
+    @balance.command(name="end", description="Match beenden (Host)")  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
+    async def end(self, ctx: commands.Context[commands.Bot], match_id: int, skip_debrief: bool = False) -> None:
+        assert ctx.guild is not None
+        reply = await self.service.end(ctx.guild.id, ctx.author.id, match_id, skip_debrief=skip_debrief)
+        await ctx.reply(reply.text, mention_author=False)
+
+    @balance.command(name="cleanup", description="Alte Matches aufräumen (Host)")  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
+    async def cleanup(self, ctx: commands.Context[commands.Bot], stunden: int = 2) -> None:
+        assert ctx.guild is not None
+        reply = await self.service.cleanup(ctx.guild.id, ctx.author.id, stunden)
+        await ctx.reply(reply.text, mention_author=False)
+
+    @balance.command(name="matches", description="Laufende Matches")  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
+    async def matches(self, ctx: commands.Context[commands.Bot]) -> None:
+        assert ctx.guild is not None
+        running = await self.service.running(ctx.guild.id)
+        now = discord.utils.utcnow().timestamp()
+        lines = [
+            f"**{match_label(m.match_id)}** ({m.state}) seit {int((now - m.started_at) // 60)} Min." for m in running
+        ]
+        await ctx.reply("\n".join(lines) or T.NO_MATCHES, mention_author=False)
+
+    @balance.command(name="status", description="Rang eines Mitglieds (Rolle und Datenbank)")  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
+    async def status(self, ctx: commands.Context[commands.Bot], mitglied: discord.Member | None = None) -> None:
+        assert ctx.guild is not None
+        target = mitglied or ctx.author
+        from_roles = self.service.ranks.from_roles(ctx.guild.id, target.id)
+        effective = await self.service.ranks.rank_of(ctx.guild.id, target.id)
+        roles = from_roles.label if from_roles else "keine Rang-Rolle"
+        await ctx.reply(f"{target.display_name}: {effective.label} (Rolle: {roles})", mention_author=False)
+
+    async def cog_command_error(self, ctx: commands.Context[Any], error: Exception) -> None:
+        if isinstance(error, (commands.BadArgument, commands.MissingRequiredArgument, commands.MemberNotFound)):
+            await ctx.reply(f"Das habe ich nicht verstanden: {error}\n{T.HELP}", mention_author=False)
+        elif isinstance(error, commands.NoPrivateMessage):
+            await ctx.reply("Das geht nur auf einem Server.", mention_author=False)
+        else:
+            log.error("!balance %s failed", ctx.command, exc_info=error)
+            await ctx.reply(Common.ERROR, mention_author=False)

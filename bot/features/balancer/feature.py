@@ -1,0 +1,24 @@
+"""The team balancer: registered with the bot through `setup()` (a discord.py extension)."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from bot.features.balancer.cog import BalancerCog
+from bot.features.balancer.service import MatchService
+from bot.features.balancer.settings import balancer_config
+
+if TYPE_CHECKING:
+    from bot.app import DeadlockBot
+
+log = logging.getLogger(__name__)
+
+
+async def setup(bot: DeadlockBot) -> None:
+    config = balancer_config()
+    if config is None:
+        log.info("the balancer is off: set BALANCER_MATCH_CATEGORY_IDS")
+        return
+    service = MatchService(bot.db, bot.port, bot.port, bot.ranks, bot.timers, config)
+    await bot.add_cog(BalancerCog(bot, service))

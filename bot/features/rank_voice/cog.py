@@ -1,0 +1,155 @@
+"""`!rrang` (also /rrang) and the voice events of rank-anchored channels."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+import discord
+from discord.ext import commands
+
+from bot.discord_glue.texts import Common
+from bot.discord_glue.voice_events import VoiceMovesCog
+from bot.features.rank_voice import texts
+from bot.features.rank_voice.service import RankVoiceService
+from bot.shared.ranks import RANK_NAMES
+
+log = logging.getLogger(__name__)
+T = texts.RankVoice
+ON = {"ein", "on", "an", "aktivieren", "enable", "true", "1"}
+OFF = {"aus", "off", "deaktivieren", "disable", "false", "0"}
+
+
+def _voice_channel_id(ctx: commands.Context[Any]) -> int | None:
+    author = ctx.author
+    if isinstance(author, discord.Member) and author.voice and author.voice.channel:
+        return author.voice.channel.id
+    return None
+
+
+class RankVoiceCog(VoiceMovesCog, name="RankVoice"):
+    def __init__(self, bot: commands.Bot, service: RankVoiceService) -> None:
+        self.bot = bot
+        self.service = service
+        self.voice_handler = service
+        self._restorer: asyncio.Task[None] | None = None
+
+    async def cog_load(self) -> None:
+        self._restorer = asyncio.create_task(self._restore_all(), name="rank-voice-restore")
+
+    async def cog_unload(self) -> None:
+        if self._restorer is not None:
+            self._restorer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._restorer
+
+    async def _restore_all(self) -> None:
+        await self.bot.wait_until_ready()  # the guilds exist only now (the old bot looked too early)
+        for guild in list(self.bot.guilds):
+            await self._restore(guild)
+
+    async def _restore(self, guild: discord.Guild) -> None:
+        try:
+            removed = await self.service.restore(guild.id)
+            if removed:
+                log.info("rank voice: %d stale anchor(s) of %s removed", removed, guild.name)
+        except Exception:
+            log.exception("rank voice: restoring guild %s failed", guild.id)
+
+    @commands.Cog.listener()
+    async def on_guild_join(self, guild: discord.Guild) -> None:
+        await self._restore(guild)
+
+    @commands.Cog.listener()
+    async def on_guild_channel_delete(self, channel: discord.abc.GuildChannel) -> None:
+        await self.service.on_channel_deleted(channel.id)
+
+    @commands.hybrid_group(name="rrang", fallback="hilfe", description="Rang-Sprachkanäle")  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
+    @commands.guild_only()
+    async def rrang(self, ctx: commands.Context[commands.Bot]) -> None:
+        await ctx.reply(T.HELP, mention_author=False)
+
+    @rrang.command(name="status", description="Systemstatus und dein Rang")  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
+    async def status(self, ctx: commands.Context[commands.Bot]) -> None:
+        assert ctx.guild is not None
+        rank = await self.service.ranks.rank_of(ctx.guild.id, ctx.author.id)
+        anchors = await self.service.list_anchors(ctx.guild.id)
+        await ctx.reply(f"Verankerte Kanäle: {len(anchors)} · Dein Rang: {rank.label}", mention_author=False)
+
+    @rrang.command(name="anker", description="Verankerte Kanäle")  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
+    async def anker(self, ctx: commands.Context[commands.Bot]) -> None:
+        assert ctx.guild is not None
+        anchors = await self.service.list_anchors(ctx.guild.id)
+        lines = [
+            f"<#{a.channel_id}>: {a.rank_name} ({RANK_NAMES[a.allowed_min]}–{RANK_NAMES[a.allowed_max]})"
+            for a in anchors[:10]
+        ]
+        await ctx.reply("\n".join(lines) or T.NO_ANCHORS, mention_author=False)
+
+    @rrang.command(name="toggle", description="Rang-System im eigenen Kanal ein- oder ausschalten")  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
+    async def toggle(self, ctx: commands.Context[commands.Bot], zustand: str | None = None) -> None:
+        assert ctx.guild is not None
+        channel = _voice_channel_id(ctx)
+        if channel is None:
+            await ctx.reply(T.NOT_IN_VOICE, mention_author=False)
+            return
+        if zustand is None or zustand.lower() not in ON | OFF:
+            await ctx.reply(await self.service.describe_channel(channel), mention_author=False)
+            return
+        reply = await self.service.set_enabled(ctx.guild.id, ctx.author.id, channel, zustand.lower() in ON)
+        await ctx.reply(reply.text, mention_author=False)
+
+    @rrang.command(name="vcstatus", description="Status deines Sprachkanals")  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
+    async def vcstatus(self, ctx: commands.Context[commands.Bot]) -> None:
+        channel = _voice_channel_id(ctx)
+        text = await self.service.describe_channel(channel) if channel else T.NOT_IN_VOICE
+        await ctx.reply(text, mention_author=False)
+
+    @rrang.command(name="info", description="Rang eines Mitglieds")  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
+    async def info(self, ctx: commands.Context[commands.Bot], mitglied: discord.Member | None = None) -> None:
+        assert ctx.guild is not None
+        target = mitglied or ctx.author
+        rank = await self.service.ranks.rank_of(ctx.guild.id, target.id)
+        await ctx.reply(f"{target.display_name}: {rank.label}", mention_author=False)
+
+    @rrang.command(name="aktualisieren", description="Kanal neu verankern (Kanäle verwalten)")  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
+    async def aktualisieren(
+        self, ctx: commands.Context[commands.Bot], kanal: discord.VoiceChannel | None = None
+    ) -> None:
+        assert ctx.guild is not None
+        channel = kanal.id if kanal else _voice_channel_id(ctx)
+        if channel is None:
+            await ctx.reply(T.NOT_IN_VOICE, mention_author=False)
+            return
+        reply = await self.service.refresh(ctx.guild.id, ctx.author.id, channel)
+        await ctx.reply(reply.text, mention_author=False)
+
+    @rrang.command(name="rollen", description="Rang-Rollen und wie viele sie haben")  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
+    async def rollen(self, ctx: commands.Context[commands.Bot]) -> None:
+        assert ctx.guild is not None
+        lines = []
+        for role in ctx.guild.roles:
+            value = self.service.ranks.rank_roles.rank_of_role(role.id, role.name)
+            if value:
+                lines.append((value, f"{RANK_NAMES[value]}: {role.mention} ({len(role.members)})"))
+        await ctx.reply("\n".join(text for _, text in sorted(lines)) or "Keine Rang-Rollen gefunden.",
+                        mention_author=False, allowed_mentions=discord.AllowedMentions.none())  # fmt: skip
+
+    @rrang.command(name="kanaele", aliases=["kanäle"], description="Überwachte Kategorien")  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
+    async def kanaele(self, ctx: commands.Context[commands.Bot]) -> None:
+        config = self.service.config
+        ranked = ", ".join(f"<#{c}>" for c in sorted(config.ranked_category_ids)) or "–"
+        grind = ", ".join(f"<#{c}>" for c in sorted(config.grind_category_ids)) or "–"
+        excluded = ", ".join(f"<#{c}>" for c in sorted(config.excluded_channel_ids)) or "–"
+        await ctx.reply(f"Ranked (±1): {ranked}\nGrind (±2): {grind}\nAusgenommen: {excluded}", mention_author=False)
+
+    async def cog_command_error(self, ctx: commands.Context[Any], error: Exception) -> None:
+        if isinstance(error, (commands.BadArgument, commands.MemberNotFound, commands.ChannelNotFound)):
+            await ctx.reply("Das habe ich nicht verstanden: " + str(error), mention_author=False)
+        elif isinstance(error, commands.NoPrivateMessage):
+            await ctx.reply("Das geht nur auf einem Server.", mention_author=False)
+        else:
+            log.error("!rrang %s failed", ctx.command, exc_info=error)
+            await ctx.reply(Common.ERROR, mention_author=False)

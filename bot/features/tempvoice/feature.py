@@ -1,0 +1,26 @@
+"""TempVoice lanes: registered with the bot through `setup()` (a discord.py extension)."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from bot.features.tempvoice.cog import TempVoiceCog
+from bot.features.tempvoice.service import LaneService
+from bot.features.tempvoice.settings import tempvoice_config
+
+if TYPE_CHECKING:
+    from bot.app import DeadlockBot
+
+log = logging.getLogger(__name__)
+
+
+async def setup(bot: DeadlockBot) -> None:
+    config = tempvoice_config()
+    if config is None:
+        log.info("TempVoice is off: set TEMPVOICE_STAGING_CHANNEL_IDS to turn it on")
+        return
+    service = LaneService(bot.db, bot.port, bot.port, bot.renamer, config)
+    cog = TempVoiceCog(bot, service)
+    bot.port.panel_factory = cog.panel
+    await bot.add_cog(cog)

@@ -1,0 +1,3 @@
+"""The live voice status's user-facing texts (German)."""
+
+from __future__ import annotations

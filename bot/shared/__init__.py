@@ -1,0 +1,1 @@
+"""Pieces several features share: renames, timers, locks and claims, clock, ranks."""
