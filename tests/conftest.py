@@ -50,27 +50,3 @@ async def any_db(request: pytest.FixtureRequest, db_path: Path) -> AsyncIterator
     async for pg in fresh_pg_database():
         assert isinstance(pg, Database)
         yield pg
-
-
-def reopened(db: Database) -> Database:
-    """A new Database on the same store (as after a restart of the bot): the same SQLite file
-    or the same PostgreSQL schema. Open it with `async with`."""
-    if isinstance(db, SqliteDatabase):
-        return SqliteDatabase(db.path, max_schema_version=latest_version())
-    from bot.db.postgres.engine import PgDatabase
-
-    assert isinstance(db, PgDatabase)
-    return PgDatabase(db.url, schema=db.schema)
-
-
-def open_handles(path: Path) -> int:
-    """How many file descriptors of this process point at the file."""
-    target = str(path.resolve())
-    count = 0
-    for fd in os.listdir("/proc/self/fd"):
-        try:
-            if os.readlink(f"/proc/self/fd/{fd}") == target:
-                count += 1
-        except OSError:
-            continue
-    return count

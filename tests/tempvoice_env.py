@@ -11,6 +11,7 @@ from bot.shared.clock import ManualClock
 from bot.shared.ranks import RANK_NAMES
 from bot.shared.rename import RenameScheduler
 from tests.fakes.discord_world import FakeDiscord
+from tests.helpers import make_deps
 
 GUILD = 1_111_111_111_111_111_111
 
@@ -49,7 +50,7 @@ class Env:
     def restart(self, db: Database) -> Env:
         """New services (as after a restart) on the same database file and the same Discord."""
         renamer = RenameScheduler(self.world, self.world, self.clock)
-        service = LaneService(db, self.world, self.world, renamer, self.config, self.clock)
+        service = LaneService(make_deps(db, self.world, self.clock, renamer=renamer), self.config)
         self.world.listener = service.on_voice_move
         self.world.channel_delete_listener = service.on_channel_deleted
         return dataclasses.replace(self, db=db, renamer=renamer, service=service)
@@ -75,7 +76,7 @@ def build_env(db: Database, *, seed: int = 0) -> Env:
         english_only_role_id=english_only,
     )
     renamer = RenameScheduler(world, world, clock)
-    service = LaneService(db, world, world, renamer, config, clock)
+    service = LaneService(make_deps(db, world, clock, renamer=renamer), config)
     world.listener = service.on_voice_move
     world.channel_delete_listener = service.on_channel_deleted
     return Env(

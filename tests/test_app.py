@@ -9,7 +9,7 @@ from bot.db import Database, SqliteDatabase
 from bot.db.metrics import METRICS
 from bot.db.queries import queries
 from bot.db.sqlite.migrations import latest_version
-from tests.conftest import open_handles
+from tests.helpers import open_handles
 
 
 async def test_setup_hook_opens_and_upgrades_close_closes_once(db_path: Path) -> None:

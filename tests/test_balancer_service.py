@@ -14,10 +14,10 @@ from bot.features.balancer import texts
 from bot.features.balancer.service import BalancerConfig, MatchReport, MatchService
 from bot.shared.clock import ManualClock
 from bot.shared.common import Reply
-from bot.shared.rank_resolver import RankResolver
-from bot.shared.ranks import RANK_NAMES, RankRoles
+from bot.shared.ranks import RANK_NAMES
 from bot.shared.timers import TimerService
 from tests.fakes.discord_world import FakeDiscord
+from tests.helpers import make_deps
 
 
 @pytest.fixture
@@ -53,9 +53,10 @@ def build(db: Database, *, seed: int = 1) -> World:
     ranks = {v: world.add_role(GUILD, name) for v, name in enumerate(RANK_NAMES) if v}
     timers = TimerService(db, clock)
     service = MatchService(
-        db, world, world, RankResolver(db, world, RankRoles()), timers,
-        BalancerConfig((category, *overflow), frozenset({host_role})), clock, random.Random(seed),
-    )  # fmt: skip
+        make_deps(db, world, clock, timers=timers),
+        BalancerConfig((category, *overflow), frozenset({host_role})),
+        rng=random.Random(seed),
+    )
     host = world.add_member(GUILD, roles=(host_role,))
     return World(world, clock, timers, service, category, lobby, host, ranks)
 
@@ -169,8 +170,7 @@ async def test_restart_then_end_and_stale_timer(db: Database, db_path: object) -
     report = await w.service.start(GUILD, w.host)
     assert isinstance(report, MatchReport)
     # a new service (as after a restart) finds the match in the database
-    again = MatchService(db, w.world, w.world, RankResolver(db, w.world, RankRoles()), TimerService(db, w.clock),
-                         w.service.config, w.clock)  # fmt: skip
+    again = MatchService(make_deps(db, w.world, w.clock), w.service.config)
     assert [m.match_id for m in await again.running(GUILD)] == [report.match_id]
     second = await again.start(GUILD, w.host, list(w.world.voice_members(report.team_a_channel))
                                + list(w.world.voice_members(report.team_b_channel)))  # fmt: skip

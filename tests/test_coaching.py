@@ -18,8 +18,8 @@ from bot.features.coaching.rules import EVENTS, STEPS, StepRefused, hero_pages, 
 from bot.features.coaching.service import CoachingService
 from bot.shared.clock import ManualClock
 from bot.shared.common import Reply
-from bot.shared.timers import TimerService
-from tests.conftest import reopened
+from tests.fakes.discord_world import FakeDiscord
+from tests.helpers import make_deps, reopened
 
 
 @pytest.fixture
@@ -72,7 +72,7 @@ def build(
 ) -> tuple[CoachingService, FakeUI, RecordingNotifier, ManualClock]:
     clock = clock or ManualClock(1_000_000)
     ui, notifier = FakeUI(), RecordingNotifier()
-    service = CoachingService(db, ui, TimerService(db, clock), notifier, clock)
+    service = CoachingService(make_deps(db, FakeDiscord(clock), clock), ui, notifier)
     return service, ui, notifier, clock
 
 

@@ -26,11 +26,11 @@ from bot.shared.clock import ManualClock
 from bot.shared.common import HANDLED_ELSEWHERE
 from bot.shared.coordination import EventClaims, LeaseKeeper
 from bot.shared.rename import RenameScheduler
-from bot.shared.timers import TimerService
 from tests import test_balancer_service as balancer_env
 from tests import test_coaching as coaching_env
 from tests import test_rank_voice as rank_env
 from tests.fakes.discord_world import FakeDiscord
+from tests.helpers import make_deps
 from tests.pg_support import URL, fresh_pg_database, needs_postgres
 from tests.tempvoice_env import GUILD as TV_GUILD
 from tests.tempvoice_env import build_env
@@ -118,8 +118,7 @@ async def test_each_event_is_claimed_once(two_processes: tuple[Database, Databas
 async def test_two_processes_start_one_match_per_command(two_processes: tuple[Database, Database]) -> None:
     db_a, db_b = two_processes
     w = balancer_env.build(db_a)  # one Discord
-    twin = MatchService(db_b, w.world, w.world, w.service.ranks, TimerService(db_b, w.clock), w.service.config,
-                        w.clock)  # fmt: skip
+    twin = MatchService(make_deps(db_b, w.world, w.clock, ranks=w.service.ranks), w.service.config)
     balancer_env.add_players(w, 6, w.lobby)
     w.world.user_moves(balancer_env.GUILD, w.host, w.lobby)
 
@@ -150,7 +149,7 @@ async def test_two_processes_start_one_match_per_command(two_processes: tuple[Da
 async def test_two_processes_open_one_coaching_session(two_processes: tuple[Database, Database]) -> None:
     db_a, db_b = two_processes
     service, ui, notifier, clock = coaching_env.build(db_a)
-    twin = CoachingService(db_b, ui, TimerService(db_b, clock), notifier, clock)
+    twin = CoachingService(make_deps(db_b, FakeDiscord(clock), clock), ui, notifier)
     user = 4242
     # an earlier session of the user: a start replaces it, once
     old_reply, old_session = await service.start(coaching_env.GUILD, coaching_env.CHANNEL, user, "U", "111")
@@ -185,7 +184,7 @@ async def test_one_process_passes_a_guild_and_the_other_takes_over(two_processes
     for db, name in ((db_a, "a"), (db_b, "b")):
         renamer = RenameScheduler(world, world, clock)
         keeper = LeaseKeeper(db, ttl_seconds=180, clock=clock, holder=name)
-        stacks.append((VoiceStatusService(db, world, renamer, config, clock, leases=keeper), keeper))
+        stacks.append((VoiceStatusService(make_deps(db, world, clock, renamer=renamer), config, leases=keeper), keeper))
 
     reports = await asyncio.gather(*(service.run_pass() for service, _ in stacks))
     assert sorted(r.channels for r in reports) == [0, 1]  # one process passed the guild
@@ -211,8 +210,7 @@ async def test_two_processes_run_lanes_from_join_to_empty(two_postgres_processes
     and nothing is left behind."""
     db_a, db_b = two_postgres_processes
     env = build_env(db_a)
-    other = LaneService(db_b, env.world, env.world, RenameScheduler(env.world, env.world, env.clock), env.config,
-                        env.clock)  # fmt: skip
+    other = LaneService(make_deps(db_b, env.world, env.clock), env.config)
 
     async def both(move: VoiceMove) -> None:
         await asyncio.gather(env.service.on_voice_move(move), other.on_voice_move(move))

@@ -11,7 +11,7 @@ import pytest
 
 from bot.db import Database, DatabaseClosedError, SqliteDatabase
 from bot.db.queries import queries
-from tests.conftest import open_handles
+from tests.helpers import open_handles
 
 
 class Boom(Exception):

@@ -11,7 +11,7 @@ from bot.db.postgres.engine import PgDatabase, upgrade_postgres
 from bot.db.queries import queries
 from bot.discord_glue.ports import VoiceMove
 from bot.features.tempvoice.service import LaneService
-from bot.shared.rename import RenameScheduler
+from tests.helpers import make_deps
 from tests.pg_support import URL, needs_postgres
 from tests.tempvoice_env import GUILD, build_env
 
@@ -28,8 +28,7 @@ async def test_two_processes_create_each_lane_once() -> None:
         await second.open()
         await upgrade_postgres(first)
         env = build_env(first)  # one Discord, two bot processes
-        other = LaneService(second, env.world, env.world, RenameScheduler(env.world, env.world, env.clock),
-                            env.config, env.clock)  # fmt: skip
+        other = LaneService(make_deps(second, env.world, env.clock), env.config)
         assert other.claimer != env.service.claimer
 
         async def both(move: VoiceMove) -> None:  # the gateway delivers every event to both

@@ -16,10 +16,10 @@ from bot.features.rank_voice.service import RankVoiceConfig, RankVoiceService
 from bot.features.tempvoice.service import LaneService, TempVoiceConfig
 from bot.shared.clock import ManualClock
 from bot.shared.common import Reply
-from bot.shared.rank_resolver import RankResolver
-from bot.shared.ranks import RANK_NAMES, RankRoles
+from bot.shared.ranks import RANK_NAMES
 from bot.shared.rename import RenameScheduler
 from tests.fakes.discord_world import FakeDiscord
+from tests.helpers import make_deps
 
 
 @pytest.fixture
@@ -75,7 +75,7 @@ def build(db: Database, world: FakeDiscord | None = None, clock: ManualClock | N
     roles = {RANK_NAMES.index(r.name): r.id for r in world.roles(GUILD) if r.name in RANK_NAMES}
     config = RankVoiceConfig(frozenset({cats[0]}), frozenset({cats[1]}))
     renamer = RenameScheduler(world, world, clock)
-    service = RankVoiceService(db, world, world, renamer, RankResolver(db, world, RankRoles()), config, clock)
+    service = RankVoiceService(make_deps(db, world, clock, renamer=renamer), config)
     return Env(world, clock, renamer, service, voices[0], voices[1], roles, config)
 
 
@@ -194,7 +194,7 @@ async def test_tempvoice_and_rank_parts_share_the_name(db: Database) -> None:
     """A lane in a ranked category keeps 'Lane N' and gains the window: no rename ping-pong."""
     env = build(db)
     staging = env.world.add_voice(GUILD, "+ Lane", env.world.channels[env.ranked].category_id)
-    lanes = LaneService(db, env.world, env.world, env.renamer, TempVoiceConfig(frozenset({staging})), env.clock)
+    lanes = LaneService(make_deps(db, env.world, env.clock, renamer=env.renamer), TempVoiceConfig(frozenset({staging})))
 
     async def both(move: VoiceMove) -> None:
         await lanes.on_voice_move(move)

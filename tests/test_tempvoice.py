@@ -14,7 +14,7 @@ from bot.db.sqlite.migrations import upgrade
 from bot.discord_glue.ports import Forbidden, Overwrite, Target, TargetKind, VoiceMove
 from bot.features.tempvoice import texts
 from bot.shared.common import Reply
-from tests.conftest import open_handles, reopened
+from tests.helpers import open_handles, reopened
 from tests.tempvoice_env import GUILD, Env, build_env
 
 

@@ -9,7 +9,7 @@ import pytest
 from bot.db import Database
 from bot.shared.clock import ManualClock
 from bot.shared.timers import TimerFired, TimerService
-from tests.conftest import reopened
+from tests.helpers import reopened
 
 
 @pytest.fixture

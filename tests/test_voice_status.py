@@ -29,6 +29,7 @@ from bot.features.voice_status.settings import voice_status_config
 from bot.shared.clock import ManualClock
 from bot.shared.rename import RenameScheduler
 from tests.fakes.discord_world import FakeDiscord
+from tests.helpers import make_deps
 
 
 @pytest.fixture
@@ -106,7 +107,7 @@ def build(db: Database) -> tuple[FakeDiscord, ManualClock, VoiceStatusService, i
     category = world.add_category(GUILD, "Lanes")
     channels = [world.add_voice(GUILD, f"Lane {i}", category) for i in range(1, 4)]
     renamer = RenameScheduler(world, world, clock)
-    service = VoiceStatusService(db, world, renamer, VoiceStatusConfig((category,)), clock)
+    service = VoiceStatusService(make_deps(db, world, clock, renamer=renamer), VoiceStatusConfig((category,)))
     return world, clock, service, category, channels
 
 
@@ -174,7 +175,7 @@ async def test_thousand_members_in_one_bounded_pass(db: Database) -> None:
     world.add_guild(GUILD)
     category = world.add_category(GUILD, "Lanes")
     channels = [world.add_voice(GUILD, f"Lane {i}", category) for i in range(1, 41)]
-    service = VoiceStatusService(db, world, RenameScheduler(world, world, clock), VoiceStatusConfig((category,)), clock)
+    service = VoiceStatusService(make_deps(db, world, clock), VoiceStatusConfig((category,)))
     async with db.transaction() as conn:
         for user in range(1, 1001):
             await queries.voice_status.upsert_steam_link(conn, user_id=user, steam_id=f"7656{user:013d}", name=None,

@@ -20,5 +20,5 @@ async def setup(bot: DeadlockBot) -> None:
     if config is None:
         log.info("the balancer is off: set BALANCER_MATCH_CATEGORY_IDS")
         return
-    service = MatchService(bot.db, bot.port, bot.port, bot.ranks, bot.timers, config)
+    service = MatchService(bot.deps, config)
     await bot.add_cog(BalancerCog(bot, service))

@@ -15,16 +15,14 @@ import logging
 import random
 from collections.abc import Sequence
 
-from bot.db import Database
 from bot.db.queries import Match, queries
-from bot.discord_glue.ports import DiscordActions, GuildView, MemberInfo, NotFound, PortError, VoiceMove
+from bot.discord_glue.ports import MemberInfo, NotFound, PortError, VoiceMove
 from bot.features.balancer import texts
 from bot.features.balancer.rules import MIN_PLAYERS, Player, Split, balance
-from bot.shared.clock import Clock, SystemClock
 from bot.shared.common import KeyedLocks, Reply, humans_in
 from bot.shared.coordination import EventClaims
-from bot.shared.rank_resolver import RankResolver
-from bot.shared.timers import TimerFired, TimerService
+from bot.shared.deps import Deps
+from bot.shared.timers import TimerFired
 
 log = logging.getLogger(__name__)
 T = texts.Balancer
@@ -60,27 +58,18 @@ def match_label(match_id: int) -> str:
 
 class MatchService:
     def __init__(
-        self,
-        db: Database,
-        actions: DiscordActions,
-        view: GuildView,
-        ranks: RankResolver,
-        timers: TimerService,
-        config: BalancerConfig,
-        clock: Clock | None = None,
-        rng: random.Random | None = None,
-        events: EventClaims | None = None,
+        self, deps: Deps, config: BalancerConfig, *, rng: random.Random | None = None, events: EventClaims | None = None
     ) -> None:
-        self.db = db
-        self.actions = actions
-        self.view = view
-        self.ranks = ranks
-        self.timers = timers
+        self.db = deps.db
+        self.actions = deps.actions
+        self.view = deps.view
+        self.ranks = deps.ranks
+        self.timers = timers = deps.timers
         self.config = config
-        self.clock = clock or SystemClock()
+        self.clock = deps.clock
         self.rng = rng or random.Random()
         #: starts are claimed by their Discord event: two processes seeing it create one match
-        self.events = events or EventClaims(db, clock=self.clock)
+        self.events = events or EventClaims(deps.db, clock=self.clock)
         self._locks = KeyedLocks()
         self._creating: collections.Counter[int] = collections.Counter()  # channels being created per category
         timers.register(STALE_EVENT, self._on_stale)

@@ -19,5 +19,5 @@ async def setup(bot: DeadlockBot) -> None:
     if not coaching_enabled():
         log.info("match coaching is off: set COACHING_ENABLED=1")
         return
-    service = CoachingService(bot.db, DiscordCoachingUI(bot), bot.timers, claim_notifier())
+    service = CoachingService(bot.deps, DiscordCoachingUI(bot), claim_notifier())
     await bot.add_cog(CoachingCog(bot, service))

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from typing import Protocol
 
-from bot.db import Database, IntegrityError
+from bot.db import IntegrityError
 from bot.db.queries import CoachingSession, queries
 from bot.discord_glue.ports import PortError
 from bot.features.coaching import texts
@@ -26,11 +26,11 @@ from bot.features.coaching.rules import (
     transition,
     valid_answer,
 )
-from bot.shared.clock import Clock, SystemClock
 from bot.shared.common import KeyedLocks, Reply
 from bot.shared.coordination import EventClaims
+from bot.shared.deps import Deps
 from bot.shared.ranks import rank_from_key, rank_name
-from bot.shared.timers import TimerFired, TimerService
+from bot.shared.timers import TimerFired
 
 log = logging.getLogger(__name__)
 T = texts.Coaching
@@ -56,22 +56,21 @@ class CoachingUI(Protocol):
 class CoachingService:
     def __init__(
         self,
-        db: Database,
+        deps: Deps,
         ui: CoachingUI,
-        timers: TimerService,
         notifier: ClaimNotifier,
-        clock: Clock | None = None,
+        *,
         timeout_seconds: int = TIMEOUT_SECONDS,
         events: EventClaims | None = None,
     ) -> None:
-        self.db = db
+        self.db = deps.db
         self.ui = ui
-        self.timers = timers
+        self.timers = timers = deps.timers
         self.notifier = notifier
-        self.clock = clock or SystemClock()
+        self.clock = deps.clock
         self.timeout_seconds = timeout_seconds
         #: a start is claimed by its modal submission: two processes seeing it make one session
-        self.events = events or EventClaims(db, clock=self.clock)
+        self.events = events or EventClaims(deps.db, clock=self.clock)
         self._locks = KeyedLocks()
         timers.register(TIMEOUT_EVENT, self._on_timeout)
 

@@ -20,5 +20,5 @@ async def setup(bot: DeadlockBot) -> None:
     if config is None:
         log.info("rank voice is off: set RANKVOICE_RANKED_CATEGORY_IDS / RANKVOICE_GRIND_CATEGORY_IDS")
         return
-    service = RankVoiceService(bot.db, bot.port, bot.port, bot.renamer, bot.ranks, config)
+    service = RankVoiceService(bot.deps, config)
     await bot.add_cog(RankVoiceCog(bot, service))

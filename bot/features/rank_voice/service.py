@@ -14,11 +14,8 @@ from __future__ import annotations
 import dataclasses
 import logging
 
-from bot.db import Database
 from bot.db.queries import Anchor, queries
 from bot.discord_glue.ports import (
-    DiscordActions,
-    GuildView,
     MemberInfo,
     Overwrite,
     Target,
@@ -27,13 +24,12 @@ from bot.discord_glue.ports import (
 )
 from bot.features.rank_voice import texts
 from bot.features.rank_voice.rules import Mode, name_part, window
-from bot.shared.clock import Clock, SystemClock, legacy_timestamp
+from bot.shared.clock import legacy_timestamp
 from bot.shared.common import Reply, humans_in
 from bot.shared.coordination import SharedLocks
+from bot.shared.deps import Deps
 from bot.shared.permissions import set_overwrite_bit
-from bot.shared.rank_resolver import RankResolver
 from bot.shared.ranks import RANK_NAMES
-from bot.shared.rename import RenameScheduler
 
 log = logging.getLogger(__name__)
 T = texts.RankVoice
@@ -48,25 +44,16 @@ class RankVoiceConfig:
 
 
 class RankVoiceService:
-    def __init__(
-        self,
-        db: Database,
-        actions: DiscordActions,
-        view: GuildView,
-        renamer: RenameScheduler,
-        ranks: RankResolver,
-        config: RankVoiceConfig,
-        clock: Clock | None = None,
-    ) -> None:
-        self.db = db
-        self.actions = actions
-        self.view = view
-        self.renamer = renamer
-        self.ranks = ranks
+    def __init__(self, deps: Deps, config: RankVoiceConfig) -> None:
+        self.db = deps.db
+        self.actions = deps.actions
+        self.view = deps.view
+        self.renamer = deps.renamer
+        self.ranks = deps.ranks
         self.config = config
-        self.clock = clock or SystemClock()
+        self.clock = deps.clock
         # a channel's events one at a time, also across processes sharing the database
-        self._locks = SharedLocks(db, "rank_voice_channel")
+        self._locks = SharedLocks(deps.db, "rank_voice_channel")
 
     def mode_of(self, channel_id: int) -> Mode | None:
         channel = self.view.channel(channel_id)

@@ -20,7 +20,7 @@ async def setup(bot: DeadlockBot) -> None:
     if config is None:
         log.info("TempVoice is off: set TEMPVOICE_STAGING_CHANNEL_IDS to turn it on")
         return
-    service = LaneService(bot.db, bot.port, bot.port, bot.renamer, config)
+    service = LaneService(bot.deps, config)
     cog = TempVoiceCog(bot, service)
     bot.port.panel_factory = cog.panel
     await bot.add_cog(cog)

@@ -22,12 +22,10 @@ import logging
 import random
 from collections.abc import Iterator
 
-from bot.db import Database, IntegrityError
+from bot.db import IntegrityError
 from bot.db.queries import Lane, queries
 from bot.discord_glue.ports import (
-    DiscordActions,
     Forbidden,
-    GuildView,
     LimitReached,
     MemberInfo,
     NotFound,
@@ -45,12 +43,12 @@ from bot.features.tempvoice.rules import (
     minrank_suffix,
     parse_user_limit,
 )
-from bot.shared.clock import Clock, SystemClock, legacy_timestamp
+from bot.shared.clock import legacy_timestamp
 from bot.shared.common import KeyedLocks, Reply, humans_in, process_name
 from bot.shared.coordination import SharedLocks
+from bot.shared.deps import Deps
 from bot.shared.permissions import set_overwrite_bit
 from bot.shared.ranks import RankRoles, rank_name
-from bot.shared.rename import RenameScheduler
 
 log = logging.getLogger(__name__)
 
@@ -76,21 +74,13 @@ class TempVoiceConfig:
 
 
 class LaneService:
-    def __init__(
-        self,
-        db: Database,
-        actions: DiscordActions,
-        view: GuildView,
-        renamer: RenameScheduler,
-        config: TempVoiceConfig,
-        clock: Clock | None = None,
-    ) -> None:
-        self.db = db
-        self.actions = actions
-        self.view = view
-        self.renamer = renamer
+    def __init__(self, deps: Deps, config: TempVoiceConfig) -> None:
+        self.db = db = deps.db
+        self.actions = deps.actions
+        self.view = deps.view
+        self.renamer = deps.renamer
         self.config = config
-        self.clock = clock or SystemClock()
+        self.clock = deps.clock
         self._member_locks = KeyedLocks()
         # a lane's events are handled one at a time, also across processes sharing the database
         self._lane_locks = SharedLocks(db, "tempvoice_lane")

@@ -23,5 +23,5 @@ async def setup(bot: DeadlockBot) -> None:
         return
     # a guild's pass runs in one process; a crashed holder's lease runs out after 3 passes
     leases = LeaseKeeper(bot.db, ttl_seconds=3 * config.interval_seconds)
-    service = VoiceStatusService(bot.db, bot.port, bot.renamer, config, leases=leases)
+    service = VoiceStatusService(bot.deps, config, leases=leases)
     await bot.add_cog(VoiceStatusCog(bot, service))

@@ -20,14 +20,11 @@ import json
 import logging
 from collections import defaultdict
 
-from bot.db import Database
 from bot.db.queries import AddVoiceMembersParams, ChannelStatus, SaveChannelStatusesParams, queries
-from bot.discord_glue.ports import GuildView
 from bot.features.voice_status.rules import Decision, Presence, best_per_member, decide, may_rename
-from bot.shared.clock import Clock, SystemClock
 from bot.shared.common import humans_in
 from bot.shared.coordination import LeaseKeeper
-from bot.shared.rename import RenameScheduler
+from bot.shared.deps import Deps
 
 log = logging.getLogger(__name__)
 
@@ -59,20 +56,12 @@ class PassReport:
 
 
 class VoiceStatusService:
-    def __init__(
-        self,
-        db: Database,
-        view: GuildView,
-        renamer: RenameScheduler,
-        config: VoiceStatusConfig,
-        clock: Clock | None = None,
-        leases: LeaseKeeper | None = None,
-    ) -> None:
-        self.db = db
-        self.view = view
-        self.renamer = renamer
+    def __init__(self, deps: Deps, config: VoiceStatusConfig, *, leases: LeaseKeeper | None = None) -> None:
+        self.db = deps.db
+        self.view = deps.view
+        self.renamer = deps.renamer
         self.config = config
-        self.clock = clock or SystemClock()
+        self.clock = deps.clock
         #: None: this is the only process on its database (tests); the bot always passes one
         self.leases = leases
 
