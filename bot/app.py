@@ -1,7 +1,9 @@
 """The discord.py bot: owns the database for its whole life and hands it to the features.
 
-Startup (setup_hook): open the database, upgrade it (backup first), load the feature
-extensions. Shutdown (close, also on SIGTERM/SIGINT): unload the features, then close
+Start-up (run_bot): check every setting of every feature, lock the SQLite file, refuse a
+damaged, read-only or incomplete file, open and fully migrate the database, and only then
+log in to Discord; setup_hook loads the feature extensions.
+Shutdown (close, also on SIGTERM/SIGINT): unload the features, then close
 the database exactly once.
 """
 
@@ -12,13 +14,15 @@ import contextlib
 import logging
 import signal
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import discord
 from discord.ext import commands
 
-from bot.config import command_prefix
+from bot.config import ConfigError, command_prefix
 from bot.db import Database, DatabaseError
-from bot.db.engines import migrate, open_database
+from bot.db.engines import migrate, missing_tables, open_database
+from bot.db.preflight import SchemaIncompleteError, inspect, require_complete, require_writable
 from bot.db.sqlite.instance_lock import InstanceLock
 from bot.db.sqlite.migrations import latest_version
 from bot.discord_glue.adapter import DiscordPort
@@ -28,6 +32,9 @@ from bot.shared.rename import RenameScheduler
 from bot.shared.runtime_tuning import freeze_startup_objects
 from bot.shared.settings import rank_roles
 from bot.shared.timers import TimerService
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 log = logging.getLogger(__name__)
 
@@ -42,8 +49,45 @@ FEATURES: tuple[str, ...] = (
 )
 
 
+def _settings_checks() -> tuple[Callable[[], object], ...]:
+    """Every feature's settings function: each reads its variables and raises ValueError on a wrong one."""
+    from bot.features.balancer.settings import balancer_config
+    from bot.features.coaching.settings import claim_notifier, coaching_enabled
+    from bot.features.rank_voice.settings import rank_voice_config
+    from bot.features.tempvoice.settings import tempvoice_config
+    from bot.features.voice_status.settings import voice_status_config
+
+    def coaching() -> object:
+        return claim_notifier() if coaching_enabled() else None
+
+    return (
+        command_prefix,
+        rank_roles,
+        tempvoice_config,
+        rank_voice_config,
+        voice_status_config,
+        coaching,
+        balancer_config,
+    )
+
+
+def validate_settings() -> None:
+    """Read every feature's settings now, so a wrong one stops the start before the database
+    is opened or Discord contacted (the features read them again when they load)."""
+    for check in _settings_checks():
+        try:
+            check()
+        except ConfigError:
+            raise
+        except ValueError as e:
+            raise ConfigError(str(e)) from e
+
+
 class DeadlockBot(commands.Bot):
     def __init__(self, db: Database, *, auto_upgrade: bool = True) -> None:
+        # the bot plays no audio: no "PyNaCl/davey is not installed" warnings at start
+        discord.VoiceClient.warn_nacl = False
+        discord.VoiceClient.warn_dave = False
         intents = discord.Intents.default()
         intents.members = True
         intents.voice_states = True
@@ -100,25 +144,46 @@ async def prepare_database(db: Database, *, auto_upgrade: bool) -> None:
             f"{db.location} is at schema version {version}, this bot needs {latest_version()}; "
             "automatic upgrades are off: run `deadlock-bot db upgrade` (it takes a backup first)"
         )
+    missing = await missing_tables(db)
+    if missing:
+        raise SchemaIncompleteError(
+            f"{db.location} is at schema version {version} but lacks the table(s) {', '.join(missing)}: "
+            "run `deadlock-bot db upgrade` (it re-creates them after a backup)"
+        )
 
 
 async def run_bot(token: str, target: Path | str, *, busy_timeout_ms: int, auto_upgrade: bool = True) -> None:
     """Run the bot on an SQLite file (a path) or a PostgreSQL server (a postgresql:// URL).
 
-    The database is opened and fully migrated before Discord is contacted: a wrong path, a
-    corrupt file or an unreachable server is reported at once, and a failed login leaves a
-    migrated database behind. An SQLite file is locked for this one process."""
+    In this order: every setting is checked; an SQLite file is locked for this one process
+    and refused when it is damaged, read-only or lacks tables at the current version (the
+    file stays as it was); the database is opened and fully migrated; then Discord is
+    contacted. A failed login leaves a migrated database behind, never a half-made one."""
+    validate_settings()
     async with contextlib.AsyncExitStack() as stack:
+        lock = None
         if isinstance(target, Path):
             lock = InstanceLock(target)
             await asyncio.to_thread(lock.acquire)
             stack.push_async_callback(asyncio.to_thread, lock.release)
+            await asyncio.to_thread(_check_file, target, busy_timeout_ms)
         db = open_database(target, busy_timeout_ms=busy_timeout_ms)
         stack.push_async_callback(db.close)
         await prepare_database(db, auto_upgrade=auto_upgrade)
+        if lock is not None:
+            await asyncio.to_thread(lock.lock_database_file)  # a file created just now
         bot = DeadlockBot(db, auto_upgrade=auto_upgrade)
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, lambda: asyncio.ensure_future(bot.close()))
         async with bot:
             await bot.start(token)
+
+
+def _check_file(path: Path, busy_timeout_ms: int) -> None:
+    """An existing file must be undamaged, writable and complete at its version."""
+    if not path.exists():
+        return
+    facts = inspect(path, busy_timeout_ms=busy_timeout_ms)
+    require_writable(path)
+    require_complete(facts, latest_version())

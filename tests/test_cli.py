@@ -127,8 +127,9 @@ def test_run_without_token(monkeypatch: pytest.MonkeyPatch, capsys: pytest.Captu
 
 def test_bad_busy_timeout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setenv("DEADLOCK_DB_BUSY_TIMEOUT_MS", "later")
-    assert main(["db", "upgrade", "--db", str(tmp_path / "x.sqlite3")]) == 1
+    assert main(["db", "upgrade", "--db", str(tmp_path / "x.sqlite3")]) == 2  # a setting: exit code 2
     assert "DEADLOCK_DB_BUSY_TIMEOUT_MS" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_postgres_url_without_a_server_is_a_clear_error_without_the_password(
@@ -139,7 +140,7 @@ def test_postgres_url_without_a_server_is_a_clear_error_without_the_password(
     err = capsys.readouterr().err
     assert "cannot connect to PostgreSQL at postgresql://bot:***@127.0.0.1:1/deadlock" in err
     assert "s3cret" not in err and "Traceback" not in err
-    assert main(["db", "check", "--db", url]) == 1
+    assert main(["db", "check", "--db", url]) == 2  # the command line asks for what cannot be: usage
     assert "works on the SQLite file" in capsys.readouterr().err
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from bot.db.base import Database
+from bot.db.preflight import SchemaIncompleteError, schema_tables
 from bot.db.queries import queries
 
 log = logging.getLogger(__name__)
@@ -21,7 +22,15 @@ def parse_user_id(raw: str) -> int:
 
 
 async def forget_user(db: Database, user_id: int) -> dict[str, int]:
-    """Delete the person's data; returns rows removed per kind. Other people's data stays."""
+    """Delete the person's data; returns rows removed per kind. Other people's data stays.
+    A database that lacks tables of the schema is refused before anything is deleted."""
+    async with db.read() as conn:
+        missing = sorted(schema_tables() - await conn.table_names())
+    if missing:
+        raise SchemaIncompleteError(
+            f"{db.location} lacks the table(s) {', '.join(missing)}: run `deadlock-bot db upgrade` first; "
+            "nothing was deleted"
+        )
     async with db.transaction() as conn:
         # Steam accounts first: the watch list and presence are found through the links.
         counts = {

@@ -11,7 +11,6 @@ byte-identical JSON, whichever engines are involved. BLOBs are written as {"$byt
 from __future__ import annotations
 
 import asyncio
-import base64
 import dataclasses
 import json
 import os
@@ -20,32 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from bot.db.base import Database
-from bot.db.errors import DatabaseError
+from bot.db.export_format import FORMAT, FORMAT_VERSION, TransferError, decode, encode, load, validate
 from bot.db.sqlite.maintenance import TableShape, autoincrement_columns, quote_ident, snapshot_of_script
 from bot.resources import SCHEMA_PATH
-
-FORMAT = "deadlock-bot-export"
-FORMAT_VERSION = 1
-
-
-class TransferError(DatabaseError):
-    """The export file cannot be imported; nothing was written."""
-
-
-def _encode(value: Any) -> Any:
-    if isinstance(value, bytes):
-        return {"$bytes": base64.b64encode(value).decode("ascii")}
-    return value
-
-
-def _decode(value: Any) -> Any:
-    if isinstance(value, dict):
-        if set(value) != {"$bytes"}:
-            raise TransferError(f"unexpected object in a row: {value!r}")
-        return base64.b64decode(value["$bytes"])
-    if isinstance(value, list):
-        raise TransferError(f"unexpected list in a row: {value!r}")
-    return value
 
 
 def _table_order(shapes: dict[str, TableShape]) -> list[str]:
@@ -115,7 +91,7 @@ async def export_data(db: Database) -> dict[str, Any]:
             async with conn.execute(f"SELECT {cols} FROM {quote_ident(table)}") as cur:
                 fetched = [list(row) for row in await cur.fetchall()]
             fetched.sort(key=lambda row: _sort_key(row, keys))
-            tables[table] = {"columns": columns, "rows": [[_encode(v) for v in row] for row in fetched]}
+            tables[table] = {"columns": columns, "rows": [[encode(v) for v in row] for row in fetched]}
         for table, column in sorted(schema.identities.items()):
             sequences[table] = await conn.identity_high_water(table, column)
     return {
@@ -131,23 +107,40 @@ def dumps(data: dict[str, Any]) -> str:
     return json.dumps(data, ensure_ascii=False, indent=1, sort_keys=False) + "\n"
 
 
-def _write_atomically(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+def _write_atomically(path: Path, text: str, *, force: bool, protect: Path | None) -> None:
+    """Write to a temporary file beside the target, then rename it into place: the target is
+    either the old file or the whole new one. An existing target is refused unless `force`;
+    `protect` (the database being exported) never is overwritten."""
+    if path.is_dir():
+        raise TransferError(f"{path} is a folder: give the export a file name, e.g. {path / 'export.json'}")
+    if protect is not None and path.exists() and protect.exists() and path.samefile(protect):
+        raise TransferError(f"{path} is the database being exported: write the export to another file")
+    if path.exists() and not force:
+        raise TransferError(f"{path} exists: choose another file, or pass --force to replace it")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as e:
+        raise TransferError(f"cannot write the export {path}: {e.strerror}") from e
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
+    except OSError as e:
+        Path(tmp).unlink(missing_ok=True)
+        raise TransferError(f"cannot write the export {path}: {e.strerror}; nothing was written") from e
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
 
 
-async def export_to_file(db: Database, path: Path) -> dict[str, int]:
+async def export_to_file(
+    db: Database, path: Path, *, force: bool = False, protect: Path | None = None
+) -> dict[str, int]:
     data = await export_data(db)
-    await asyncio.to_thread(_write_atomically, path, dumps(data))
+    await asyncio.to_thread(_write_atomically, path, dumps(data), force=force, protect=protect)
     return {name: len(t["rows"]) for name, t in data["tables"].items()}
 
 
@@ -161,51 +154,12 @@ class ImportReport:
         return "\n".join(lines)
 
 
-def _load(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as e:
-        raise TransferError(f"no export file at {path}") from e
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise TransferError(f"{path} is not a JSON export: {e}") from e
-    if not isinstance(data, dict) or data.get("format") != FORMAT:
-        raise TransferError(f"{path} is not a deadlock-bot export (format field missing or different)")
-    if data.get("format_version") != FORMAT_VERSION:
-        raise TransferError(f"{path} has export format {data.get('format_version')}, this bot reads {FORMAT_VERSION}")
-    return data
-
-
 async def import_data(db: Database, data: dict[str, Any], *, replace: bool = False) -> ImportReport:
     schema = await _schema(db)
     shapes = schema.tables
-    version = await db.user_version()
-    if data.get("schema_version") != version:
-        raise TransferError(
-            f"the export is of schema version {data.get('schema_version')}, the database is at {version}: "
-            "import into a database of the same version (upgrade the older side first)"
-        )
-    tables = data.get("tables")
-    if not isinstance(tables, dict):
-        raise TransferError("the export has no tables")
-    unknown = sorted(set(tables) - set(shapes))
-    if unknown:
-        raise TransferError(f"the export has tables this schema does not know: {', '.join(unknown)}")
-    for name, table in tables.items():
-        known = {c[0] for c in shapes[name].columns}
-        cols = table.get("columns") if isinstance(table, dict) else None
-        if not isinstance(cols, list) or not set(cols) <= known or len(set(cols)) != len(cols):
-            raise TransferError(f"table {name}: columns {cols!r} do not match the schema")
-        if not isinstance(table.get("rows"), list) or any(
-            not isinstance(r, list) or len(r) != len(cols) for r in table["rows"]
-        ):
-            raise TransferError(f"table {name}: every row must be a list of {len(cols)} values")
-    sequences = data.get("sequences", {})  # older exports have none
-    if not isinstance(sequences, dict) or any(
-        t not in schema.identities or not isinstance(v, int) or isinstance(v, bool) or v < 0
-        for t, v in sequences.items()
-    ):
-        raise TransferError(f"the export's sequences are not id counters of this schema: {sequences!r}")
-
+    validate(data, schema_version=await db.user_version(), identities=schema.identities)
+    tables = data["tables"]
+    sequences = data.get("sequences", {})
     order = _table_order(shapes)
     counts: dict[str, tuple[int, int]] = {}
     async with db.transaction() as conn:
@@ -232,7 +186,7 @@ async def import_data(db: Database, data: dict[str, Any], *, replace: bool = Fal
                 f"VALUES ({', '.join(conn.placeholder(i) for i in range(1, len(cols) + 1))})"
             )
             try:
-                await conn.executemany(sql, [[_decode(v) for v in row] for row in table["rows"]])
+                await conn.executemany(sql, [[decode(v) for v in row] for row in table["rows"]])
             except TransferError:
                 raise
             except Exception as e:  # the engine's own error (a type PostgreSQL refuses, a constraint)
@@ -251,6 +205,15 @@ async def import_data(db: Database, data: dict[str, Any], *, replace: bool = Fal
     return ImportReport(counts)
 
 
+async def load_export(path: Path) -> dict[str, Any]:
+    """Read and check a whole export against this bot's schema, before any database is touched."""
+    from bot.db.sqlite.migrations import latest_version
+
+    data = await asyncio.to_thread(load, path)
+    script = await asyncio.to_thread(SCHEMA_PATH.read_text, encoding="utf-8")
+    validate(data, schema_version=latest_version(), identities=await autoincrement_columns(script))
+    return data
+
+
 async def import_from_file(db: Database, path: Path, *, replace: bool = False) -> ImportReport:
-    data = await asyncio.to_thread(_load, path)
-    return await import_data(db, data, replace=replace)
+    return await import_data(db, await load_export(path), replace=replace)

@@ -15,7 +15,6 @@ import asyncio
 import contextlib
 import contextvars
 import logging
-import urllib.parse
 from collections.abc import AsyncIterator, Generator, Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -34,6 +33,7 @@ from bot.db.errors import (
 )
 from bot.db.metrics import METRICS
 from bot.db.sqlite.maintenance import quote_ident
+from bot.db.urls import is_postgres_url, redact_url
 from bot.resources import MIGRATIONS_DIR, SQL_DIR
 
 log = logging.getLogger(__name__)
@@ -378,14 +378,4 @@ async def upgrade_postgres(db: PgDatabase, migrations_dir: Path = MIGRATIONS_DIR
     return applied
 
 
-def redact_url(url: str) -> str:
-    """The URL without its password, for logs and messages."""
-    parts = urllib.parse.urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
-    return urllib.parse.urlunsplit(parts._replace(netloc=netloc))
-
-
-def is_postgres_url(value: str | None) -> bool:
-    return bool(value) and str(value).startswith(("postgresql://", "postgres://"))
+__all__ = ["PgDatabase", "is_postgres_url", "redact_url", "upgrade_postgres"]
