@@ -184,6 +184,6 @@ def _check_file(path: Path, busy_timeout_ms: int) -> None:
     """An existing file must be undamaged, writable and complete at its version."""
     if not path.exists():
         return
-    facts = inspect(path, busy_timeout_ms=busy_timeout_ms)
     require_writable(path)
+    facts = inspect(path, busy_timeout_ms=busy_timeout_ms)
     require_complete(facts, latest_version())

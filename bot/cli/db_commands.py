@@ -47,7 +47,7 @@ async def db_check(args: argparse.Namespace) -> int:
         except sqlite3.DatabaseError as e:  # damage so deep that the checks themselves fail
             print(f"database: {path}")
             print(f"integrity_check: failed: {e}")
-            print(f"result: PROBLEMS FOUND ({explain_sqlite_error(e, path)})")
+            print("result: PROBLEMS FOUND (the file is corrupt: restore it from a backup)")
             return EXIT_FAILURE
     print(report.describe())
     return EXIT_OK if report.ok else EXIT_FAILURE

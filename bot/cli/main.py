@@ -25,7 +25,8 @@ def _configure_logging(args: argparse.Namespace) -> None:
     for old in list(root.handlers):
         root.removeHandler(old)
     root.addHandler(handler)
-    quiet = logging.INFO if args.command == "run" else logging.WARNING
+    # a command other than `run` says what it did (or one error line); its logs only with -v
+    quiet = logging.INFO if args.command == "run" else logging.ERROR
     root.setLevel(logging.DEBUG if args.verbose else quiet)
 
 

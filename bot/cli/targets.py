@@ -40,10 +40,9 @@ def require_file(path: Path) -> None:
 async def checked_file(path: Path, *, quick_check: bool = True, writes: bool = False) -> FileFacts:
     """An existing, undamaged file (and one the command can write, if it writes)."""
     require_file(path)
-    facts = await asyncio.to_thread(inspect, path, busy_timeout_ms=busy_timeout_ms(), quick_check=quick_check)
     if writes:
         await asyncio.to_thread(require_writable, path)
-    return facts
+    return await asyncio.to_thread(inspect, path, busy_timeout_ms=busy_timeout_ms(), quick_check=quick_check)
 
 
 def open_sqlite(path: Path) -> SqliteDatabase:
