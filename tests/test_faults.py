@@ -9,13 +9,26 @@ import json
 import os
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from bot.db.export_format import FORMAT, FORMAT_VERSION, schema_model
 from bot.db.sqlite.migrations import latest_version
-from tests.fault_support import DB, PASSWORD, TOKEN, Case, Cleanup, Templates, Workdir, make_templates, run_case
-from tests.fault_support import start_bot, write_lock
+from tests.fault_support import (
+    DB,
+    PASSWORD,
+    TOKEN,
+    Case,
+    Cleanup,
+    Setup,
+    Templates,
+    Workdir,
+    make_templates,
+    run_case,
+    start_bot,
+    write_lock,
+)
 from tests.pg_support import REACHABLE
 
 PG_DOWN = "postgresql://bot:{pw}@127.0.0.1:1/deadlock"  # nothing listens on port 1
@@ -79,16 +92,18 @@ def locked_old(w: Workdir) -> Cleanup:
     return write_lock(w.copy(w.templates.old))
 
 
-def export(**change: object) -> object:
+def export(**change: object) -> Setup:
     """A setup writing e.json: an empty export of the current schema with one steam link,
     then `change` applied (table=None removes a table)."""
 
     def setup(w: Workdir) -> None:
-        tables = {name: {"columns": list(t.columns), "rows": []} for name, t in sorted(schema_model().items())}
-        cols = tables["steam_links"]["columns"]
-        row = [{"user_id": 5, "steam_id": "76561198000000001"}.get(c) for c in cols]
+        tables: dict[str, Any] = {
+            name: {"columns": list(t.columns), "rows": []} for name, t in sorted(schema_model().items())
+        }
+        cols: list[str] = tables["steam_links"]["columns"]
+        row: list[object] = [{"user_id": 5, "steam_id": "76561198000000001"}.get(c) for c in cols]
         tables["steam_links"]["rows"] = [row]
-        data = {"format": FORMAT, "format_version": FORMAT_VERSION, "schema_version": latest_version()}
+        data: dict[str, Any] = {"format": FORMAT, "format_version": FORMAT_VERSION, "schema_version": latest_version()}
         data |= {"sequences": {}, "tables": tables}
         for key, value in change.items():
             if key == "schema_version":
@@ -102,10 +117,16 @@ def export(**change: object) -> object:
     return setup
 
 
-def both(*setups: object) -> object:
+def both(*setups: Setup) -> Setup:
     def setup(w: Workdir) -> Cleanup | None:
-        cleanups = [s(w) for s in setups]  # type: ignore[operator]
-        return lambda: [c() for c in reversed(cleanups) if c]  # type: ignore[func-returns-value]
+        cleanups = [s(w) for s in setups]
+
+        def undo() -> None:
+            for c in reversed(cleanups):
+                if c:
+                    c()
+
+        return undo
 
     return setup
 
@@ -120,7 +141,7 @@ def _fill(where: Path, leave: int) -> None:
         os.fsync(f.fileno())
 
 
-def full_disk(template: str, *, db_inside: bool, leave: int) -> object:
+def full_disk(template: str, *, db_inside: bool, leave: int) -> Setup:
     """A 2 MiB tmpfs `full/` filled up to `leave` bytes; the database inside it or beside it."""
 
     def setup(w: Workdir) -> None:
@@ -131,7 +152,7 @@ def full_disk(template: str, *, db_inside: bool, leave: int) -> object:
     return setup
 
 
-def read_only(template: str) -> object:
+def read_only(template: str) -> Setup:
     def setup(w: Workdir) -> None:
         where = w.tmpfs("ro", "4m")
         w.copy(getattr(w.templates, template), where / DB)
@@ -140,7 +161,7 @@ def read_only(template: str) -> object:
     return setup
 
 
-def running_bot(link: str) -> object:
+def running_bot(link: str) -> Setup:
     """A bot runs on deadlock.sqlite3; link.sqlite3 is a symlink or a hard link to it."""
 
     def setup(w: Workdir) -> Cleanup:
@@ -152,8 +173,10 @@ def running_bot(link: str) -> object:
     return setup
 
 
-def C(id: str, args: str, code: int, pattern: str, setup: object = None, *env: tuple[str, str], **kw: object) -> Case:
-    return Case(id, tuple(args.split()), code, pattern, setup, tuple(env), **kw)  # type: ignore[arg-type]
+def C(
+    id: str, args: str, code: int, pattern: str, setup: Setup | None = None, *env: tuple[str, str], **kw: Any
+) -> Case:
+    return Case(id, tuple(args.split()), code, pattern, setup, tuple(env), **kw)
 
 
 NO_DB = {"unchanged": None}
