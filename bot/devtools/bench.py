@@ -449,7 +449,12 @@ async def run(quick: bool = False, soak: float = 0.0, out: Callable[[str], None]
         ),
         (
             f"bot max loop stall under 5 ms: {bot_stall * 1000:.2f} ms "
-            f"(the same ticker on an idle loop, 1 s: {idle_stall * 1000:.2f} ms of machine noise)",
+            f"(the same ticker on an idle loop, 1 s: {idle_stall * 1000:.2f} ms of machine noise"
+            + (
+                "; the noise alone exceeds the goal: read this figure on a quiet machine)"
+                if idle_stall >= 0.005
+                else ")"
+            ),
             bot_stall < 0.005,
         ),
         (
@@ -457,9 +462,10 @@ async def run(quick: bool = False, soak: float = 0.0, out: Callable[[str], None]
             after - before < 5 * 2**20,
         ),
     ]
-    out("goals:")
+    out("goals: 'ok' = this run's figure meets the goal; 'over' = it does not, on this machine in this run")
+    out("       (figures to compare, not tests: the bench asserts nothing and never fails a run)")
     for text, ok in goals:
-        out(f"  [{'met' if ok else 'MISSED'}] {text}")
+        out(f"  {'ok' if ok else 'over':<4}  {text}")
     if soak_report:
         out(soak_report)
     return {"results": results, "rss_growth": after - before, "goals": goals}
