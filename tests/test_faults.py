@@ -78,6 +78,14 @@ def without_steam_links(w: Workdir) -> None:
     conn.close()
 
 
+def text_in_id(w: Workdir) -> None:
+    w.copy(w.templates.current)
+    conn = sqlite3.connect(w.db)
+    conn.execute("INSERT INTO steam_links (user_id, steam_id) VALUES ('not-a-number', '76561198000000001')")
+    conn.commit()
+    conn.close()
+
+
 def old_bot_file(w: Workdir) -> None:
     target = w.root / OLD_BOT
     target.parent.mkdir(parents=True)
@@ -355,6 +363,14 @@ CASES = [
     C("run-not-a-db", "run --db {db}", 1, r"is not an SQLite database", not_a_db, RUN, **RUNLOG),
     C("upgrade-newer", "db upgrade --db {db}", 1, r"schema version 99.*newer", newer),
     C("run-newer", "run --db {db}", 1, r"schema version 99.*newer", newer, RUN, **RUNLOG),
+    C(
+        "check-text-in-id",
+        "db check --db {db}",
+        1,
+        r"steam_links: column user_id holds values that are not whole numbers \(1 text\)",
+        text_in_id,
+        stdout=True,
+    ),
     C("check-corrupt", "db check --db {db}", 1, r"PROBLEMS FOUND", corrupt, stdout=True),
     C("stats-corrupt", "db stats --db {db}", 1, r"is corrupt .*restore it from a backup", corrupt),
     C("export-corrupt", "db export --db {db} --json e.json", 1, r"is corrupt", corrupt),

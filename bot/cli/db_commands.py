@@ -16,7 +16,8 @@ from pathlib import Path
 
 from bot.cli.errors import EXIT_FAILURE, EXIT_OK, CliError, UsageError
 from bot.cli.targets import NewFile, checked_file, open_any, open_sqlite, require_file, sqlite_target, target_of
-from bot.db.preflight import explain_sqlite_error, require_writable
+from bot.config import busy_timeout_ms
+from bot.db.preflight import explain_sqlite_error, require_writable, type_problems
 
 
 async def db_upgrade(args: argparse.Namespace) -> int:
@@ -44,6 +45,7 @@ async def db_check(args: argparse.Namespace) -> int:
     async with open_sqlite(path) as db:
         try:
             report = await check_database(db, latest_version())
+            report.drift += await asyncio.to_thread(type_problems, path, busy_timeout_ms=busy_timeout_ms())
         except sqlite3.DatabaseError as e:  # damage so deep that the checks themselves fail
             print(f"database: {path}")
             print(f"integrity_check: failed: {e}")

@@ -135,3 +135,39 @@ def require_writable(path: Path) -> None:
                 f"the database {what} {target} is read-only: the bot writes to {path}; "
                 "give its user write access (or mount it read-write)"
             )
+
+
+def type_problems(path: Path, *, busy_timeout_ms: int = 5000) -> list[str]:
+    """Values of the wrong type in the INTEGER columns of the tables that are not STRICT (the
+    old bot's shared tables: SQLite stores text in them without a word), one line per column."""
+    from bot.db.export_format import schema_model  # the column model of schema.sql
+
+    conn = sqlite3.connect(path, timeout=busy_timeout_ms / 1000, isolation_level=None)
+    try:
+        conn.execute("PRAGMA query_only = ON")
+        present = {str(r[0]) for r in conn.execute("SELECT name FROM sqlite_schema WHERE type = 'table'")}
+        problems = []
+        for table in sorted(
+            (t for t in schema_model().values() if not t.strict and t.name in present), key=lambda t: t.name
+        ):
+            have = {str(r[0]) for r in conn.execute("SELECT name FROM pragma_table_info(?)", (table.name,))}
+            for column in (c for c in table.columns.values() if c.type == "INTEGER" and c.name in have):
+                col = _quoted(column.name)  # identifiers from schema.sql, never values
+                rows = conn.execute(
+                    f"SELECT typeof({col}), COUNT(*) FROM {_quoted(table.name)} "
+                    f"WHERE typeof({col}) NOT IN ('integer', 'null') GROUP BY 1 ORDER BY 1"
+                ).fetchall()
+                if rows:
+                    kinds = ", ".join(f"{n} {kind}" for kind, n in rows)
+                    problems.append(
+                        f"table {table.name}: column {column.name} holds values that are not whole numbers ({kinds})"
+                    )
+        return problems
+    except sqlite3.Error as e:
+        raise explain_sqlite_error(e, path) from e
+    finally:
+        conn.close()
+
+
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
