@@ -8,26 +8,40 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import os
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from bot.cli.errors import EXIT_INTERRUPTED, EXIT_OK, SECRETS, ScrubbingFormatter, explain
 from bot.cli.parser import build_parser
 
 
-def _configure_logging(args: argparse.Namespace) -> None:
+@contextlib.contextmanager
+def _logging(args: argparse.Namespace) -> Iterator[None]:
+    """Log lines on stderr, secrets scrubbed; the root logger as it was afterwards (main() is
+    also called in-process, by tests)."""
     handler = logging.StreamHandler()
     handler.setFormatter(ScrubbingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()
-    for old in list(root.handlers):
-        root.removeHandler(old)
+    saved = (list(root.handlers), root.level)
+    for old in saved[0]:
+        if type(old) is logging.StreamHandler:  # a console handler of its own; others (captures) stay
+            root.removeHandler(old)
     root.addHandler(handler)
     # a command other than `run` says what it did (or one error line); its logs only with -v
     quiet = logging.INFO if args.command == "run" else logging.ERROR
     root.setLevel(logging.DEBUG if args.verbose else quiet)
+    try:
+        yield
+    finally:
+        root.removeHandler(handler)
+        for old in saved[0]:
+            if old not in root.handlers:
+                root.addHandler(old)
+        root.setLevel(saved[1])
 
 
 def _remember_secrets(args: argparse.Namespace) -> None:
@@ -60,7 +74,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as e:  # --help (0) or a wrong command line (2, already explained)
         return e.code if isinstance(e.code, int) else 0
     _remember_secrets(args)
-    _configure_logging(args)
+    with _logging(args):
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
     try:
         return _dispatch(args)
     except KeyboardInterrupt:
