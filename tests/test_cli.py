@@ -175,3 +175,42 @@ def test_upgrade_on_postgres_and_a_newer_schema_is_refused(capsys: pytest.Captur
         assert main(["db", "upgrade", "--db", url]) == 1
         err = capsys.readouterr().err
         assert "version 99, newer than this bot's" in err and "nothing was changed" in err
+
+
+def test_database_targets_in_every_form_people_write() -> None:
+    from bot.config import ConfigError, parse_target, resolve_target
+
+    assert parse_target("postgres://u:pw@h/db", "--db") == "postgresql://u:pw@h/db"
+    assert parse_target("postgresql+asyncpg://u@h:5433/db", "--db") == "postgresql://u@h:5433/db"
+    assert parse_target("postgresql:///db?host=/run/postgresql", "--db") == "postgresql:///db?host=/run/postgresql"
+    assert parse_target("sqlite:///rel/x.sqlite3", "--db") == Path("rel/x.sqlite3")
+    assert parse_target("sqlite:////abs/x.sqlite3", "--db") == Path("/abs/x.sqlite3")
+    assert parse_target("C:/bot/x.sqlite3", "--db") == Path("C:/bot/x.sqlite3")  # a drive letter, not a scheme
+    for bad, says in [
+        ("postgresql://h:0/db", "port"),
+        ("postgresql://u:pw@h", "names no database"),
+        ("sqlite:///", "not an SQLite URL"),
+        ("sqlite:///x.db?mode=ro", "not an SQLite URL"),
+        ("redis://h/0", "redis:// is not a database"),
+    ]:
+        with pytest.raises(ConfigError, match=says):
+            parse_target(bad, "--db")
+    env = {"DATABASE_URL": "postgres://h/db", "DEADLOCK_DB_PATH": "/x.db"}
+    assert resolve_target(None, env) == "postgresql://h/db"  # DATABASE_URL before the path variables
+    assert resolve_target("y.db", env) == Path("y.db")  # --db before everything
+
+
+def test_passwords_are_hidden_in_every_place_a_url_carries_them() -> None:
+    from bot.cli.errors import Secrets
+    from bot.db.urls import redact_url, url_password
+
+    assert redact_url("postgres://h/db?sslmode=require&password=pw1") == "postgres://h/db?sslmode=require&password=***"
+    assert redact_url("postgresql://u:p%40ss@h/db") == "postgresql://u:***@h/db"
+    assert url_password("postgresql://u:p%40ss@h/db") == "p@ss"
+    assert url_password("postgresql://h/db?password=pw2") == "pw2"
+    assert url_password("postgresql://h/db") is None
+    secrets = Secrets()
+    secrets.add_urls(["postgresql://u:hunter22@h/db", None, "plain/path.db"])
+    secrets.add("ab")  # too short to scrub without mangling words
+    assert secrets.scrub("login hunter22 failed; ab") == "login *** failed; ab"
+    assert secrets.scrub("at postgresql://bot:other@h/db") == "at postgresql://bot:***@h/db"
