@@ -143,7 +143,8 @@ def make_templates(folder: Path) -> Templates:
 
 
 def _files(root: Path) -> set[str]:
-    return {str(p.relative_to(root)) for p in root.rglob("*") if not p.is_dir()}
+    """Every file and folder below `root` (folders end in /)."""
+    return {str(p.relative_to(root)) + ("/" if p.is_dir() else "") for p in root.rglob("*")}
 
 
 def _digest(path: Path) -> str:
