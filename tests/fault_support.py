@@ -62,6 +62,9 @@ class Case:
     stdout: bool = False
     one_line: bool = True  # stderr is exactly one line (not for `run`, which logs)
 
+    def __post_init__(self) -> None:
+        assert isinstance(self.new_files, tuple) and isinstance(self.env, tuple), f"{self.id}: tuples, please"
+
 
 class Workdir:
     """The case's folder (also its HOME), and the mounts its setup made."""

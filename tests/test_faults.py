@@ -248,7 +248,7 @@ CASES = [
     C("run-corrupt", "run --db {db}", 1, r"is corrupt", corrupt, RUN, **RUNLOG),
     C("forget-user-no-steam-links", "db forget-user 5 --db {db}", 1, r"lacks the table\(s\) steam_links.*db upgrade", without_steam_links),
     C("run-table-missing", "run --db {db}", 1, r"lacks the table\(s\) steam_links.*db upgrade", without_steam_links, RUN, **RUNLOG),
-    C("upgrade-repairs-missing-table", "db upgrade --db {db}", 0, r"re-created steam_links", without_steam_links, stdout=True, unchanged=None, new_files=(r"deadlock\.backup-.*\.sqlite3")),
+    C("upgrade-repairs-missing-table", "db upgrade --db {db}", 0, r"re-created steam_links", without_steam_links, stdout=True, unchanged=None, new_files=(r"deadlock\.backup-.*\.sqlite3",)),
     # -- export and backup targets ---------------------------------------------------------
     C("export-onto-the-database", "db export --db {db} --json {db}", 1, r"is the database being exported", current),
     C("export-onto-the-database-forced", "db export --db {db} --json {db} --force", 1, r"is the database being exported", current),
@@ -267,7 +267,7 @@ CASES = [
     C("import-wrong-version", "db import --db {db} --json e.json", 1, r"schema version 1, this bot's schema is", export(schema_version=1), **NO_DB),
     C("import-into-nonempty", "db import --db {db} --json e.json", 1, r"already holds data .*--replace", both(filled, export())),
     C("import-duplicate-key-new-folders", "db import --db {dir}/new/sub/" + DB + " --json e.json", 1, r"table steam_links: UNIQUE constraint failed.*nothing was written", export(duplicate=True), **NO_DB),
-    C("import-good", "db import --db {db} --json e.json", 0, r"voice_status_members", export(), stdout=True, unchanged=None, new_files=(DB)),
+    C("import-good", "db import --db {db} --json e.json", 0, r"voice_status_members", export(), stdout=True, unchanged=None, new_files=(DB,)),
     # -- locks held by other programs -----------------------------------------------------
     C("forget-user-locked", "db forget-user 5 --db {db}", 1, r"is locked by another program", locked, FAST_BUSY),
     C("import-locked", "db import --db {db} --json e.json --replace", 1, r"is locked by another program", both(locked, export()), FAST_BUSY),
@@ -292,8 +292,8 @@ CASES = [
     C("pg-postgres-form-query-password", "db export --json e.json --db postgres://127.0.0.1:1/deadlock?password={pw}", 1, r"cannot connect to PostgreSQL at postgresql://127\.0\.0\.1:1/deadlock\?password=\*\*\*", **NO_DB),
     C("pg-database-url-run", "run", 1, r"cannot connect to PostgreSQL at " + PG_SHOWN, None, RUN, ("DATABASE_URL", "postgresql+asyncpg://bot:{pw}@127.0.0.1:1/deadlock"), unchanged=None, **RUNLOG),
     C("pg-forget-user", "db forget-user 5", 1, r"cannot connect to PostgreSQL at " + PG_SHOWN, None, ("DATABASE_URL", PG_DOWN), **NO_DB),
-    C("sqlite-url-relative", "db upgrade", 0, r"rel\.sqlite3: schema version 0 -> ", None, ("DATABASE_URL", "sqlite:///rel.sqlite3"), stdout=True, unchanged=None, new_files=(r"rel\.sqlite3")),
-    C("sqlite-url-absolute", "db upgrade --db sqlite:///{dir}/abs.sqlite3", 0, r"abs\.sqlite3: schema version 0 -> ", stdout=True, unchanged=None, new_files=(r"abs\.sqlite3")),
+    C("sqlite-url-relative", "db upgrade", 0, r"rel\.sqlite3: schema version 0 -> ", None, ("DATABASE_URL", "sqlite:///rel.sqlite3"), stdout=True, unchanged=None, new_files=(r"rel\.sqlite3",)),
+    C("sqlite-url-absolute", "db upgrade --db sqlite:///{dir}/abs.sqlite3", 0, r"abs\.sqlite3: schema version 0 -> ", stdout=True, unchanged=None, new_files=(r"abs\.sqlite3",)),
     C("old-bot-file-explicit", "db stats --db " + OLD_BOT, 0, r"kv_store", old_bot_file, stdout=True, unchanged=OLD_BOT),
     C("run-no-network", "run --db {db}", 1, r"cannot reach Discord|Discord rejected the token", current, RUN, unchanged=None, **RUNLOG),
 ]
