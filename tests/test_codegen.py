@@ -185,8 +185,8 @@ SELECT l.channel_id, p.default_name, p.region FROM lanes AS l LEFT JOIN prefs AS
 SELECT l.channel_id, p.default_name FROM lanes AS l JOIN prefs AS p ON p.owner_id = l.guild_id;
 
 -- name: aggregates()^
-SELECT COUNT(*) AS n, COUNT(name) AS n_named, SUM(user_limit) AS s, MAX(user_limit) AS mx, MIN(name) AS mn,
-       AVG(user_limit) AS av
+SELECT COUNT(*) AS n, COUNT(name) AS n_named, CAST(SUM(user_limit) AS BIGINT) AS s, MAX(user_limit) AS mx,
+       MIN(name) AS mn, CAST(AVG(user_limit) AS DOUBLE PRECISION) AS av
 FROM lanes;
 
 -- name: grouped()
@@ -210,7 +210,8 @@ SELECT channel_id AS id FROM lanes UNION SELECT NULL AS id FROM prefs;
 SELECT d.total FROM (SELECT guild_id, COUNT(*) AS total FROM lanes GROUP BY guild_id) AS d;
 
 -- name: create_lane(channel_id, guild_id, name)$
-INSERT INTO lanes (channel_id, guild_id, name) VALUES (:channel_id, :guild_id, :name) RETURNING created_at;
+INSERT INTO lanes (channel_id, guild_id, name) VALUES (:channel_id, :guild_id, :name)
+RETURNING CAST(created_at AS TEXT) AS created_at;
 
 -- name: rename(channel_id, name)^
 UPDATE lanes SET name = :name WHERE channel_id = :channel_id RETURNING channel_id, name, user_limit;
@@ -225,7 +226,7 @@ SELECT channel_id, name FROM lanes WHERE channel_id IN (:a, :b);
 
 -- name: annotated(since)
 -- @param since: int | None
--- @result newest: str | None
+-- @result newest: float | int | str | None
 -- @scan
 SELECT MAX(created_at) AS newest FROM lanes WHERE COALESCE(:since, 0) >= 0;
 
@@ -256,7 +257,7 @@ async def test_inferred_types_are_sound(tmp_path: Path) -> None:
         "ExpressionsRow": [
             "lim1: int",
             "nm: str",
-            "has_name: int",
+            "has_name: bool",
             "size_no_else: str | None",
             "size: str",
             "bang: str | None",
@@ -267,7 +268,7 @@ async def test_inferred_types_are_sound(tmp_path: Path) -> None:
         "DerivedRow": ["total: int"],
         "RenameRow": ["channel_id: int", "name: str | None", "user_limit: int"],
         "LaneName": ["channel_id: int", "name: str | None"],
-        "AnnotatedRow": ["newest: str | None"],
+        "AnnotatedRow": ["newest: float | int | str | None"],
     }
     for cls, fields in expected_fields.items():
         block = text.split(f"class {cls}:", 1)[1].split("\n\n\n", 1)[0]
@@ -314,7 +315,7 @@ async def test_inferred_types_are_sound(tmp_path: Path) -> None:
             assert [r.n for r in await q.grouped(conn)] == [2, 1]
             exprs = await q.expressions(conn)
             first = exprs[0]
-            assert (first.nm, first.has_name, first.size, first.owners) == ("x", 0, "big", 3)
+            assert (first.nm, first.has_name, first.size, first.owners) == ("x", False, "big", 3)
             assert await q.narrowed(conn) == []
             assert sorted((r.id is None) for r in await q.compound(conn)) == [False, False, False, True]
             assert sorted(r.total for r in await q.derived(conn)) == [1, 2]

@@ -129,8 +129,8 @@ async def test_bans_and_region(db: Database) -> None:
         assert await queries.tempvoice.add_ban(conn, owner_id=333, banned_id=OTHER, created_at=None) == 1
         await queries.tempvoice.set_region(conn, owner_id=OWNER, region="DE", updated_at=NOW)
     async with db.read() as conn:
-        assert await queries.tempvoice.is_banned(conn, owner_id=OWNER, banned_id=OTHER) == 1
-        assert await queries.tempvoice.is_banned(conn, owner_id=OTHER, banned_id=OWNER) == 0
+        assert await queries.tempvoice.is_banned(conn, owner_id=OWNER, banned_id=OTHER) is True
+        assert await queries.tempvoice.is_banned(conn, owner_id=OTHER, banned_id=OWNER) is False
         assert [b.banned_id for b in await queries.tempvoice.list_bans(conn, owner_id=OWNER)] == [OTHER]
         owners = await queries.tempvoice.list_owners_banning(conn, banned_id=OTHER)
         assert [o.owner_id for o in owners] == [333, OWNER]

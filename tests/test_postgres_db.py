@@ -47,7 +47,7 @@ async def test_typed_queries_on_postgres(pg: Database) -> None:
         assert lane.created_at == "2026-11-24 20:00:00"  # the old bot's text timestamps stay text
         members = await queries.tempvoice.list_lane_members(conn, channel_id=SNOW)
         assert [(m.user_id, m.join_seq) for m in members] == [(7, 1), (8, 2), (9, 3)]
-        assert await queries.tempvoice.is_banned(conn, owner_id=8, banned_id=9) == 1
+        assert await queries.tempvoice.is_banned(conn, owner_id=8, banned_id=9) is True
         assert await queries.tempvoice.count_lanes(conn, guild_id=SNOW) == 1
         assert await queries.tempvoice.get_region(conn, owner_id=8) is None
     async with pg.transaction() as conn:
@@ -60,8 +60,8 @@ async def test_typed_queries_on_postgres(pg: Database) -> None:
             "rank_name": "Eternus",
         }  # fmt: skip
         await queries.balancer.add_match_players(conn, [player])
-        teams = await queries.balancer.count_players_by_team(conn, match_id=first)
-    assert second == first + 1 and [(t.team, t.players, t.rank_total) for t in teams] == [("amber", 1, 11)]
+        roster = await queries.balancer.list_match_players(conn, match_id=first)
+    assert second == first + 1 and [(p.team, p.rank_value) for p in roster] == [("amber", 11)]
 
 
 async def test_unique_violation_is_the_common_integrity_error(pg: Database) -> None:

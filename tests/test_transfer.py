@@ -174,7 +174,7 @@ async def test_forget_user_removes_only_their_data(any_db: Database) -> None:
     async with db.read() as conn:
         assert await queries.voice_status.list_steam_links(conn, user_id=SNOW) == []
         assert [w.steam_id for w in await queries.voice_status.list_watch(conn)] == ["s2", "shared"]
-        assert await queries.tempvoice.is_banned(conn, owner_id=other, banned_id=7) == 1
+        assert await queries.tempvoice.is_banned(conn, owner_id=other, banned_id=7) is True
         assert await queries.tempvoice.get_region(conn, owner_id=SNOW) is None
     assert sum((await forget_user(db, SNOW)).values()) == 0  # nothing left to forget
 

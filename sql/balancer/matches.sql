@@ -57,10 +57,3 @@ SELECT p.user_id, p.team, p.rank_value, p.rank_subtier, p.rank_name
 FROM balancer_match_players AS p
 WHERE p.match_id = :match_id
 ORDER BY p.team, p.rank_value DESC, p.user_id;
-
--- name: count_players_by_team(match_id)
-SELECT team, COUNT(*) AS players, SUM(rank_value) AS rank_total
-FROM balancer_match_players
-WHERE match_id = :match_id
-GROUP BY team
-ORDER BY team;

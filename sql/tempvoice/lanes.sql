@@ -10,20 +10,25 @@ VALUES
 
 -- name: get_lane(channel_id)^
 -- @row Lane
-SELECT channel_id, guild_id, owner_id, base_name, category_id, lane_number, min_rank, created_at
+-- created_at is the legacy TIMESTAMP column (NUMERIC affinity on SQLite: numeric-looking text
+-- would come back as a number): read as text on both engines.
+SELECT channel_id, guild_id, owner_id, base_name, category_id, lane_number, min_rank,
+       CAST(created_at AS TEXT) AS created_at
 FROM tempvoice_lanes
 WHERE channel_id = :channel_id;
 
 -- name: list_lanes_by_guild(guild_id)
 -- @row Lane
-SELECT channel_id, guild_id, owner_id, base_name, category_id, lane_number, min_rank, created_at
+SELECT channel_id, guild_id, owner_id, base_name, category_id, lane_number, min_rank,
+       CAST(created_at AS TEXT) AS created_at
 FROM tempvoice_lanes
 WHERE guild_id = :guild_id
 ORDER BY channel_id;
 
 -- name: list_lanes_by_owner(owner_id)
 -- @row Lane
-SELECT channel_id, guild_id, owner_id, base_name, category_id, lane_number, min_rank, created_at
+SELECT channel_id, guild_id, owner_id, base_name, category_id, lane_number, min_rank,
+       CAST(created_at AS TEXT) AS created_at
 FROM tempvoice_lanes
 WHERE owner_id = :owner_id
 ORDER BY channel_id;

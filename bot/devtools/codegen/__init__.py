@@ -11,8 +11,8 @@ import dataclasses
 import hashlib
 from pathlib import Path
 
+from bot.devtools.codegen.analyze import analyze
 from bot.devtools.codegen.emit import GENERATOR_VERSION, render
-from bot.devtools.codegen.infer import analyze
 from bot.devtools.codegen.loader import load_specs, namespace_dirs
 from bot.devtools.codegen.model import AnalyzedQuery, CodegenError, Problem
 from bot.devtools.codegen.postgres import render_pg_migrations

@@ -10,7 +10,7 @@ from bot.db.runtime import sql_sha256
 from bot.devtools.codegen.model import AnalyzedQuery, CodegenError, Op, TypedName
 from bot.resources import SOURCE_ROOT
 
-GENERATOR_VERSION = "1"
+GENERATOR_VERSION = "2"
 
 
 def camel(name: str) -> str:
@@ -63,7 +63,7 @@ def _docstring(q: AnalyzedQuery, root: Path) -> list[str]:
     """The query's doc comment, where it lives, and its SQL (shown by IDEs on hover)."""
     op = q.spec.op.value or "select"
     prose = [line for line in q.spec.doc.splitlines() if not line.startswith("@")]  # annotations are for the generator
-    lines = [*(prose or [q.spec.name.replace("_", " ").capitalize() + "."]), ""]
+    lines = [*prose, ""] if prose else []  # only the SQL's own comments: nothing invented
     lines.append(f"[{q.spec.where(root)}, {op}] ::")
     lines.append("")
     lines.extend("    " + line.rstrip() for line in q.spec.sql.strip().splitlines())
@@ -102,6 +102,7 @@ def _method(q: AnalyzedQuery, row: str, params_cls: str, root: Path) -> list[str
     kw = "{" + ", ".join(f'"{p.name}": {p.name}' for p in q.params) + "}"
     ctor = f"{row}(" + ", ".join(_convert(f"r[{i}]", c) for i, c in enumerate(q.columns)) + ")"
     name = spec.name
+    guards = _limit_guards(q)
     if spec.op is Op.EXECUTE_MANY:
         sig = f"async def {name}(self, conn: WriteConn, rows: Iterable[{params_cls}]) -> None:"
         body = [f'await self._many("{name}", conn, rows)']
@@ -143,7 +144,20 @@ def _method(q: AnalyzedQuery, row: str, params_cls: str, root: Path) -> list[str
             what = "rows changed" if spec.op is Op.EXECUTE else "lastrowid"
             sig = head + "int:"
             body = [f'n: int = await self._call("{name}", conn, {kw})', f"return n  # {what}"]
-    return [sig, *("    " + line if line else "" for line in [*_docstring(q, root), *body])]
+    return [sig, *("    " + line if line else "" for line in [*_docstring(q, root), *guards, *body])]
+
+
+def _limit_guards(q: AnalyzedQuery) -> list[str]:
+    """A negative LIMIT means "no limit" on SQLite and is an error on PostgreSQL: refused here."""
+    out: list[str] = []
+    nullable = {p.name for p in q.params if p.nullable}
+    for name in q.non_negative:
+        cond = f"{name} is not None and {name} < 0" if name in nullable else f"{name} < 0"
+        out += [
+            f"if {cond}:",
+            f'    raise ValueError(f"{q.spec.qualified_name}: {name} must be 0 or more, not {{{name}}}")',
+        ]
+    return out
 
 
 def _sql_dir_line(output: Path, sql_dir: Path) -> str:

@@ -17,26 +17,21 @@ annotated in the query's comments:
 from __future__ import annotations
 
 import dataclasses
-import re
-from collections.abc import Iterable, Iterator
 
-import sqlglot
 from sqlglot import exp
 
-from bot.devtools.codegen.model import AnalyzedQuery, CodegenError, QuerySpec, TypedName
-from bot.devtools.codegen.schema_model import SchemaModel, TableInfo, python_type
-
-_ANNOTATION = re.compile(r"^@(?P<kind>result|param)\s+(?P<name>\w+)\s*:\s*(?P<type>[\w|\s]+?)\s*$")
-_ROW_ANNOTATION = re.compile(r"^@row\s+(?P<name>[A-Z]\w*)\s*$")
-_PYTYPES = {"int", "str", "float", "bytes", "object", "bool"}
+from bot.devtools.codegen import engine_types as et
+from bot.devtools.codegen.engine_types import Engine
+from bot.devtools.codegen.model import CodegenError, QuerySpec, TypedName
+from bot.devtools.codegen.schema_model import SchemaModel, TableInfo
 
 # A column's type as seen by the expression typer: (python type or None if unknown, nullable).
 Typed = tuple[str | None, bool]
 
-_COMPARISONS = (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.Like, exp.Glob)
+COMPARISONS = (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.Like, exp.Glob)
 _AGGREGATES_NULLABLE = (exp.Sum, exp.Max, exp.Min, exp.Avg, exp.GroupConcat)
-_ARITHMETIC = (exp.Add, exp.Sub, exp.Mul, exp.Div, exp.Mod)
-_BOOLEAN_OPS = (*_COMPARISONS, exp.And, exp.Or, exp.Not, exp.In, exp.Between)
+ARITHMETIC = (exp.Add, exp.Sub, exp.Mul, exp.Div, exp.Mod)
+_BOOLEAN_OPS = (*COMPARISONS, exp.And, exp.Or, exp.Not, exp.In, exp.Between)
 
 
 @dataclasses.dataclass
@@ -47,60 +42,20 @@ class _Source:
     padded: bool  # on the NULL-padded side of an outer join
 
 
-def row_annotation(doc: str) -> str | None:
-    """`@row Name`: queries returning the same columns share one row class."""
-    for raw in doc.splitlines():
-        m = _ROW_ANNOTATION.match(raw.strip())
-        if m:
-            return m["name"]
-    return None
-
-
-def parse_annotations(doc: str) -> tuple[dict[str, TypedName], dict[str, TypedName]]:
-    """`@result name: type` and `@param name: type` lines of a query's doc comment."""
-    results: dict[str, TypedName] = {}
-    params: dict[str, TypedName] = {}
-    for raw in doc.splitlines():
-        m = _ANNOTATION.match(raw.strip())
-        if not m:
-            continue
-        parts = [p.strip() for p in m["type"].split("|")]
-        nullable = "None" in parts
-        base = [p for p in parts if p != "None"]
-        if len(base) != 1 or base[0] not in _PYTYPES:
-            raise CodegenError(f"bad annotation {raw.strip()!r}: use one of {sorted(_PYTYPES)}, optionally '| None'")
-        target = results if m["kind"] == "result" else params
-        target[m["name"]] = TypedName(m["name"], base[0], nullable)
-    return results, params
-
-
-def _table_source(table: TableInfo, padded: bool) -> _Source:
-    return _Source({name: (col.pytype, not col.not_null) for name, col in table.columns.items()}, padded)
-
-
-def _merge(a: str | None, b: str | None) -> str | None:
-    if a is None or b is None:
-        return a or b
-    if a == b:
-        return a
-    if {a, b} == {"int", "float"}:
-        return "float"
-    return "object"
-
-
-def _merge_all(types: Iterable[str | None]) -> str | None:
-    out: str | None = None
-    for t in types:
-        out = _merge(out, t)
-    return out
+def _table_source(table: TableInfo, padded: bool, engine: Engine) -> _Source:
+    return _Source(
+        {name: (et.type_name(col.read_types(engine.value)), not col.not_null) for name, col in table.columns.items()},
+        padded,
+    )
 
 
 class QueryTyper:
-    """Types the expressions of one statement against the schema."""
+    """Types the expressions of one statement against the schema, as one engine returns them."""
 
-    def __init__(self, schema: SchemaModel, spec: QuerySpec) -> None:
+    def __init__(self, schema: SchemaModel, spec: QuerySpec, engine: Engine = Engine.KIND) -> None:
         self.schema = schema
         self.spec = spec
+        self.engine = engine
 
     def fail(self, message: str) -> CodegenError:
         return CodegenError(f"{self.spec.qualified_name}: {message}")
@@ -134,17 +89,17 @@ class QueryTyper:
         elif isinstance(scope, (exp.Update, exp.Delete)):
             target = scope.this
             if isinstance(target, exp.Table):
-                out[target.alias_or_name.lower()] = _table_source(self.table(target), False)
+                out[target.alias_or_name.lower()] = _table_source(self.table(target), False, self.engine)
         elif isinstance(scope, exp.Insert):
             target = scope.this.this if isinstance(scope.this, exp.Schema) else scope.this
-            src = _table_source(self.table(target), False)
+            src = _table_source(self.table(target), False, self.engine)
             out[target.alias_or_name.lower()] = src
             out["excluded"] = src
         return out
 
     def from_item(self, node: exp.Expr, padded: bool) -> tuple[str, _Source]:
         if isinstance(node, exp.Table):
-            return node.alias_or_name.lower(), _table_source(self.table(node), padded)
+            return node.alias_or_name.lower(), _table_source(self.table(node), padded, self.engine)
         if isinstance(node, exp.Subquery):
             cols = self.select_columns(node.this)
             return node.alias_or_name.lower(), _Source({c.name.lower(): (c.pytype, c.nullable) for c in cols}, padded)
@@ -178,7 +133,7 @@ class QueryTyper:
                 and isinstance(cond.this.expression, exp.Null)
             ):
                 cols = [cond.this.this]
-            elif isinstance(cond, (*_COMPARISONS, exp.In)):
+            elif isinstance(cond, (*COMPARISONS, exp.In)):
                 cols = [cond.this, cond.args.get("expression")]
             for c in cols:
                 if isinstance(c, exp.Column):
@@ -226,16 +181,19 @@ class QueryTyper:
                 return "str", False
             return ("float" if any(c in e.this for c in ".eE") else "int"), False
         if isinstance(e, exp.Boolean):
-            return "int", False
+            return et.boolean(self.engine), False
         if isinstance(e, exp.Placeholder):
             return None, True
         if isinstance(e, exp.Count):
             return "int", False
         if isinstance(e, (exp.Exists, exp.Is)):
-            return "int", False
+            return et.boolean(self.engine), False
         if isinstance(e, exp.Avg):
-            _, nullable = self.type_of(e.this)
-            return "float", nullable or not self.grouped(e)
+            pytype, nullable = self.type_of(e.this)
+            return et.average(self.engine, pytype), nullable or not self.grouped(e)
+        if isinstance(e, exp.Sum):
+            pytype, nullable = self.type_of(e.this)
+            return et.total(self.engine, pytype), nullable or not self.grouped(e)
         if isinstance(e, exp.GroupConcat):
             _, nullable = self.type_of(e.this)
             return "str", nullable or not self.grouped(e)
@@ -244,25 +202,27 @@ class QueryTyper:
             return pytype, nullable or not self.grouped(e)
         if isinstance(e, exp.Coalesce):
             parts = [self.type_of(a) for a in [e.this, *e.expressions]]
-            return _merge_all(t for t, _ in parts), all(n for _, n in parts)
+            return et.merge(self.engine, (t for t, _ in parts)), all(n for _, n in parts)
         if isinstance(e, exp.Case):
             branches = [self.type_of(i.args["true"]) for i in e.args["ifs"]]
             default = e.args.get("default")
             if default is not None:
                 branches.append(self.type_of(default))
-            return _merge_all(t for t, _ in branches), default is None or any(n for _, n in branches)
+            return et.merge(self.engine, (t for t, _ in branches)), default is None or any(n for _, n in branches)
         if isinstance(e, _BOOLEAN_OPS):
-            return "int", any(self.type_of(k)[1] for k in e.iter_expressions() if not isinstance(k, exp.Subquery))
-        if isinstance(e, _ARITHMETIC):
+            return et.boolean(self.engine), any(
+                self.type_of(k)[1] for k in e.iter_expressions() if not isinstance(k, exp.Subquery)
+            )
+        if isinstance(e, ARITHMETIC):
             lt, ln = self.type_of(e.this)
             rt, rn = self.type_of(e.expression)
-            if isinstance(e, exp.Div) and lt == rt == "int":
-                return "int", True  # division by zero yields NULL
-            return _merge(lt, rt), ln or rn
+            if isinstance(e, exp.Div) and self.engine is not Engine.POSTGRES and lt == rt == "int":
+                return "int", True  # division by zero yields NULL (PostgreSQL raises instead)
+            return et.arithmetic(self.engine, lt, rt), ln or rn
         if isinstance(e, exp.DPipe):
             return "str", any(self.type_of(k)[1] for k in e.iter_expressions())
         if isinstance(e, exp.Cast):
-            return python_type(e.to.sql(dialect="sqlite")), self.type_of(e.this)[1]
+            return et.cast(self.engine, e.to), self.type_of(e.this)[1]
         if isinstance(e, exp.Subquery):
             cols = self.select_columns(e.this, named=False)
             return cols[0].pytype, True  # no row -> NULL
@@ -282,7 +242,9 @@ class QueryTyper:
             if len(left) != len(right):
                 raise self.fail("compound SELECT branches have different column counts")
             return [
-                TypedName(a.name, _merge(a.pytype or None, b.pytype or None) or "", a.nullable or b.nullable)
+                TypedName(
+                    a.name, et.merge(self.engine, [a.pytype or None, b.pytype or None]) or "", a.nullable or b.nullable
+                )
                 for a, b in zip(left, right, strict=True)
             ]
         if not isinstance(node, exp.Select):
@@ -300,175 +262,3 @@ class QueryTyper:
             pytype, nullable = self.type_of(item)
             out.append(TypedName(name, pytype or "", nullable))
         return out
-
-
-def statement_of(spec: QuerySpec) -> exp.Expr:
-    try:
-        statements = sqlglot.parse(spec.sql, read="sqlite")
-    except sqlglot.errors.ParseError as e:
-        raise CodegenError(f"{spec.qualified_name}: cannot parse: {e}") from e
-    found = [s for s in statements if s is not None]
-    if len(found) != 1:
-        raise CodegenError(f"{spec.qualified_name}: a named query must hold exactly one statement")
-    return found[0]
-
-
-def is_write(tree: exp.Expr) -> bool:
-    return isinstance(tree, (exp.Insert, exp.Update, exp.Delete))
-
-
-def _placeholders(tree: exp.Expr) -> Iterator[exp.Placeholder]:
-    for node in tree.find_all(exp.Placeholder):
-        if node.this:
-            yield node
-
-
-def placeholder_names(tree: exp.Expr) -> list[str]:
-    """Named parameters in order of first use."""
-    seen: list[str] = []
-    for p in _placeholders(tree):
-        if p.name not in seen:
-            seen.append(p.name)
-    return seen
-
-
-def _insert_target(typer: QueryTyper, insert: exp.Insert) -> tuple[TableInfo, list[str]]:
-    schema_node = insert.this
-    if not isinstance(schema_node, exp.Schema):
-        raise typer.fail("INSERT must name its columns")
-    table = typer.table(schema_node.this)
-    return table, [i.name.lower() for i in schema_node.expressions]
-
-
-def _param_use(typer: QueryTyper, p: exp.Placeholder) -> Typed | None:
-    """What one use of a parameter demands: its type and whether None is acceptable there."""
-    parent = p.parent
-    while isinstance(parent, exp.Paren):
-        parent = parent.parent
-    if parent is None:
-        return None
-    other = [k for k in parent.iter_expressions() if k is not p and not (isinstance(k, exp.Paren) and k.this is p)]
-    # SET col = :p (UPDATE, or ON CONFLICT DO UPDATE): the column decides nullability.
-    if isinstance(parent, exp.EQ) and isinstance(parent.parent, (exp.Update, exp.OnConflict)):
-        return typer.type_of(parent.this)
-    if isinstance(parent, _COMPARISONS):
-        pytype, _ = typer.type_of(other[0]) if other else (None, True)
-        return (pytype, False) if pytype else None
-    if isinstance(parent, exp.Is):
-        pytype, _ = typer.type_of(other[0]) if other else (None, True)
-        return (pytype, True) if pytype else None
-    if isinstance(parent, exp.In):
-        pytype, _ = typer.type_of(parent.this)
-        return (pytype, False) if pytype else None
-    if isinstance(parent, (exp.Limit, exp.Offset)):
-        return "int", False
-    if isinstance(parent, _ARITHMETIC):
-        pytype, _ = typer.type_of(other[0]) if other else (None, True)
-        return (pytype, False) if pytype else None
-    if isinstance(parent, exp.Coalesce):
-        args = [parent.this, *parent.expressions]
-        known = [typer.type_of(a)[0] for a in args if a is not p]
-        pytype = next((t for t in known if t), None)
-        return (pytype, True) if pytype else None
-    if isinstance(parent, exp.Tuple) and isinstance(parent.parent, exp.Values):
-        insert = parent.parent.parent
-        if isinstance(insert, exp.Insert):
-            table, cols = _insert_target(typer, insert)
-            idx = next(i for i, e in enumerate(parent.expressions) if e is p)
-            col = table.columns[cols[idx]]
-            return col.pytype, not col.not_null
-    if isinstance(parent, exp.Select) and isinstance(parent.parent, exp.Insert) and parent.parent.expression is parent:
-        table, cols = _insert_target(typer, parent.parent)
-        idx = next(i for i, e in enumerate(parent.expressions) if e is p)
-        col = table.columns[cols[idx]]
-        return col.pytype, not col.not_null
-    return None
-
-
-def analyze(spec: QuerySpec, schema: SchemaModel) -> AnalyzedQuery:
-    tree = statement_of(spec)
-    typer = QueryTyper(schema, spec)
-    try:
-        result_notes, param_notes = parse_annotations(spec.doc)
-    except CodegenError as e:
-        raise CodegenError(f"{spec.qualified_name}: {e}") from e
-
-    # Result columns
-    columns: list[TypedName] = []
-    if isinstance(tree, (exp.Select, exp.Union)):
-        columns = typer.select_columns(tree)
-    elif is_write(tree) and tree.args.get("returning") is not None:
-        columns = typer.projections(tree.args["returning"].expressions)
-    elif not is_write(tree):
-        raise CodegenError(f"{spec.qualified_name}: unsupported statement {tree.key.upper()}")
-    final_columns: list[TypedName] = []
-    for col in columns:
-        if col.name in result_notes:
-            final_columns.append(result_notes.pop(col.name))
-        elif not col.pytype:
-            raise CodegenError(
-                f"{spec.qualified_name}: cannot infer the type of result column {col.name!r}; "
-                f"annotate it: -- @result {col.name}: int | None"
-            )
-        else:
-            final_columns.append(col)
-    if result_notes:
-        raise CodegenError(f"{spec.qualified_name}: @result for unknown column(s) {sorted(result_notes)}")
-    names = [c.name for c in final_columns]
-    if len(set(names)) != len(names):
-        raise CodegenError(f"{spec.qualified_name}: duplicate result column names {names}")
-
-    # Parameters
-    params: list[TypedName] = []
-    names = placeholder_names(tree)
-    if spec.declared_params is not None and sorted(spec.declared_params) == sorted(names):
-        names = list(spec.declared_params)  # the order the query's author declared
-    for name in names:
-        if name in param_notes:
-            params.append(param_notes.pop(name))
-            continue
-        uses = [_param_use(typer, p) for p in _placeholders(tree) if p.name == name]
-        known = [u for u in uses if u is not None and u[0]]
-        if not known:
-            raise CodegenError(
-                f"{spec.qualified_name}: cannot infer the type of parameter :{name}; annotate it: -- @param {name}: int"
-            )
-        types = {t for t, _ in known}
-        if len(types) != 1:
-            raise CodegenError(f"{spec.qualified_name}: parameter :{name} is used as {sorted(t or '' for t in types)}")
-        # None is acceptable only where every use accepts it.
-        params.append(TypedName(name, known[0][0] or "object", all(n for _, n in known)))
-    if param_notes:
-        raise CodegenError(f"{spec.qualified_name}: @param for unknown parameter(s) {sorted(param_notes)}")
-
-    return AnalyzedQuery(
-        spec=spec,
-        is_write=is_write(tree),
-        columns=tuple(final_columns),
-        params=tuple(params),
-        exactly_one_row=_exactly_one_row(tree),
-        row_name=row_annotation(spec.doc),
-    )
-
-
-def _exactly_one_row(tree: exp.Expr) -> bool:
-    """True when the statement always yields exactly one row (so `^`/`$` need no None)."""
-    if isinstance(tree, exp.Select):
-        if tree.args.get("limit") is not None or tree.args.get("having") is not None:
-            return False
-        if tree.args.get("group") is not None:
-            return False
-        if not (tree.args.get("from_") or tree.args.get("from")):
-            return True  # SELECT EXISTS (...), SELECT 1
-        # an aggregate query without GROUP BY returns one row even for an empty table
-        return all(any(True for _ in item.find_all(exp.AggFunc)) for item in tree.expressions)
-    if isinstance(tree, exp.Insert) and tree.args.get("returning") is not None:
-        values = tree.expression
-        if not isinstance(values, exp.Values) or len(values.expressions) != 1:
-            return False
-        conflict = tree.args.get("conflict")
-        if conflict is None:
-            return True
-        action = str(conflict.args.get("action") or "").upper()
-        return "DO UPDATE" in action and conflict.args.get("where") is None
-    return False

@@ -65,6 +65,7 @@ class AnalyzedQuery:
     params: tuple[TypedName, ...]
     exactly_one_row: bool
     row_name: str | None = None  # from `-- @row Name`
+    non_negative: tuple[str, ...] = ()  # LIMIT/OFFSET parameters: the accessor refuses negative values
 
 
 @dataclasses.dataclass(frozen=True)

@@ -12,7 +12,7 @@ import sqlite3
 
 from sqlglot import exp
 
-from bot.devtools.codegen.infer import is_write, placeholder_names, statement_of
+from bot.devtools.codegen.analyze import is_write, placeholder_names, statement_of
 from bot.devtools.codegen.model import CodegenError, Op, QuerySpec
 from bot.devtools.codegen.schema_model import SchemaModel
 
