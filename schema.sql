@@ -260,6 +260,8 @@ CREATE INDEX idx_balancer_match_players_user ON balancer_match_players (user_id)
 -- ---------------------------------------------------------------------------
 
 -- Keyed by its own id; at most one active session per user (partial unique index).
+-- is_active = 0 means closed; step is the stage the session reached, kept when it closes (also
+-- for sessions the old bot closed). 'closed' is only found in rows closed by schema versions 1-3.
 CREATE TABLE coaching_sessions (
     session_id INTEGER PRIMARY KEY AUTOINCREMENT,
     user_id INTEGER NOT NULL,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+
 SNOW = 1_234_567_890_123_456_789  # 19-digit snowflakes must survive exactly
 SNOW2 = 9_223_372_036_854_775_807  # the largest SQLite integer
 
@@ -151,3 +153,43 @@ SHAPES = {
     "old": (DDL_OLD, ROWS_OLD),
     "node_only": (DDL_NODE_ONLY, ROWS_NODE_ONLY),
 }
+
+
+# -- the old bot's coaching wizard (cogs/dl_coaching.py at 31743c2), as it wrote its table ------
+
+_OLD_STAGES = ("rank", "subrank", "hero", "comment", "finish")
+_OLD_ANSWERS = {"rank": ("rank", "eternus"), "subrank": ("subrank", "✶"), "hero": ("hero", "lady_geist"),
+                "comment": ("comment", "@everyone gg 🎯")}  # fmt: skip
+
+
+def old_bot_upsert(conn: sqlite3.Connection, user_id: int, **fields: object) -> None:
+    """`_db_upsert`: UPDATE the fields plus updated_at, INSERT when no row changed, commit."""
+    sets = ", ".join(f"{k} = ?" for k in fields)
+    cur = conn.execute(
+        f"UPDATE coaching_sessions SET {sets}, updated_at = CURRENT_TIMESTAMP WHERE user_id = ?",
+        (*fields.values(), user_id),
+    )
+    if cur.rowcount == 0:
+        cols = ", ".join(["user_id", *fields])
+        conn.execute(
+            f"INSERT INTO coaching_sessions ({cols}) VALUES ({', '.join('?' * (len(fields) + 1))})",
+            (user_id, *fields.values()),
+        )
+    conn.commit()
+
+
+def old_bot_close(conn: sqlite3.Connection, user_id: int) -> None:
+    """`_db_close_session` (finish clicked, or the timeout loop): only is_active is cleared."""
+    conn.execute("UPDATE coaching_sessions SET is_active = 0 WHERE user_id = ?", (user_id,))
+    conn.commit()
+
+
+def old_bot_session(conn: sqlite3.Connection, user_id: int, reach: str, *, close: bool) -> None:
+    """A user's session driven through the old wizard up to the stage `reach`, then closed
+    (finish or timeout) or left open."""
+    old_bot_upsert(conn, user_id, thread_id=user_id + 1000, match_id=f"m-{user_id}", step="rank", is_active=1)
+    for stage in _OLD_STAGES[: _OLD_STAGES.index(reach)]:
+        column, value = _OLD_ANSWERS[stage]
+        old_bot_upsert(conn, user_id, **{column: value, "step": _OLD_STAGES[_OLD_STAGES.index(stage) + 1]})
+    if close:
+        old_bot_close(conn, user_id)

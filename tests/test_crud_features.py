@@ -193,6 +193,7 @@ async def test_coaching_session_steps(db: Database) -> None:
         assert new is not None and (new.rank, new.comment, new.step) == (None, None, "rank")  # nothing leaks
         old = await queries.coaching.get_session(conn, session_id=sid)
         assert old is not None and (old.is_active, old.close_reason, old.closed_at) == (0, "finished", NOW + 2)
+        assert old.step == "finish"  # the stage it reached stays
 
 
 async def test_coaching_panel(db: Database) -> None:

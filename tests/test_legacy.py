@@ -15,7 +15,7 @@ from bot.db import MigrationError, SqliteDatabase
 from bot.db.legacy import OWN_TABLES
 from bot.db.sqlite.maintenance import check_database
 from bot.db.sqlite.migrations import UpgradeReport, latest_version, upgrade
-from tests.legacy_shapes import DDL_31743C2, ROWS_31743C2, SHAPES, SNOW, SNOW2
+from tests.legacy_shapes import DDL_31743C2, DDL_OLD, ROWS_31743C2, ROWS_OLD, SHAPES, SNOW, SNOW2, old_bot_session
 
 Dump = dict[str, dict[str, Any]]
 
@@ -101,6 +101,58 @@ async def test_legacy_database_is_adopted_with_nothing_lost(tmp_path: Path, shap
     assert dump(report.backup) == before  # the backup holds the old file's data
 
 
+def build_with_old_bot_sessions(path: Path) -> None:
+    """A 31743c2 file whose coaching rows the old wizard wrote: sessions closed (finish or timeout)
+    at every stage, and open ones."""
+    build(path, DDL_31743C2, "")
+    conn = sqlite3.connect(path)
+    for i, stage in enumerate(("rank", "subrank", "hero", "comment", "finish")):
+        old_bot_session(conn, 10 + i, stage, close=True)
+        old_bot_session(conn, 20 + i, stage, close=False)
+    old_bot_session(conn, 30, "hero", close=True)
+    old_bot_session(conn, 30, "subrank", close=True)  # a new session overwrote the old one's row
+    conn.close()
+
+
+def legacy_timestamp(unix_seconds: Any) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(unix_seconds))
+
+
+@pytest.mark.parametrize("shape", ["31743c2 sessions", "old"])
+async def test_every_original_value_survives_a_rebuild(tmp_path: Path, shape: str) -> None:
+    path = tmp_path / "deadlock.sqlite3"
+    if shape == "old":
+        build(path, DDL_OLD, ROWS_OLD)
+    else:
+        build_with_old_bot_sessions(path)
+    before = dump(path)
+    report = await run_upgrade(path)
+    assert report.adoption is not None
+    after = dump(path)
+    rebuilt = [t for t in before if f"rebuilt {t} in the current shape" in report.describe()]
+    assert rebuilt == (["tempvoice_interface"] if shape == "old" else ["coaching_sessions"])
+    for table in rebuilt:
+        old_info = {i[0]: i for i in before[table]["info"]}
+        new_info = {i[0]: i for i in after[table]["info"]}
+        key = [name for name, info in old_info.items() if info[4]]  # the legacy primary key
+        new_rows = {tuple(r[k] for k in key): r for r in after[table]["rows"]}
+        assert len(new_rows) == len(before[table]["rows"]), table
+        for old in before[table]["rows"]:
+            new = new_rows[tuple(old[k] for k in key)]
+            for column, value in old.items():
+                if new_info[column][1] == old_info[column][1]:
+                    assert new[column] == value, (table, column, old)
+                else:  # re-encoded: the old bot's UTC text timestamp -> unix seconds, and back
+                    assert (old_info[column][1], new_info[column][1]) == ("TIMESTAMP", "INTEGER")
+                    assert isinstance(new[column], int) and legacy_timestamp(new[column]) == value, (column, old)
+    if shape != "old":
+        sessions = {r["user_id"]: r for r in after["coaching_sessions"]["rows"]}
+        closed = [sessions[u] for u in (10, 11, 12, 13, 14, 30)]
+        assert [s["step"] for s in closed] == ["rank", "subrank", "hero", "comment", "finish", "subrank"]
+        assert all(s["is_active"] == 0 and s["closed_at"] == s["updated_at"] for s in closed)
+        assert all(sessions[u]["is_active"] == 1 and sessions[u]["closed_at"] is None for u in range(20, 25))
+
+
 async def test_31743c2_details(tmp_path: Path) -> None:
     path = tmp_path / "deadlock.sqlite3"
     build(path, DDL_31743C2, ROWS_31743C2)
@@ -119,7 +171,7 @@ async def test_31743c2_details(tmp_path: Path) -> None:
     assert active["created_at"] == unix("2025-03-01 12:00:00") and active["updated_at"] == unix("2025-03-01 12:05:00")
     assert active["guild_id"] == 0 and active["thread_id"] == 500
     closed = sessions[6]
-    assert (closed["step"], closed["is_active"], closed["closed_at"]) == ("closed", 0, unix("2025-03-01 12:00:00"))
+    assert (closed["step"], closed["is_active"], closed["closed_at"]) == ("rank", 0, unix("2025-03-01 12:00:00"))
     empty = sessions[7]
     assert (empty["step"], empty["is_active"], empty["created_at"]) == ("rank", 1, 0)
 

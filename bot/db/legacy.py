@@ -49,12 +49,12 @@ OWN_TABLES = frozenset({
 # Columns not listed are copied by name when the legacy table has them, else get their default.
 _TS = "CAST(strftime('%s', {c}) AS INTEGER)"  # legacy UTC text timestamp -> unix seconds
 _COPY_RULES: dict[str, dict[str, str]] = {
-    # 31743c2: one row per user (user_id PK), text timestamps, no guild, no close reason.
+    # 31743c2: one row per user (user_id PK), text timestamps, no guild, no close reason. The old
+    # bot closed a session by clearing is_active alone: step keeps the stage it reached.
     "coaching_sessions": {
         "user_id": "{user_id}",
         "guild_id": "0",
-        "step": "CASE WHEN COALESCE({is_active}, 1) = 0 THEN 'closed' "
-        "WHEN {step} IN ('rank', 'subrank', 'hero', 'comment', 'finish') THEN {step} ELSE 'rank' END",
+        "step": "CASE WHEN {step} IN ('rank', 'subrank', 'hero', 'comment', 'finish') THEN {step} ELSE 'rank' END",
         "is_active": "CASE WHEN COALESCE({is_active}, 1) = 0 THEN 0 ELSE 1 END",
         "created_at": f"COALESCE({_TS.format(c='{created_at}')}, {_TS.format(c='{updated_at}')}, 0)",
         "updated_at": f"COALESCE({_TS.format(c='{updated_at}')}, {_TS.format(c='{created_at}')}, 0)",

@@ -59,7 +59,8 @@ UPDATE coaching_sessions SET comment = :comment, step = 'finish', updated_at = :
 WHERE session_id = :session_id AND is_active = 1 AND step = 'comment';
 
 -- name: close_session(session_id, close_reason, closed_at)!
--- Returns 0 when the session was already closed, so a close happens once.
+-- Returns 0 when the session was already closed, so a close happens once. is_active = 0 is
+-- "closed"; step keeps the stage the session reached (as the old bot left it).
 UPDATE coaching_sessions
-SET step = 'closed', is_active = 0, close_reason = :close_reason, closed_at = :closed_at, updated_at = :closed_at
+SET is_active = 0, close_reason = :close_reason, closed_at = :closed_at, updated_at = :closed_at
 WHERE session_id = :session_id AND is_active = 1;
