@@ -20,6 +20,7 @@ from bot.shared.clock import ManualClock
 from bot.shared.common import Reply
 from tests.fakes.discord_world import FakeDiscord
 from tests.helpers import make_deps, reopened
+from tests.raw_sql import fetch_all, fetch_one
 
 
 @pytest.fixture
@@ -176,7 +177,8 @@ async def test_timeout_after_restart_fires_once(db: Database) -> None:
         assert ui2.closed == [session.thread_id]
         assert ui2.threads[session.thread_id or 0] == [T.TIMEOUT]
         async with db2.read() as conn:
-            assert await queries.core.get_timer(conn, event="coaching_timeout", key=str(session_id)) is None
+            timer = "SELECT timer_id FROM timers WHERE event = {} AND key = {}"
+            assert await fetch_one(conn, timer, "coaching_timeout", str(session_id)) is None
 
 
 async def test_twenty_concurrent_sessions(db: Database) -> None:
@@ -186,7 +188,7 @@ async def test_twenty_concurrent_sessions(db: Database) -> None:
     assert all(r.ok for r in results) and len(set(ids)) == 20
     assert len(ui.closed) == 20 and len(notifier.payloads) == 20
     async with db.read() as conn:
-        assert await queries.coaching.list_active_sessions(conn) == []
+        assert await fetch_all(conn, "SELECT session_id FROM coaching_sessions WHERE is_active = 1") == []
 
 
 async def test_thread_failure_closes_the_session(db: Database) -> None:

@@ -89,8 +89,7 @@ async def test_lane_numbers_are_unique_per_category(db: Database) -> None:
         assert await release(wconn, guild_id=GUILD, category_id=CAT, lane_number=2, claimer="b") == 1
     assert await taken() == [1, 3]
     async with db.read() as conn:
-        assert await queries.tempvoice.count_lanes(conn, guild_id=GUILD) == 2
-        assert await queries.tempvoice.count_lanes(conn, guild_id=1) == 0
+        assert await queries.tempvoice.list_lanes_by_guild(conn, guild_id=1) == []
         assert [lane.channel_id for lane in await queries.tempvoice.list_lanes_by_guild(conn, guild_id=GUILD)] == [
             10,
             11,
@@ -105,21 +104,18 @@ async def test_join_order_and_succession(db: Database) -> None:
             await queries.tempvoice.add_lane_member(conn, channel_id=10, user_id=user, joined_at=1000 + i)
     async with db.read() as conn:
         members = await queries.tempvoice.list_lane_members(conn, channel_id=10)
-        nxt = await queries.tempvoice.next_owner_candidate(conn, channel_id=10, leaving_user_id=OWNER)
     assert [(m.user_id, m.join_seq) for m in members] == [(OWNER, 1), (OTHER, 2), (333, 3)]
-    assert nxt is not None and nxt.user_id == OTHER
 
     async with db.transaction() as conn:
         assert await queries.tempvoice.remove_lane_member(conn, channel_id=10, user_id=OTHER) == 1
     async with db.read() as conn:
-        nxt = await queries.tempvoice.next_owner_candidate(conn, channel_id=10, leaving_user_id=OWNER)
-    assert nxt is not None and nxt.user_id == 333
+        members = await queries.tempvoice.list_lane_members(conn, channel_id=10)
+    assert [(m.user_id, m.join_seq) for m in members] == [(OWNER, 1), (333, 3)]
 
     # deleting the lane drops its join order (ON DELETE CASCADE)
     async with db.transaction() as conn:
         assert await queries.tempvoice.delete_lane(conn, channel_id=10) == 1
         assert await queries.tempvoice.list_lane_members(conn, channel_id=10) == []
-        assert await queries.tempvoice.clear_lane_members(conn, channel_id=10) == 0
 
 
 async def test_bans_and_region(db: Database) -> None:
@@ -158,16 +154,16 @@ async def test_panels(db: Database) -> None:
             conn, guild_id=GUILD, channel_id=10, message_id=601, lane_id=10, updated_at=NOW
         )
     async with db.read() as conn:
-        globals_ = await queries.tempvoice.list_global_panels(conn, guild_id=GUILD)
-        assert [(p.channel_id, p.message_id) for p in globals_] == [(50, 500), (51, 510)]
-        in_channel = await queries.tempvoice.list_global_panels_in_channel(conn, channel_id=50)
-        assert [p.message_id for p in in_channel] == [500]
+        for channel, message in ((50, 500), (51, 510)):
+            in_channel = await queries.tempvoice.list_global_panels_in_channel(conn, channel_id=channel)
+            assert [(p.guild_id, p.message_id) for p in in_channel] == [(GUILD, message)]
+        assert await queries.tempvoice.list_global_panels_in_channel(conn, channel_id=10) == []  # not the lane's
         panel = await queries.tempvoice.get_lane_panel(conn, lane_id=10)
         assert panel is not None and panel.message_id == 601  # upsert replaced the lane's panel
-        assert [p.lane_id for p in await queries.tempvoice.list_lane_panels(conn, guild_id=GUILD)] == [10]
     async with db.transaction() as conn:
         assert await queries.tempvoice.delete_global_panels_in_channel(conn, channel_id=50) == 1
         assert await queries.tempvoice.delete_lane_panel(conn, lane_id=10) == 1
     async with db.read() as conn:
-        assert len(await queries.tempvoice.list_global_panels(conn, guild_id=GUILD)) == 1
+        assert await queries.tempvoice.list_global_panels_in_channel(conn, channel_id=50) == []
+        assert len(await queries.tempvoice.list_global_panels_in_channel(conn, channel_id=51)) == 1
         assert await queries.tempvoice.get_lane_panel(conn, lane_id=10) is None

@@ -48,7 +48,7 @@ async def test_typed_queries_on_postgres(pg: Database) -> None:
         members = await queries.tempvoice.list_lane_members(conn, channel_id=SNOW)
         assert [(m.user_id, m.join_seq) for m in members] == [(7, 1), (8, 2), (9, 3)]
         assert await queries.tempvoice.is_banned(conn, owner_id=8, banned_id=9) is True
-        assert await queries.tempvoice.count_lanes(conn, guild_id=SNOW) == 1
+        assert len(await queries.tempvoice.list_lanes_by_guild(conn, guild_id=SNOW)) == 1
         assert await queries.tempvoice.get_region(conn, owner_id=8) is None
     async with pg.transaction() as conn:
         first = await queries.balancer.create_match(conn, guild_id=1, host_id=2, origin_channel_id=None, seed=None,

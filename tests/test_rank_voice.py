@@ -20,6 +20,7 @@ from bot.shared.ranks import RANK_NAMES
 from bot.shared.rename import RenameScheduler
 from tests.fakes.discord_world import FakeDiscord
 from tests.helpers import make_deps
+from tests.raw_sql import execute
 
 
 @pytest.fixture
@@ -125,7 +126,8 @@ async def test_user_ranks_table_is_the_fallback(db: Database) -> None:
     env = build(db)
     unranked = env.member(0)
     async with db.transaction() as conn:
-        await queries.ranks.set_user_rank(conn, user_id=unranked, rank="Ascendant 5")
+        # written by the standalone rank bot
+        await execute(conn, "INSERT INTO user_ranks (user_id, rank) VALUES ({}, {})", unranked, "Ascendant 5")
     await env.move(unranked, env.ranked)
     async with db.read() as conn:
         anchor = await queries.rank_voice.get_anchor(conn, channel_id=env.ranked)

@@ -444,7 +444,7 @@ async def test_global_panel_replaces_the_old_one(env: Env) -> None:
     second = await env.service.post_global_panel(GUILD, env.panel_text)
     assert first != second and first not in env.world.messages and second in env.world.messages
     async with env.db.read() as conn:
-        panels = await queries.tempvoice.list_global_panels(conn, guild_id=GUILD)
+        panels = await queries.tempvoice.list_global_panels_in_channel(conn, channel_id=env.panel_text)
     assert [p.message_id for p in panels] == [second]
 
 

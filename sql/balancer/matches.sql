@@ -37,15 +37,6 @@ FROM balancer_matches
 WHERE guild_id = :guild_id AND state IN ('active', 'debrief')
 ORDER BY match_id;
 
--- name: list_stale_matches(started_before)
--- @row Match
--- Running matches of any guild started before the cut-off, for the clean-up timer.
-SELECT match_id, guild_id, host_id, origin_channel_id, team_a_channel_id, team_b_channel_id,
-       debrief_channel_id, state, winner, seed, started_at, ended_at
-FROM balancer_matches
-WHERE state IN ('active', 'debrief') AND started_at < :started_before
-ORDER BY match_id;
-
 -- name: add_match_players*!
 -- Players with the rank they had when the match started.
 INSERT INTO balancer_match_players (match_id, user_id, team, rank_value, rank_subtier, rank_name)

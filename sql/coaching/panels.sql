@@ -7,6 +7,3 @@ INSERT INTO coaching_panels (guild_id, channel_id, message_id, updated_at)
 VALUES (:guild_id, :channel_id, :message_id, :updated_at)
 ON CONFLICT (guild_id) DO UPDATE SET
     channel_id = excluded.channel_id, message_id = excluded.message_id, updated_at = excluded.updated_at;
-
--- name: delete_panel(guild_id)!
-DELETE FROM coaching_panels WHERE guild_id = :guild_id;

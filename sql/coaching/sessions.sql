@@ -21,23 +21,6 @@ SELECT session_id, user_id, guild_id, thread_id, match_id, rank, subrank, hero, 
 FROM coaching_sessions
 WHERE user_id = :user_id AND is_active = 1;
 
--- name: get_session_by_thread(thread_id)^
--- @row CoachingSession
-SELECT session_id, user_id, guild_id, thread_id, match_id, rank, subrank, hero, comment, step,
-       is_active, close_reason, created_at, updated_at, closed_at
-FROM coaching_sessions
-WHERE thread_id = :thread_id
-ORDER BY session_id DESC
-LIMIT 1;
-
--- name: list_active_sessions()
--- @row CoachingSession
-SELECT session_id, user_id, guild_id, thread_id, match_id, rank, subrank, hero, comment, step,
-       is_active, close_reason, created_at, updated_at, closed_at
-FROM coaching_sessions
-WHERE is_active = 1
-ORDER BY session_id;
-
 -- name: set_session_thread(session_id, thread_id, updated_at)!
 UPDATE coaching_sessions SET thread_id = :thread_id, updated_at = :updated_at
 WHERE session_id = :session_id AND is_active = 1;

@@ -14,10 +14,6 @@ RETURNING holder;
 -- Give the lease up at once (a clean shutdown): another process takes it at its next try.
 DELETE FROM leases WHERE name = :name AND holder = :holder;
 
--- name: get_lease(name)^
--- @row Lease
-SELECT name, holder, acquired_at, expires_at FROM leases WHERE name = :name;
-
 -- name: claim_event(event_id, kind, claimer, claimed_at)!
 -- 1 when this process is the first to claim the Discord event (and acts on it), else 0.
 INSERT INTO event_claims (event_id, kind, claimer, claimed_at)

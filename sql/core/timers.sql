@@ -5,10 +5,6 @@ VALUES (:event, :key, :due_at, :payload, :created_at)
 ON CONFLICT (event, key) DO UPDATE SET due_at = excluded.due_at, payload = excluded.payload
 RETURNING timer_id;
 
--- name: get_timer(event, key)^
--- @row Timer
-SELECT timer_id, event, key, due_at, payload, created_at FROM timers WHERE event = :event AND key = :key;
-
 -- name: cancel_timer(event, key)!
 DELETE FROM timers WHERE event = :event AND key = :key;
 

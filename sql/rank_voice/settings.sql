@@ -7,8 +7,5 @@ INSERT INTO voice_channel_settings (channel_id, guild_id, enabled, created_at, u
 VALUES (:channel_id, :guild_id, :enabled, :updated_at, :updated_at)
 ON CONFLICT (channel_id) DO UPDATE SET enabled = excluded.enabled, updated_at = excluded.updated_at;
 
--- name: list_channel_settings(guild_id)
-SELECT channel_id, guild_id, enabled FROM voice_channel_settings WHERE guild_id = :guild_id ORDER BY channel_id;
-
 -- name: delete_channel_settings(channel_id)!
 DELETE FROM voice_channel_settings WHERE channel_id = :channel_id;

@@ -1,7 +1,3 @@
 -- name: get_user_rank(user_id)$
 -- The rank name the standalone rank bot stored (fallback when a member has no rank role).
 SELECT rank FROM user_ranks WHERE user_id = :user_id;
-
--- name: set_user_rank(user_id, rank)!
-INSERT INTO user_ranks (user_id, rank) VALUES (:user_id, :rank)
-ON CONFLICT (user_id) DO UPDATE SET rank = excluded.rank;

@@ -3,13 +3,6 @@
 INSERT INTO tempvoice_interface (guild_id, channel_id, message_id, category_id, lane_id, created_at, updated_at)
 VALUES (:guild_id, :channel_id, :message_id, NULL, NULL, :updated_at, :updated_at);
 
--- name: list_global_panels(guild_id)
--- @row GlobalPanel
-SELECT guild_id, channel_id, message_id
-FROM tempvoice_interface
-WHERE guild_id = :guild_id AND lane_id IS NULL
-ORDER BY channel_id, message_id;
-
 -- name: list_global_panels_in_channel(channel_id)
 -- @row GlobalPanel
 SELECT guild_id, channel_id, message_id
@@ -33,13 +26,6 @@ ON CONFLICT (lane_id) DO UPDATE SET
 -- name: get_lane_panel(lane_id)^
 -- @row LanePanel
 SELECT guild_id, channel_id, message_id, lane_id FROM tempvoice_interface WHERE lane_id = :lane_id;
-
--- name: list_lane_panels(guild_id)
--- @row LanePanel
-SELECT guild_id, channel_id, message_id, lane_id
-FROM tempvoice_interface
-WHERE guild_id = :guild_id AND lane_id IS NOT NULL
-ORDER BY lane_id;
 
 -- name: delete_lane_panel(lane_id)!
 DELETE FROM tempvoice_interface WHERE lane_id = :lane_id;

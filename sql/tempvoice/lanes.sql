@@ -33,9 +33,6 @@ FROM tempvoice_lanes
 WHERE owner_id = :owner_id
 ORDER BY channel_id;
 
--- name: count_lanes(guild_id)$
-SELECT COUNT(*) AS lanes FROM tempvoice_lanes WHERE guild_id = :guild_id;
-
 -- name: set_lane_owner(channel_id, owner_id)!
 UPDATE tempvoice_lanes SET owner_id = :owner_id WHERE channel_id = :channel_id;
 

@@ -17,15 +17,3 @@ SELECT user_id, joined_at, join_seq
 FROM tempvoice_lane_members
 WHERE channel_id = :channel_id
 ORDER BY join_seq;
-
--- name: next_owner_candidate(channel_id, leaving_user_id)^
--- @row LaneMember
--- The member who joined earliest, other than the one leaving.
-SELECT user_id, joined_at, join_seq
-FROM tempvoice_lane_members
-WHERE channel_id = :channel_id AND user_id <> :leaving_user_id
-ORDER BY join_seq
-LIMIT 1;
-
--- name: clear_lane_members(channel_id)!
-DELETE FROM tempvoice_lane_members WHERE channel_id = :channel_id;

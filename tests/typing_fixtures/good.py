@@ -12,7 +12,7 @@ async def good(db: Database) -> str | None:
         if lane is None:
             return None
         owner: int = lane.owner_id
-        lanes: int = await queries.tempvoice.count_lanes(conn, guild_id=owner)
+        lanes: int = len(await queries.tempvoice.list_lanes_by_guild(conn, guild_id=owner))
     async with db.transaction() as tx:
         await queries.tempvoice.set_lane_owner(tx, channel_id=lane.channel_id, owner_id=lanes)
         await queries.balancer.add_match_players(
