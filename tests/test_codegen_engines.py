@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 
 from bot.db import SqliteDatabase
-from bot.db.sqlite.driver import as_sqlite
 from bot.devtools.codegen import generate
 from bot.devtools.codegen.schema_model import Affinity, affinity, sqlite_read_types
 from tests.test_codegen import SCHEMA, import_generated, make_project, problems_of
@@ -120,14 +119,13 @@ async def test_negative_limits_are_refused_on_every_engine(tmp_path: Path) -> No
     assert '"""[sql/demo/q.sql:' in text  # no invented prose: a query without comments has none
     module = import_generated(project)
     q: Any = module.queries.demo
-    async with SqliteDatabase(tmp_path / "demo.sqlite3") as db:
-        async with db.write() as conn:
-            rows = "INSERT INTO lanes (channel_id, guild_id) VALUES (1, 1), (2, 2);"
-            await as_sqlite(conn).executescript(SCHEMA + rows)
-        async with db.read() as conn:
-            assert [r.channel_id for r in await q.page(conn, n=5, skip=0)] == [1, 2]
-            assert await q.page(conn, n=0, skip=0) == []
-            with pytest.raises(ValueError, match="demo.page: n must be 0 or more, not -1"):
-                await q.page(conn, n=-1, skip=0)  # SQLite alone would return every row
-            with pytest.raises(ValueError, match="skip must be 0 or more"):
-                await q.page(conn, n=1, skip=-3)
+    setup = sqlite3.connect(tmp_path / "demo.sqlite3")
+    setup.executescript(SCHEMA + "INSERT INTO lanes (channel_id, guild_id) VALUES (1, 1), (2, 2);")
+    setup.close()
+    async with SqliteDatabase(tmp_path / "demo.sqlite3") as db, db.read() as conn:
+        assert [r.channel_id for r in await q.page(conn, n=5, skip=0)] == [1, 2]
+        assert await q.page(conn, n=0, skip=0) == []
+        with pytest.raises(ValueError, match="demo.page: n must be 0 or more, not -1"):
+            await q.page(conn, n=-1, skip=0)  # SQLite alone would return every row
+        with pytest.raises(ValueError, match="skip must be 0 or more"):
+            await q.page(conn, n=1, skip=-3)

@@ -107,11 +107,7 @@ def export_document(rows: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
         "format_version": 1,
         "schema_version": latest_version(),
         "sequences": {t: max([0, *(r[c] for r in rows[t])]) for t, c in identities.items()},
-        "tables": {
-            t: {"columns": list(rs[0]) if rs else [], "rows": [list(r.values()) for r in rs]}
-            for t, rs in rows.items()
-            if rs
-        },
+        "tables": {t: {"columns": list(rs[0]), "rows": [list(r.values()) for r in rs]} for t, rs in rows.items()},
     }
 
 
