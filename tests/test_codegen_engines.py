@@ -11,7 +11,10 @@ import pytest
 
 from bot.db import SqliteDatabase
 from bot.devtools.codegen import generate
+from bot.devtools.codegen.postgres import check_on_postgres, render_pg_migrations, result_type_problems
 from bot.devtools.codegen.schema_model import Affinity, affinity, sqlite_read_types
+from tests.pg_support import URL as PG_URL
+from tests.pg_support import needs_postgres
 from tests.test_codegen import SCHEMA, import_generated, make_project, problems_of
 
 # Declared types of the schema and of the wild, with what the bot writes into them.
@@ -129,3 +132,40 @@ async def test_negative_limits_are_refused_on_every_engine(tmp_path: Path) -> No
             await q.page(conn, n=-1, skip=0)  # SQLite alone would return every row
         with pytest.raises(ValueError, match="skip must be 0 or more"):
             await q.page(conn, n=1, skip=-3)
+
+
+@needs_postgres
+def test_sql_check_compares_the_servers_result_types(tmp_path: Path) -> None:
+    """What inference cannot see (here ROUND of a numeric, and an annotation that guesses) the
+    PostgreSQL server reports: `sql check` compares its result types with the accessors'."""
+    sql = """
+    -- name: rounded()^
+    -- @result r: float | None
+    SELECT ROUND(AVG(user_limit)) AS r FROM lanes;
+
+    -- name: agreed()^
+    SELECT CAST(SUM(user_limit) AS BIGINT) AS s, EXISTS (SELECT 1 FROM prefs) AS any_prefs FROM lanes;
+    """
+    project = make_project(tmp_path, sql)
+    migrations = tmp_path / "sql" / "migrations"
+    migrations.mkdir()
+    (migrations / "0001_demo.sql").write_text(SCHEMA)
+    for path, text in render_pg_migrations(migrations).items():
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(text)
+    failures, line = check_on_postgres(project.sql_dir, migrations, PG_URL, schema_path=project.schema_path)
+    assert failures == [
+        (
+            "demo.rounded",
+            "result column 'r' is numeric on PostgreSQL (asyncpg returns Decimal) but the accessor declares "
+            "float: CAST it in the SQL so both engines return the same type",
+        )
+    ], line
+    assert "2 queries prepared and their result types compared" in line
+
+
+def test_result_type_problems_accept_unions_and_bools() -> None:
+    declared = {"a": "float | int | str", "b": "bool", "c": "int", "d": "object"}
+    returned = [("a", "text"), ("b", "bool"), ("c", "numeric"), ("d", "numeric"), ("e", "int8")]
+    (problem,) = result_type_problems(declared, returned)
+    assert problem.startswith("result column 'c' is numeric on PostgreSQL (asyncpg returns Decimal)")

@@ -100,8 +100,36 @@ def render_pg_migrations(migrations_dir: Path) -> dict[Path, str]:
 DEFAULT_PG_URL = "postgresql://127.0.0.1:5432/test"
 
 
-async def _prepare_all(url: str, migrations: dict[Path, str], queries: dict[str, str]) -> list[tuple[str, str]]:
-    """Apply the PostgreSQL migrations in a scratch schema and PREPARE every query there."""
+#: asyncpg's Python type per PostgreSQL result type (what a generated accessor receives).
+PG_RESULT_TYPES = {
+    "int2": "int", "int4": "int", "int8": "int", "oid": "int", "text": "str", "varchar": "str", "bpchar": "str",
+    "name": "str", "bool": "bool", "float4": "float", "float8": "float", "numeric": "Decimal", "bytea": "bytes",
+}  # fmt: skip
+
+
+def result_type_problems(declared: dict[str, str], returned: list[tuple[str, str]]) -> list[str]:
+    """The server's result columns (name, PostgreSQL type) against the generated annotations
+    (column -> Python type union): each must be one of the types the annotation names."""
+    out = []
+    for column, pg_type in returned:
+        annotation = declared.get(column)
+        if annotation is None:
+            continue
+        python = PG_RESULT_TYPES.get(pg_type, pg_type)
+        allowed = set(annotation.split(" | "))
+        if python not in allowed and "object" not in allowed:
+            out.append(
+                f"result column {column!r} is {pg_type} on PostgreSQL (asyncpg returns {python}) but the accessor "
+                f"declares {annotation}: CAST it in the SQL so both engines return the same type"
+            )
+    return out
+
+
+async def _prepare_all(
+    url: str, migrations: dict[Path, str], queries: dict[str, str], declared: dict[str, dict[str, str]]
+) -> list[tuple[str, str]]:
+    """Apply the PostgreSQL migrations in a scratch schema, PREPARE every query there and compare
+    its result types with the generated annotations (`declared`: query -> column -> type)."""
     import asyncpg  # dev dependency: only `sql check` talks to PostgreSQL here
 
     conn = await asyncpg.connect(url, timeout=3)
@@ -118,20 +146,47 @@ async def _prepare_all(url: str, migrations: dict[Path, str], queries: dict[str,
                 return failures
         for name, sql in queries.items():
             try:
-                await conn.prepare(sql)
+                statement = await conn.prepare(sql)
             except asyncpg.PostgresError as e:
                 failures.append((name, f"does not prepare on PostgreSQL: {e}"))
+                continue
+            returned = [(a.name, a.type.name) for a in statement.get_attributes()]
+            failures += [(name, m) for m in result_type_problems(declared.get(name, {}), returned)]
     finally:
         await conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
         await conn.close()
     return failures
 
 
-def check_on_postgres(sql_dir: Path, migrations_dir: Path, url: str) -> tuple[list[tuple[str, str]], str]:
+def _declared_types(sql_dir: Path, schema_path: Path) -> dict[str, dict[str, str]]:
+    """query -> result column -> the generated annotation's Python type(s); empty where the SQL
+    has problems of its own (the SQLite check reports them)."""
+    from bot.devtools.codegen.analyze import analyze
+    from bot.devtools.codegen.loader import load_specs
+    from bot.devtools.codegen.schema_model import SchemaModel
+
+    schema = SchemaModel.from_file(schema_path)
+    out: dict[str, dict[str, str]] = {}
+    try:
+        for spec in load_specs(sql_dir):
+            try:
+                analyzed = analyze(spec, schema)
+            except CodegenError:
+                continue
+            out[spec.qualified_name] = {c.name: c.pytype for c in analyzed.columns}
+    finally:
+        schema.close()
+    return out
+
+
+def check_on_postgres(
+    sql_dir: Path, migrations_dir: Path, url: str, schema_path: Path | None = None
+) -> tuple[list[tuple[str, str]], str]:
     """(failures, a line saying what was checked or why it was skipped)."""
     import aiosql
 
     from bot.devtools.codegen.loader import namespace_dirs
+    from bot.resources import SCHEMA_PATH
 
     try:
         import asyncpg  # noqa: F401
@@ -146,7 +201,11 @@ def check_on_postgres(sql_dir: Path, migrations_dir: Path, url: str) -> tuple[li
             queries[f"{d.name}.{name}"] = getattr(q, name).sql
     migrations = {p: p.read_text(encoding="utf-8") for p in sorted((migrations_dir / "postgres").glob("*.sql"))}
     try:
-        failures = asyncio.run(_prepare_all(url, migrations, queries))
+        declared = _declared_types(sql_dir, schema_path or SCHEMA_PATH)
+        failures = asyncio.run(_prepare_all(url, migrations, queries, declared))
     except (OSError, TimeoutError) as e:
         return [], f"PostgreSQL check skipped: no server reachable at {url} ({e.__class__.__name__})"
-    return failures, f"PostgreSQL: {len(migrations)} migration(s) applied, {len(queries)} queries prepared at {url}"
+    return failures, (
+        f"PostgreSQL: {len(migrations)} migration(s) applied, {len(queries)} queries prepared and their result "
+        f"types compared with the accessors at {url}"
+    )
