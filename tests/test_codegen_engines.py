@@ -169,3 +169,34 @@ def test_result_type_problems_accept_unions_and_bools() -> None:
     returned = [("a", "text"), ("b", "bool"), ("c", "numeric"), ("d", "numeric"), ("e", "int8")]
     (problem,) = result_type_problems(declared, returned)
     assert problem.startswith("result column 'c' is numeric on PostgreSQL (asyncpg returns Decimal)")
+
+
+def test_expression_types_per_engine(tmp_path: Path) -> None:
+    """Arithmetic, CASE/COALESCE and CAST as each engine types them, through the generator."""
+    sql = """
+    -- name: exprs()
+    -- @scan
+    SELECT channel_id * 2 AS doubled, CAST(user_limit AS DOUBLE PRECISION) / 2 AS half,
+           CASE WHEN name IS NULL THEN 'a' ELSE 'b' END AS label, COALESCE(name, 'x') AS nm,
+           CAST(channel_id AS TEXT) AS id_text, MAX(user_limit) - MIN(user_limit) AS spread
+    FROM lanes GROUP BY channel_id, user_limit, name;
+    """
+    assert problems_of(tmp_path, sql) == []
+    project = make_project(tmp_path, sql)
+    generate(project)
+    text = project.output.read_text()
+    assert "    doubled: int\n    half: float\n    label: str\n    nm: str\n    id_text: str\n    spread: int\n" in text
+
+
+@pytest.mark.parametrize(
+    ("select", "message"),
+    [
+        ("CASE WHEN name IS NULL THEN 0 ELSE 1.5 END AS score", "SQLite returns float | int, PostgreSQL Decimal"),
+        ("user_limit * 0.5 AS half", "SQLite returns float, PostgreSQL Decimal"),
+        ("user_limit + created_at AS odd", "SQLite returns float | int, PostgreSQL int | str"),
+        ("CAST(user_limit AS NUMERIC) AS n", "SQLite returns float | int, PostgreSQL Decimal"),
+    ],
+)
+def test_expressions_that_differ_between_engines(tmp_path: Path, select: str, message: str) -> None:
+    found = problems_of(tmp_path, f"-- name: q()\n-- @scan\nSELECT {select} FROM lanes;")
+    assert len(found) == 1 and message in found[0], found

@@ -179,7 +179,9 @@ class QueryTyper:
         if isinstance(e, exp.Literal):
             if e.is_string:
                 return "str", False
-            return ("float" if any(c in e.this for c in ".eE") else "int"), False
+            if any(c in e.this for c in ".eE"):  # a numeric constant is numeric (Decimal) on PostgreSQL
+                return ("Decimal" if self.engine is Engine.POSTGRES else "float"), False
+            return "int", False
         if isinstance(e, exp.Boolean):
             return et.boolean(self.engine), False
         if isinstance(e, exp.Placeholder):
