@@ -15,7 +15,9 @@ from bot.db.privacy import forget_user, parse_user_id
 from bot.db.queries import queries
 from bot.db.sqlite.migrations import latest_version, upgrade
 from tests.legacy_shapes import DDL_31743C2, ROWS_31743C2, SNOW
+from tests.other_programs import upsert_presence, upsert_steam_link
 from tests.pg_support import needs_postgres, pg_schema_url
+from tests.raw_sql import fetch_all
 from tests.test_legacy import build
 
 
@@ -139,10 +141,10 @@ async def test_forget_user_removes_only_their_data(any_db: Database) -> None:
     other = 42
     async with db.transaction() as conn:
         for user, steam in [(SNOW, "s1"), (SNOW, "shared"), (other, "shared"), (other, "s2")]:
-            await queries.voice_status.upsert_steam_link(
+            await upsert_steam_link(
                 conn, user_id=user, steam_id=steam, name=None, verified=1, primary_account=0, updated_at="t"
             )
-            await queries.voice_status.upsert_presence(
+            await upsert_presence(
                 conn,
                 steam_id=steam,
                 in_deadlock_now=1,
@@ -172,7 +174,7 @@ async def test_forget_user_removes_only_their_data(any_db: Database) -> None:
     assert counts["steam links"] == 2 and counts["watch list entries"] == 1 and counts["live presence rows"] == 1
     assert counts["tempvoice bans (issued and received)"] == 2 and counts["coaching sessions"] == 1
     async with db.read() as conn:
-        assert await queries.voice_status.list_steam_links(conn, user_id=SNOW) == []
+        assert await fetch_all(conn, "SELECT steam_id FROM steam_links WHERE user_id = {}", SNOW) == []
         assert [w.steam_id for w in await queries.voice_status.list_watch(conn)] == ["s2", "shared"]
         assert await queries.tempvoice.is_banned(conn, owner_id=other, banned_id=7) is True
         assert await queries.tempvoice.get_region(conn, owner_id=SNOW) is None

@@ -30,6 +30,7 @@ from bot.shared.clock import ManualClock
 from bot.shared.rename import RenameScheduler
 from tests.fakes.discord_world import FakeDiscord
 from tests.helpers import make_deps
+from tests.other_programs import upsert_presence, upsert_steam_link
 
 
 @pytest.fixture
@@ -113,12 +114,12 @@ def build(db: Database) -> tuple[FakeDiscord, ManualClock, VoiceStatusService, i
 
 async def link(db: Database, user: int, steam: str, **state: int | str | None) -> None:
     async with db.transaction() as conn:
-        await queries.voice_status.upsert_steam_link(conn, user_id=user, steam_id=steam, name=None, verified=1,
+        await upsert_steam_link(conn, user_id=user, steam_id=steam, name=None, verified=1,
                                                      primary_account=1, updated_at="t")  # fmt: skip
         if state:
-            await queries.voice_status.upsert_presence(
+            await upsert_presence(
                 conn, steam_id=steam, in_deadlock_now=1, in_match_now_strict=int(state.get("strict") or 0),
-                deadlock_stage=None, deadlock_minutes=state.get("minutes"), deadlock_localized=None,  # type: ignore[arg-type]
+                deadlock_stage=None, deadlock_minutes=state.get("minutes"), deadlock_localized=None,
                 deadlock_party_hint=None, last_server_id=str(state.get("server") or "") or None, last_seen_ts=NOW,
                 deadlock_updated_at=NOW,
             )  # fmt: skip
@@ -178,7 +179,7 @@ async def test_thousand_members_in_one_bounded_pass(db: Database) -> None:
     service = VoiceStatusService(make_deps(db, world, clock), VoiceStatusConfig((category,)))
     async with db.transaction() as conn:
         for user in range(1, 1001):
-            await queries.voice_status.upsert_steam_link(conn, user_id=user, steam_id=f"7656{user:013d}", name=None,
+            await upsert_steam_link(conn, user_id=user, steam_id=f"7656{user:013d}", name=None,
                                                          verified=1, primary_account=1, updated_at="t")  # fmt: skip
     for user in range(1, 1001):
         world.user_moves(GUILD, world.add_member(GUILD, user), channels[user % len(channels)])

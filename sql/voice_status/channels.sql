@@ -11,9 +11,6 @@ FROM voice_status_channels
 WHERE guild_id = :guild_id
 ORDER BY channel_id;
 
--- name: delete_channel_status(channel_id)!
-DELETE FROM voice_status_channels WHERE channel_id = :channel_id;
-
 -- name: save_channel_statuses*!
 -- All decisions of one pass in one statement batch.
 INSERT INTO voice_status_channels
