@@ -1,4 +1,4 @@
--- deadlock-bot: the complete current schema (version 3).
+-- deadlock-bot: the complete current schema (version 4).
 --
 -- This file is the reference for `deadlock-bot sql check` (every query is compiled
 -- against it) and for the migrations test (empty DB + sql/migrations/* == this file).
@@ -110,6 +110,50 @@ CREATE TABLE voice_stats (
     last_update DATETIME DEFAULT CURRENT_TIMESTAMP
 );
 CREATE INDEX idx_voice_stats_leaderboard ON voice_stats (total_points DESC, total_seconds DESC);
+
+-- ---------------------------------------------------------------------------
+-- shared channel state: permission overwrites several features compose (migration 0004)
+-- ---------------------------------------------------------------------------
+
+-- What several features want of one channel, kept so a restart keeps it (bot/shared/overwrites.py).
+-- Overwrite wishes: one feature's explicit allow (1) or deny (0) of one bit (connect, view)
+-- for one target (a role or a member) on one channel.
+CREATE TABLE channel_overwrite_wishes (
+    channel_id INTEGER NOT NULL,
+    feature TEXT NOT NULL,
+    target_kind TEXT NOT NULL CHECK (target_kind IN ('role', 'member')),
+    target_id INTEGER NOT NULL,
+    bit TEXT NOT NULL CHECK (bit IN ('connect', 'view_channel')),
+    allow INTEGER NOT NULL CHECK (allow IN (0, 1)),
+    PRIMARY KEY (channel_id, feature, target_kind, target_id, bit)
+) STRICT;
+
+-- Gates: a feature that lets only some roles connect (min rank, rank voice). While a channel
+-- has a gate, @everyone may not connect; a role may connect when every gate admits it.
+CREATE TABLE channel_overwrite_gates (
+    channel_id INTEGER NOT NULL,
+    feature TEXT NOT NULL,
+    PRIMARY KEY (channel_id, feature)
+) STRICT;
+
+CREATE TABLE channel_overwrite_gate_roles (
+    channel_id INTEGER NOT NULL,
+    feature TEXT NOT NULL,
+    role_id INTEGER NOT NULL,
+    PRIMARY KEY (channel_id, feature, role_id),
+    FOREIGN KEY (channel_id, feature) REFERENCES channel_overwrite_gates (channel_id, feature) ON DELETE CASCADE
+) STRICT;
+
+-- The value a bit had before any feature wished something for it (1 allow, 0 deny, NULL
+-- inherit): put back when the last wish for it goes.
+CREATE TABLE channel_overwrite_baselines (
+    channel_id INTEGER NOT NULL,
+    target_kind TEXT NOT NULL CHECK (target_kind IN ('role', 'member')),
+    target_id INTEGER NOT NULL,
+    bit TEXT NOT NULL CHECK (bit IN ('connect', 'view_channel')),
+    allow INTEGER CHECK (allow IN (0, 1)),
+    PRIMARY KEY (channel_id, target_kind, target_id, bit)
+) STRICT;
 
 -- ---------------------------------------------------------------------------
 -- tempvoice

@@ -27,6 +27,7 @@ from bot.db.sqlite.instance_lock import InstanceLock
 from bot.db.sqlite.migrations import latest_version
 from bot.discord_glue.adapter import DiscordPort
 from bot.shared.deps import Deps
+from bot.shared.overwrites import OverwriteComposer
 from bot.shared.rank_resolver import RankResolver
 from bot.shared.rename import RenameScheduler
 from bot.shared.runtime_tuning import freeze_startup_objects
@@ -106,9 +107,11 @@ class DeadlockBot(commands.Bot):
         self.port = DiscordPort(self)
         self.renamer = RenameScheduler(self.port, self.port)
         self.ranks = RankResolver(db, self.port, rank_roles())  # rank voice and the balancer share it
+        self.overwrites = OverwriteComposer(db, self.port, self.port)
         self.deps = Deps(
-            db=db, actions=self.port, view=self.port, renamer=self.renamer, timers=self.timers, ranks=self.ranks
-        )
+            db=db, actions=self.port, view=self.port, renamer=self.renamer, overwrites=self.overwrites,
+            timers=self.timers, ranks=self.ranks,
+        )  # fmt: skip
 
     async def setup_hook(self) -> None:
         await prepare_database(self.db, auto_upgrade=self.auto_upgrade)  # done already when run_bot started us

@@ -9,6 +9,7 @@ from bot.db import Database, SqliteDatabase
 from bot.db.sqlite.migrations import latest_version
 from bot.shared.clock import Clock
 from bot.shared.deps import Deps
+from bot.shared.overwrites import OverwriteComposer
 from bot.shared.rank_resolver import RankResolver
 from bot.shared.ranks import RankRoles
 from bot.shared.rename import RenameScheduler
@@ -22,6 +23,7 @@ def make_deps(
     clock: Clock,
     *,
     renamer: RenameScheduler | None = None,
+    overwrites: OverwriteComposer | None = None,
     timers: TimerService | None = None,
     ranks: RankResolver | None = None,
 ) -> Deps:
@@ -32,6 +34,7 @@ def make_deps(
         view=world,
         clock=clock,
         renamer=renamer or RenameScheduler(world, world, clock),
+        overwrites=overwrites or OverwriteComposer(db, world, world),
         timers=timers or TimerService(db, clock),
         ranks=ranks or RankResolver(db, world, RankRoles()),
     )

@@ -14,6 +14,7 @@ from bot.db.sqlite.migrations import upgrade
 from bot.discord_glue.ports import Forbidden, Overwrite, Target, TargetKind, VoiceMove
 from bot.features.tempvoice import texts
 from bot.shared.common import Reply
+from tests.fakes.discord_world import BOT_USER_ID
 from tests.helpers import open_handles, reopened
 from tests.tempvoice_env import GUILD, Env, build_env
 
@@ -400,9 +401,11 @@ async def test_min_rank(env: Env) -> None:
     assert above == Reply(False, T.MINRANK_ABOVE_OWN.format(rank="Archon"))
     assert (await env.service.set_min_rank(GUILD, archon, lane, 6)).text == T.MINRANK_SET.format(rank="Emissary")
     overwrites = env.world.channels[lane].overwrites
-    for value, role in env.rank_roles.items():
+    for value, role in env.rank_roles.items():  # a gate: @everyone denied, the ranks from the floor allowed
         target = Target(TargetKind.ROLE, role)
-        assert (overwrites.get(target, Overwrite()).bit("connect") is False) == (value < 6), value
+        assert overwrites.get(target, Overwrite()).bit("connect") is (True if value >= 6 else None), value
+    assert overwrites[Target(TargetKind.ROLE, GUILD)].bit("connect") is False
+    assert overwrites[Target(TargetKind.MEMBER, BOT_USER_ID)].bit("connect") is True
     async with env.db.read() as conn:
         row = await queries.tempvoice.get_lane(conn, channel_id=lane)
     assert row is not None and row.min_rank == 6
@@ -410,6 +413,7 @@ async def test_min_rank(env: Env) -> None:
     assert env.world.channels[lane].name == "Lane 1 • ab Emissary"
     assert (await env.service.set_min_rank(GUILD, archon, lane, 0)).text == T.MINRANK_CLEARED
     assert all(Target(TargetKind.ROLE, r) not in env.world.channels[lane].overwrites for r in env.rank_roles.values())
+    assert Target(TargetKind.ROLE, GUILD) not in env.world.channels[lane].overwrites  # back as it was
     # outside the rank categories there is no min rank
     other = env.world.add_member(GUILD, roles=(env.rank_roles[11],))
     await env.move(other, env.staging)

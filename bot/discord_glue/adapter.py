@@ -158,6 +158,12 @@ class DiscordPort:
     def everyone_role_id(self, guild_id: int) -> int:
         return guild_id  # @everyone's id is the guild's id
 
+    def own_member_id(self, guild_id: int) -> int:
+        user = self.client.user
+        if user is None:
+            raise PortError("not logged in yet")
+        return user.id
+
     def bitrate_limit(self, guild_id: int) -> int:
         guild = self._guild(guild_id)
         return int(guild.bitrate_limit) if guild else 96_000

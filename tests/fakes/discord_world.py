@@ -37,6 +37,7 @@ CATEGORY_LIMIT = 50
 GUILD_LIMIT = 500
 RENAMES_PER_WINDOW = 2
 RENAME_WINDOW = 600
+BOT_USER_ID = 999_000_000_000_000_001
 
 
 @dataclasses.dataclass
@@ -324,6 +325,9 @@ class FakeDiscord:
 
     def everyone_role_id(self, guild_id: int) -> int:
         return guild_id
+
+    def own_member_id(self, guild_id: int) -> int:
+        return BOT_USER_ID
 
     def bitrate_limit(self, guild_id: int) -> int:
         return 96_000

@@ -60,6 +60,10 @@ def _create_table(statement: exp.Create, decltypes: dict[str, str]) -> str:
     return f"CREATE TABLE {table} (\n    {body}\n);"
 
 
+def _is_index(statement: exp.Expr) -> bool:
+    return isinstance(statement, exp.Create) and str(statement.args.get("kind")).upper() == "INDEX"
+
+
 def transpile_migration(sql: str, decltypes: dict[str, dict[str, str]]) -> str:
     """One SQLite migration in PostgreSQL; `decltypes` = table -> column -> declared type."""
     out = []
@@ -68,8 +72,8 @@ def transpile_migration(sql: str, decltypes: dict[str, dict[str, str]]) -> str:
             continue
         if isinstance(statement, exp.Create) and str(statement.args.get("kind")).upper() == "TABLE":
             out.append(_create_table(statement, decltypes[statement.this.this.name]))
-        elif isinstance(statement, exp.Create) and str(statement.args.get("kind")).upper() == "INDEX":
-            out.append(statement.sql(dialect="postgres") + ";")
+        elif _is_index(statement) or isinstance(statement, (exp.Insert, exp.Delete, exp.Update)):
+            out.append(statement.sql(dialect="postgres") + ";")  # data statements carry rows into a new shape
         else:
             raise CodegenError(
                 f"no PostgreSQL translation for {statement.key.upper()} statements yet: {statement.sql()[:80]}"

@@ -17,9 +17,6 @@ import logging
 from bot.db.queries import Anchor, queries
 from bot.discord_glue.ports import (
     MemberInfo,
-    Overwrite,
-    Target,
-    TargetKind,
     VoiceMove,
 )
 from bot.features.rank_voice import texts
@@ -28,12 +25,12 @@ from bot.shared.clock import legacy_timestamp
 from bot.shared.common import Reply, humans_in
 from bot.shared.coordination import SharedLocks
 from bot.shared.deps import Deps
-from bot.shared.permissions import set_overwrite_bit
 from bot.shared.ranks import RANK_NAMES
 
 log = logging.getLogger(__name__)
 T = texts.RankVoice
-PRIOR_NS = "rank_voice_prior_everyone_connect"  # kv_store: the @everyone connect bit before anchoring
+GATE = "rank_voice"  # its name in the overwrite composer
+REASON = "Rang-Sprachkanal"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -49,6 +46,7 @@ class RankVoiceService:
         self.actions = deps.actions
         self.view = deps.view
         self.renamer = deps.renamer
+        self.overwrites = deps.overwrites
         self.ranks = deps.ranks
         self.config = config
         self.clock = deps.clock
@@ -90,15 +88,10 @@ class RankVoiceService:
         async with self.db.transaction() as conn:
             await queries.rank_voice.delete_anchor(conn, channel_id=channel_id)
             await queries.rank_voice.delete_channel_settings(conn, channel_id=channel_id)
-            await queries.core.delete_kv(conn, ns=PRIOR_NS, k=str(channel_id))
         self.renamer.forget(channel_id)
+        await self.overwrites.forget_channel(channel_id)
 
     # -- anchoring -------------------------------------------------------------------
-
-    async def _set_connect(self, channel_id: int, target: Target, value: bool | None) -> None:
-        await set_overwrite_bit(
-            self.actions, self.view, channel_id, target, "connect", value, reason="Rang-Sprachkanal"
-        )
 
     def _rank_roles(self, guild_id: int) -> list[tuple[int, int]]:
         """(role id, rank value) of every rank role of the guild."""
@@ -116,40 +109,26 @@ class RankVoiceService:
             return None
         rank = await self.ranks.rank_of(guild_id, member_id)
         low, high = window(rank.value, mode)
-        everyone = Target(TargetKind.ROLE, self.view.everyone_role_id(guild_id))
-        prior = channel.overwrites.get(everyone, Overwrite()).bit("connect")
         async with self.db.transaction() as conn:
             await queries.rank_voice.upsert_anchor(
                 conn, channel_id=channel_id, guild_id=guild_id, user_id=member_id, rank_name=rank.name,
                 rank_value=rank.value, anchor_subrank=rank.subtier, allowed_min=low, allowed_max=high,
                 score_min=None, score_max=None, updated_at=legacy_timestamp(self.clock),
             )  # fmt: skip
-            if await queries.core.get_kv(conn, ns=PRIOR_NS, k=str(channel_id)) is None:
-                stored = "none" if prior is None else "allow" if prior else "deny"
-                await queries.core.set_kv(conn, ns=PRIOR_NS, k=str(channel_id), v=stored)
             anchor = await queries.rank_voice.get_anchor(conn, channel_id=channel_id)
-        await self._set_connect(channel_id, everyone, False)
-        for role_id, value in self._rank_roles(guild_id):
-            await self._set_connect(
-                channel_id, Target(TargetKind.ROLE, role_id), True if low <= value <= high else None
-            )
+        admitted = [role_id for role_id, value in self._rank_roles(guild_id) if low <= value <= high]
+        await self.overwrites.set_gate(channel_id, GATE, admitted, reason=REASON)
         self.renamer.set_part(channel_id, "rank", name_part(rank.value, low, high))
         return anchor
 
     async def _release(self, channel_id: int) -> None:
         """Nobody left (or switched off): forget the anchor, give the connect bits back."""
-        channel = self.view.channel(channel_id)
         async with self.db.transaction() as conn:
             anchor = await queries.rank_voice.get_anchor(conn, channel_id=channel_id)
-            prior = await queries.core.get_kv(conn, ns=PRIOR_NS, k=str(channel_id))
             await queries.rank_voice.delete_anchor(conn, channel_id=channel_id)
-            await queries.core.delete_kv(conn, ns=PRIOR_NS, k=str(channel_id))
-        if anchor is None or channel is None:
+        if anchor is None:
             return
-        everyone = Target(TargetKind.ROLE, self.view.everyone_role_id(channel.guild_id))
-        await self._set_connect(channel_id, everyone, {"allow": True, "deny": False}.get(prior or "none"))
-        for role_id, _ in self._rank_roles(channel.guild_id):
-            await self._set_connect(channel_id, Target(TargetKind.ROLE, role_id), None)
+        await self.overwrites.set_gate(channel_id, GATE, None, reason=REASON)  # the baselines come back
         self.renamer.set_part(channel_id, "rank", None)
 
     async def restore(self, guild_id: int) -> int:

@@ -47,7 +47,7 @@ from bot.shared.clock import legacy_timestamp
 from bot.shared.common import KeyedLocks, Reply, humans_in, process_name
 from bot.shared.coordination import SharedLocks
 from bot.shared.deps import Deps
-from bot.shared.permissions import set_overwrite_bit
+from bot.shared.overwrites import CONNECT
 from bot.shared.ranks import RankRoles, rank_name
 
 log = logging.getLogger(__name__)
@@ -59,6 +59,10 @@ CREATE_ATTEMPTS = 8
 CLAIM_STALE_SECONDS = 60  # a claim older than this belongs to a process that died
 RESERVE_ATTEMPTS = 100  # each lost race reveals one more reserved number: this is never reached
 REASON = "TempVoice"
+#: TempVoice's names in the overwrite composer
+BAN_WISH = "tempvoice.ban"
+REGION_WISH = "tempvoice.region"
+MINRANK_GATE = "tempvoice.minrank"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -79,6 +83,7 @@ class LaneService:
         self.actions = deps.actions
         self.view = deps.view
         self.renamer = deps.renamer
+        self.overwrites = deps.overwrites
         self.config = config
         self.clock = deps.clock
         self._member_locks = KeyedLocks()
@@ -343,10 +348,6 @@ class LaneService:
             await queries.tempvoice.add_lane_member(
                 conn, channel_id=lane.channel_id, user_id=new_owner, joined_at=self.clock.now()
             )
-            old_bans = {b.banned_id for b in await queries.tempvoice.list_bans(conn, owner_id=lane.owner_id)}
-            new_bans = {b.banned_id for b in await queries.tempvoice.list_bans(conn, owner_id=new_owner)}
-        for banned in sorted(old_bans - new_bans):
-            await self._set_member_connect(lane.channel_id, banned, None)
         updated = dataclasses.replace(lane, owner_id=new_owner)
         await self._apply_owner_settings(updated, new_owner)
         await self._post_lane_panel(updated)
@@ -358,6 +359,7 @@ class LaneService:
             await queries.tempvoice.delete_lane_panel(conn, lane_id=channel_id)
             await queries.tempvoice.delete_lane(conn, channel_id=channel_id)
         self.renamer.forget(channel_id)
+        await self.overwrites.forget_channel(channel_id)
 
     async def _delete_channel(self, channel_id: int, why: str) -> bool:
         try:
@@ -404,13 +406,13 @@ class LaneService:
                     changes += 1
         return changes
 
-    # -- permissions on a lane ---------------------------------------------------------
-
-    async def _set_overwrite_bit(self, channel_id: int, target: Target, bit: str, value: bool | None) -> None:
-        await set_overwrite_bit(self.actions, self.view, channel_id, target, bit, value, reason=f"{REASON}: Rechte")
+    # -- permissions on a lane (wishes to the shared overwrite composer) ----------------
 
     async def _set_member_connect(self, channel_id: int, member_id: int, value: bool | None) -> None:
-        await self._set_overwrite_bit(channel_id, Target(TargetKind.MEMBER, member_id), "connect", value)
+        """A ban (False) or its end (None) of one member on one lane."""
+        await self.overwrites.set_wish(
+            channel_id, BAN_WISH, Target(TargetKind.MEMBER, member_id), CONNECT, value, reason=f"{REASON}: Bann"
+        )
 
     async def _disconnect(self, guild_id: int, member_id: int, channel_id: int) -> None:
         if self.view.voice_channel_of(guild_id, member_id) != channel_id:
@@ -426,29 +428,29 @@ class LaneService:
             region = await queries.tempvoice.get_region(conn, owner_id=owner_id) or "EU"
             bans = [b.banned_id for b in await queries.tempvoice.list_bans(conn, owner_id=owner_id)]
         await self._apply_region(lane.channel_id, region)
+        denied = {(Target(TargetKind.MEMBER, b), CONNECT): False for b in bans if b != owner_id}
+        # replaces the previous owner's bans on this lane
+        await self.overwrites.set_wishes(lane.channel_id, BAN_WISH, denied, reason=f"{REASON}: Bann")
         for banned in bans:
-            if banned == owner_id:
-                continue
-            await self._set_member_connect(lane.channel_id, banned, False)
-            await self._disconnect(lane.guild_id, banned, lane.channel_id)
+            if banned != owner_id:
+                await self._disconnect(lane.guild_id, banned, lane.channel_id)
 
     async def _apply_region(self, channel_id: int, region: str) -> None:
         role = self.config.english_only_role_id
         if role is None:
             return
-        await self._set_overwrite_bit(
-            channel_id, Target(TargetKind.ROLE, role), "connect", False if region == "DE" else None
-        )
+        await self.overwrites.set_wish(
+            channel_id, REGION_WISH, Target(TargetKind.ROLE, role), CONNECT, False if region == "DE" else None,
+            reason=f"{REASON}: Region",
+        )  # fmt: skip
 
     async def _apply_min_rank(self, lane: Lane, min_rank: int) -> None:
-        """Rank roles below the floor may not connect; the others lose only an explicit connect bit."""
-        for role in self.view.roles(lane.guild_id):
-            value = self.config.rank_roles.rank_of_role(role.id, role.name)
-            if value is None:
-                continue
-            await self._set_overwrite_bit(
-                lane.channel_id, Target(TargetKind.ROLE, role.id), "connect", False if value < min_rank else None
-            )
+        """A gate: only rank roles at or above the floor may connect (see bot/shared/overwrites.py)."""
+        admitted = None
+        if min_rank > 0:
+            ranked = ((r.id, self.config.rank_roles.rank_of_role(r.id, r.name)) for r in self.view.roles(lane.guild_id))
+            admitted = [role_id for role_id, value in ranked if value is not None and value >= min_rank]
+        await self.overwrites.set_gate(lane.channel_id, MINRANK_GATE, admitted, reason=f"{REASON}: Mindest-Rang")
 
     async def _post_lane_panel(self, lane: Lane) -> None:
         """The panel in the lane's own voice chat: edited in place if it exists."""
