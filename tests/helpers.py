@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Awaitable
 from pathlib import Path
 
 from bot.db import Database, SqliteDatabase
 from bot.db.sqlite.migrations import latest_version
 from bot.shared.clock import Clock
+from bot.shared.common import UserError
 from bot.shared.deps import Deps
 from bot.shared.overwrites import OverwriteComposer
 from bot.shared.rank_resolver import RankResolver
@@ -38,6 +40,15 @@ def make_deps(
         timers=timers or TimerService(db, clock),
         ranks=ranks or RankResolver(db, world, RankRoles()),
     )
+
+
+async def refused(action: Awaitable[object]) -> str:
+    """The German text of the refusal (`UserError`) the action must end in."""
+    try:
+        await action
+    except UserError as e:
+        return e.text
+    raise AssertionError("the action was not refused")
 
 
 def reopened(db: Database) -> Database:

@@ -109,22 +109,22 @@ async def test_min_rank_and_rank_voice_keep_each_others_allows(db: Database) -> 
     lane = w.world.voice_channel_of(GUILD, archon)
     assert lane is not None and lane != w.staging
     assert w.admitted(lane) == [6, 7, 8]  # rank voice anchored the lane on its creator (+/-1)
-    assert (await w.lanes.set_min_rank(GUILD, archon, lane, 7)).ok
+    await w.lanes.panel.set_min_rank(GUILD, archon, lane, 7)
     assert w.admitted(lane) == [7, 8]  # both gates must admit a rank
-    assert (await w.lanes.set_min_rank(GUILD, archon, lane, 0)).text == T.MINRANK_CLEARED
+    assert await w.lanes.panel.set_min_rank(GUILD, archon, lane, 0) == T.MINRANK_CLEARED
     # the old bot put every rank role back to "inherit" here while @everyone stayed denied
     assert w.admitted(lane) == [6, 7, 8]
     assert w.connect(lane, EVERYONE) is False and w.connect(lane, ME) is True
     # a ban beats the rank window
     pest = w.member(7)
-    assert (await w.lanes.ban(GUILD, archon, lane, str(pest))).ok
+    await w.lanes.panel.ban(GUILD, archon, lane, str(pest))
     assert w.connect(lane, Target(TargetKind.MEMBER, pest)) is False
 
     w.build()  # restart: the wishes come from the database
-    assert (await w.lanes.set_min_rank(GUILD, archon, lane, 7)).ok
+    await w.lanes.panel.set_min_rank(GUILD, archon, lane, 7)
     assert w.admitted(lane) == [7, 8]
     assert w.connect(lane, Target(TargetKind.MEMBER, pest)) is False
-    assert (await w.lanes.set_min_rank(GUILD, archon, lane, 0)).ok
+    await w.lanes.panel.set_min_rank(GUILD, archon, lane, 0)
     assert w.admitted(lane) == [6, 7, 8]
 
 

@@ -13,9 +13,9 @@ from bot.db.queries import queries
 from bot.db.sqlite.migrations import upgrade
 from bot.discord_glue.ports import Forbidden, Overwrite, Target, TargetKind, VoiceMove
 from bot.features.tempvoice import texts
-from bot.shared.common import Reply
+from bot.shared.common import UserError
 from tests.fakes.discord_world import BOT_USER_ID
-from tests.helpers import open_handles, reopened
+from tests.helpers import open_handles, refused, reopened
 from tests.tempvoice_env import GUILD, Env, build_env
 
 
@@ -237,9 +237,9 @@ async def test_bans_and_region_survive_restart(env: Env) -> None:
     await env.move(owner, env.staging)
     lane = env.lane_of(owner) or 0
     await env.move(pest, lane)
-    assert (await env.service.set_region(GUILD, owner, lane, "DE")).ok
-    reply = await env.service.ban(GUILD, owner, lane, "pest")
-    assert reply == Reply(True, T.BANNED.format(member="Pest"))
+    await env.service.panel.set_region(GUILD, owner, lane, "DE")
+    reply = await env.service.panel.ban(GUILD, owner, lane, "pest")
+    assert reply == T.BANNED.format(member="Pest")
     await env.world.settle()
     assert env.lane_of(pest) is None  # a banned member inside the lane is moved out
     await env.move(owner, None)
@@ -262,14 +262,14 @@ async def test_unban_removes_only_the_connect_deny(env: Env) -> None:
     lane = env.lane_of(owner) or 0
     target = Target(TargetKind.MEMBER, friend)
     env.world.channels[lane].overwrites[target] = Overwrite(allow=frozenset({"speak"}))
-    await env.service.ban(GUILD, owner, lane, str(friend))
+    await env.service.panel.ban(GUILD, owner, lane, str(friend))
     assert env.world.channels[lane].overwrites[target] == Overwrite(frozenset({"speak"}), frozenset({"connect"}))
-    assert (await env.service.ban(GUILD, owner, lane, f"<@{friend}>")).text == T.ALREADY_BANNED.format(
+    assert (await env.service.panel.ban(GUILD, owner, lane, f"<@{friend}>")) == T.ALREADY_BANNED.format(
         member=f"user{friend}"
     )
-    assert (await env.service.unban(GUILD, owner, lane, f"<@{friend}>")).ok
+    await env.service.panel.unban(GUILD, owner, lane, f"<@{friend}>")
     assert env.world.channels[lane].overwrites[target] == Overwrite(allow=frozenset({"speak"}))
-    assert (await env.service.unban(GUILD, owner, lane, str(friend))).text == T.NOT_BANNED.format(
+    assert (await env.service.panel.unban(GUILD, owner, lane, str(friend))) == T.NOT_BANNED.format(
         member=f"user{friend}"
     )
 
@@ -278,7 +278,7 @@ async def test_rejoining_the_server_reapplies_bans(env: Env) -> None:
     owner, pest = env.world.add_member(GUILD), env.world.add_member(GUILD)
     await env.move(owner, env.staging)
     lane = env.lane_of(owner) or 0
-    await env.service.ban(GUILD, owner, lane, str(pest))
+    await env.service.panel.ban(GUILD, owner, lane, str(pest))
     env.world.channels[lane].overwrites.pop(Target(TargetKind.MEMBER, pest))  # gone with the member's leave
     await env.service.on_member_join(GUILD, pest)
     assert env.world.channels[lane].overwrites[Target(TargetKind.MEMBER, pest)].deny == {"connect"}
@@ -302,7 +302,7 @@ async def test_reconcile_after_restart(env: Env) -> None:
     foreign = env.world.add_voice(GUILD, "Lane 7", env.lanes_cat)  # not ours, whatever its name
     # while the bot was offline: lane A deleted by hand, B emptied, C's owner left
     env.world.channels.pop(lane_a)
-    env.world.voice.pop((GUILD, a))
+    env.world.user_moves(GUILD, a, None)
     env.world.user_moves(GUILD, b, None)
     env.world.user_moves(GUILD, c, None)
 
@@ -325,8 +325,8 @@ async def test_buttons_refuse_untracked_channels_and_non_owners(env: Env) -> Non
     await env.move(owner, env.staging)
     lane = env.lane_of(owner) or 0
     await env.move(guest, lane)
-    s = env.service
-    actions: dict[str, Callable[[int, int | None], Awaitable[Reply]]] = {
+    s = env.service.panel
+    actions: dict[str, Callable[[int, int | None], Awaitable[str]]] = {
         "region": lambda who, ch: s.set_region(GUILD, who, ch, "DE"),
         "limit": lambda who, ch: s.set_limit(GUILD, who, ch, "5"),
         "kick": lambda who, ch: s.kick(GUILD, who, ch, owner),
@@ -340,12 +340,10 @@ async def test_buttons_refuse_untracked_channels_and_non_owners(env: Env) -> Non
     }
     calls = len(env.world.calls)
     for name, act in actions.items():
-        on_static = await act(stranger, None)  # the clicker's voice channel is untracked
-        assert on_static == Reply(False, T.NOT_A_LANE), name
-        not_owner = await act(guest, lane)
-        assert not not_owner.ok, name
+        assert await refused(act(stranger, None)) == T.NOT_A_LANE, name  # the clicker's voice channel is untracked
+        assert await refused(act(guest, lane)), name
     outside = env.world.add_member(GUILD)
-    assert await s.set_limit(GUILD, outside, None, "5") == Reply(False, T.JOIN_LANE_FIRST)
+    assert await refused(s.set_limit(GUILD, outside, None, "5")) == T.JOIN_LANE_FIRST
     assert len(env.world.calls) == calls  # nothing was changed anywhere
     assert env.world.channels[static].name == "Lane 3"
 
@@ -355,27 +353,27 @@ async def test_limit_validation(env: Env) -> None:
     await env.move(owner, env.staging)
     lane = env.lane_of(owner) or 0
     for bad in ["-1", "100", "abc", "", "1.5", "٣"]:
-        assert await env.service.set_limit(GUILD, owner, lane, bad) == Reply(False, T.LIMIT_INVALID), bad
-    assert (await env.service.set_limit(GUILD, owner, lane, " 99 ")).text == T.LIMIT_SET.format(limit=99)
+        assert await refused(env.service.panel.set_limit(GUILD, owner, lane, bad)) == T.LIMIT_INVALID, bad
+    assert (await env.service.panel.set_limit(GUILD, owner, lane, " 99 ")) == T.LIMIT_SET.format(limit=99)
     assert env.world.channels[lane].user_limit == 99
-    assert (await env.service.set_limit(GUILD, owner, lane, "0")).text == T.LIMIT_REMOVED
+    assert (await env.service.panel.set_limit(GUILD, owner, lane, "0")) == T.LIMIT_REMOVED
     moderator = env.world.add_member(GUILD, manage_channels=True)
-    assert (await env.service.set_limit(GUILD, moderator, lane, "4")).ok  # moderators may
+    await env.service.panel.set_limit(GUILD, moderator, lane, "4")  # moderators may
 
 
 async def test_kick(env: Env) -> None:
     owner, guest = env.world.add_member(GUILD), env.world.add_member(GUILD, name="Guest")
     await env.move(owner, env.staging)
     lane = env.lane_of(owner) or 0
-    assert await env.service.kick_candidates(GUILD, owner, lane) == Reply(False, T.KICK_NOBODY)
+    assert await refused(env.service.panel.kick_candidates(GUILD, owner, lane)) == T.KICK_NOBODY
     await env.move(guest, lane)
-    candidates = await env.service.kick_candidates(GUILD, owner, lane)
+    candidates = await env.service.panel.kick_candidates(GUILD, owner, lane)
     assert isinstance(candidates, list) and [m.id for m in candidates] == [guest]
-    assert await env.service.kick(GUILD, owner, lane, owner) == Reply(False, T.KICK_SELF)
-    assert (await env.service.kick(GUILD, owner, lane, guest)).text == T.KICKED.format(member="Guest")
+    assert await refused(env.service.panel.kick(GUILD, owner, lane, owner)) == T.KICK_SELF
+    assert (await env.service.panel.kick(GUILD, owner, lane, guest)) == T.KICKED.format(member="Guest")
     await env.world.settle()
     assert env.lane_of(guest) is None
-    assert await env.service.kick(GUILD, owner, lane, guest) == Reply(False, T.KICK_NOT_IN_LANE)
+    assert await refused(env.service.panel.kick(GUILD, owner, lane, guest)) == T.KICK_NOT_IN_LANE
 
 
 async def test_claim_rules(env: Env) -> None:
@@ -384,12 +382,12 @@ async def test_claim_rules(env: Env) -> None:
     await env.move(owner, env.staging)
     lane = env.lane_of(owner) or 0
     await env.move(guest, lane)
-    assert await env.service.claim(GUILD, guest, lane) == Reply(False, T.CLAIM_OWNER_PRESENT)
-    assert await env.service.claim(GUILD, owner, lane) == Reply(False, T.ALREADY_OWNER)
-    assert await env.service.claim(GUILD, mod, lane) == Reply(True, T.CLAIMED)  # moderators always
+    assert await refused(env.service.panel.claim(GUILD, guest, lane)) == T.CLAIM_OWNER_PRESENT
+    assert await refused(env.service.panel.claim(GUILD, owner, lane)) == T.ALREADY_OWNER
+    assert await env.service.panel.claim(GUILD, mod, lane) == T.CLAIMED  # moderators always
     assert (await lanes_in_db(env))[lane] == mod
     # the owner (now the moderator, who is not in the lane) is absent: a member inside may claim
-    assert await env.service.claim(GUILD, guest, lane) == Reply(True, T.CLAIMED)
+    assert await env.service.panel.claim(GUILD, guest, lane) == T.CLAIMED
     assert (await lanes_in_db(env))[lane] == guest
 
 
@@ -397,9 +395,9 @@ async def test_min_rank(env: Env) -> None:
     archon = env.world.add_member(GUILD, roles=(env.rank_roles[7],))
     await env.move(archon, env.ranked_staging)
     lane = env.lane_of(archon) or 0
-    above = await env.service.set_min_rank(GUILD, archon, lane, 9)
-    assert above == Reply(False, T.MINRANK_ABOVE_OWN.format(rank="Archon"))
-    assert (await env.service.set_min_rank(GUILD, archon, lane, 6)).text == T.MINRANK_SET.format(rank="Emissary")
+    above = await refused(env.service.panel.set_min_rank(GUILD, archon, lane, 9))
+    assert above == T.MINRANK_ABOVE_OWN.format(rank="Archon")
+    assert (await env.service.panel.set_min_rank(GUILD, archon, lane, 6)) == T.MINRANK_SET.format(rank="Emissary")
     overwrites = env.world.channels[lane].overwrites
     for value, role in env.rank_roles.items():  # a gate: @everyone denied, the ranks from the floor allowed
         target = Target(TargetKind.ROLE, role)
@@ -411,29 +409,31 @@ async def test_min_rank(env: Env) -> None:
     assert row is not None and row.min_rank == 6
     await env.renamer.run_due()
     assert env.world.channels[lane].name == "Lane 1 • ab Emissary"
-    assert (await env.service.set_min_rank(GUILD, archon, lane, 0)).text == T.MINRANK_CLEARED
+    assert (await env.service.panel.set_min_rank(GUILD, archon, lane, 0)) == T.MINRANK_CLEARED
     assert all(Target(TargetKind.ROLE, r) not in env.world.channels[lane].overwrites for r in env.rank_roles.values())
     assert Target(TargetKind.ROLE, GUILD) not in env.world.channels[lane].overwrites  # back as it was
     # outside the rank categories there is no min rank
     other = env.world.add_member(GUILD, roles=(env.rank_roles[11],))
     await env.move(other, env.staging)
-    assert await env.service.set_min_rank(GUILD, other, env.lane_of(other), 3) == Reply(False, T.MINRANK_WRONG_CATEGORY)
+    assert (
+        await refused(env.service.panel.set_min_rank(GUILD, other, env.lane_of(other), 3)) == T.MINRANK_WRONG_CATEGORY
+    )
 
 
 async def test_templates_rename_through_the_scheduler(env: Env) -> None:
     owner = env.world.add_member(GUILD)
     await env.move(owner, env.staging)
     lane = env.lane_of(owner) or 0
-    reply = await env.service.apply_template(GUILD, owner, lane, "duo")
-    assert reply.ok and reply.text.startswith(T.TEMPLATE_SET.format(name="Duo Call", limit=2))
+    reply = await env.service.panel.apply_template(GUILD, owner, lane, "duo")
+    assert reply.startswith(T.TEMPLATE_SET.format(name="Duo Call", limit=2))
     assert env.world.channels[lane].user_limit == 2
     await env.renamer.run_due()
     assert env.world.channels[lane].name == "Duo Call"
-    await env.service.apply_template(GUILD, owner, lane, "trio")
+    await env.service.panel.apply_template(GUILD, owner, lane, "trio")
     await env.renamer.run_due()
     assert env.world.channels[lane].name == "Trio Call"
-    reply = await env.service.apply_template(GUILD, owner, lane, "reset")
-    assert reply.text == T.TEMPLATE_RESET.format(name="Lane 1", limit=8) + T.RENAME_PENDING
+    reply = await env.service.panel.apply_template(GUILD, owner, lane, "reset")
+    assert reply == T.TEMPLATE_RESET.format(name="Lane 1", limit=8) + T.RENAME_PENDING
     await env.renamer.run_due()
     assert env.world.channels[lane].name == "Trio Call"  # two renames in 10 minutes are spent: it waits
     assert env.world.channels[lane].user_limit == 8  # the limit is not rate limited
@@ -444,8 +444,8 @@ async def test_templates_rename_through_the_scheduler(env: Env) -> None:
 
 
 async def test_global_panel_replaces_the_old_one(env: Env) -> None:
-    first = await env.service.post_global_panel(GUILD, env.panel_text)
-    second = await env.service.post_global_panel(GUILD, env.panel_text)
+    first = await env.service.panel.post_global_panel(GUILD, env.panel_text)
+    second = await env.service.panel.post_global_panel(GUILD, env.panel_text)
     assert first != second and first not in env.world.messages and second in env.world.messages
     async with env.db.read() as conn:
         panels = await queries.tempvoice.list_global_panels_in_channel(conn, channel_id=env.panel_text)
@@ -456,11 +456,12 @@ async def test_resolve_member(env: Env) -> None:
     env.world.add_member(GUILD, 5, name="Twin")
     env.world.add_member(GUILD, 6, name="twin")
     env.world.add_member(GUILD, 7, name="Solo")
-    s = env.service
+    s = env.service.panel
     assert s.resolve_member(GUILD, "<@!7>") == 7 and s.resolve_member(GUILD, "@solo") == 7
-    assert s.resolve_member(GUILD, "twin") == Reply(False, T.USER_AMBIGUOUS)
-    assert s.resolve_member(GUILD, "nobody") == Reply(False, T.USER_NOT_FOUND)
-    assert s.resolve_member(GUILD, "  ") == Reply(False, T.USER_NOT_FOUND)
+    for raw, text in [("twin", T.USER_AMBIGUOUS), ("nobody", T.USER_NOT_FOUND), ("  ", T.USER_NOT_FOUND)]:
+        with pytest.raises(UserError) as refusal:
+            s.resolve_member(GUILD, raw)
+        assert refusal.value.text == text
 
 
 @pytest.fixture

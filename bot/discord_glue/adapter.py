@@ -274,6 +274,15 @@ class DiscordPort:
             raise PortError(f"cannot post into channel {channel_id}")
         return channel
 
+    async def fetch_voice_channel(self, guild_id: int, member_id: int) -> int | None:
+        try:
+            async with mapped_errors():
+                data = await self.client.http.get_voice_state(guild_id, member_id)
+        except NotFound:
+            return None  # not in voice
+        channel_id = data.get("channel_id")
+        return int(channel_id) if channel_id else None
+
     async def send_panel(self, channel_id: int, *, lane_id: int | None, owner_id: int | None) -> int:
         channel = self._messageable(channel_id)
         embed, view = self._panel(lane_id, owner_id, channel.name if lane_id else None)

@@ -133,6 +133,10 @@ class DiscordActions(Protocol):
         """Replace the target's overwrite (None removes it). Services merge bits themselves."""
         ...
 
+    async def fetch_voice_channel(self, guild_id: int, member_id: int) -> int | None:
+        """The member's voice channel as Discord has it now (an HTTP fetch, not the cache)."""
+        ...
+
     async def send_panel(self, channel_id: int, *, lane_id: int | None, owner_id: int | None) -> int:
         """Post the TempVoice panel; returns the message id."""
         ...

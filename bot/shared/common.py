@@ -24,6 +24,14 @@ class Reply:
 HANDLED_ELSEWHERE = Reply(False, "", silent=True)
 
 
+class UserError(Exception):
+    """A refusal the user is told about: carries the German text the cog replies with."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.text = text
+
+
 class KeyedLocks:
     """asyncio locks by key, dropped again when nobody holds or waits for them."""
 

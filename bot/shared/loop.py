@@ -1,4 +1,7 @@
-"""A background task that runs a pass, sleeps as long as the pass asks, and can be woken early."""
+"""The one way features run background work: a task that runs a pass, sleeps as long as the
+pass asks, and can be woken early. Started in a cog's `cog_load` (or by the bot for shared
+pieces), stopped in `cog_unload`; a pass that returns None was the last one (a one-shot job,
+like restoring state once the guilds are known)."""
 
 from __future__ import annotations
 
@@ -11,11 +14,20 @@ log = logging.getLogger(__name__)
 
 
 class WakeableLoop:
-    def __init__(self, name: str, run_pass: Callable[[], Awaitable[float]], *, error_delay: float = 60.0) -> None:
-        """`run_pass` does one pass and returns the seconds until the next one is needed."""
+    def __init__(
+        self,
+        name: str,
+        run_pass: Callable[[], Awaitable[float | None]],
+        *,
+        error_delay: float = 60.0,
+        before: Callable[[], Awaitable[object]] | None = None,
+    ) -> None:
+        """`run_pass` does one pass and returns the seconds until the next one is needed (None:
+        no next one). `before` is awaited once before the first pass (e.g. the bot being ready)."""
         self.name = name
         self.run_pass = run_pass
         self.error_delay = error_delay
+        self.before = before
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
@@ -24,7 +36,7 @@ class WakeableLoop:
 
     @property
     def running(self) -> bool:
-        return self._task is not None
+        return self._task is not None and not self._task.done()
 
     def start(self) -> None:
         if self._task is None:
@@ -39,6 +51,8 @@ class WakeableLoop:
             log.info("%s stopped", self.name)
 
     async def _run(self) -> None:
+        if self.before is not None:
+            await self.before()
         while True:
             self._wake.clear()  # before the pass: a wake-up during it is not lost
             try:
@@ -46,6 +60,8 @@ class WakeableLoop:
             except Exception:
                 log.exception("%s: pass failed; retrying in %.0fs", self.name, self.error_delay)
                 delay = self.error_delay
+            if delay is None:
+                return
             if delay > 0:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), delay)

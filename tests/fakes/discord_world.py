@@ -3,7 +3,11 @@
 * every call waits a small random latency (seeded), so coroutines interleave as over HTTP;
 * Discord's limits are enforced: 50 channels per category, 500 per guild, names of 1..100
   characters, user_limit 0..99, 2 renames per channel per 10 minutes (on the test clock);
-* moves echo a follow-up voice event to the registered listener, as the gateway does;
+* the bot's own moves send a voice event to the registered listener, as the gateway does,
+  and only that event updates the cache (`voice_channel_of`, `voice_members`); Discord does
+  not order events with HTTP responses, so `event_delivery` decides when it comes:
+  "before" the HTTP response returns, "after" it (`event_lag` seconds later), or "never";
+  `voice` is Discord's own truth, `fetch_voice_channel` reads it;
 * errors can be injected per call name (Forbidden, NotFound, ...) and channels deleted by
   "someone else";
 * every call is recorded in `calls`.
@@ -17,6 +21,7 @@ import dataclasses
 import itertools
 import random
 from collections.abc import Awaitable, Callable
+from typing import Literal
 
 from bot.discord_glue.ports import (
     ChannelInfo,
@@ -38,6 +43,8 @@ GUILD_LIMIT = 500
 RENAMES_PER_WINDOW = 2
 RENAME_WINDOW = 600
 BOT_USER_ID = 999_000_000_000_000_001
+EventDelivery = Literal["before", "after", "never"]
+EVENT_DELIVERIES: tuple[EventDelivery, ...] = ("before", "after", "never")
 
 
 @dataclasses.dataclass
@@ -62,14 +69,25 @@ class FakeMessage:
 
 
 class FakeDiscord:
-    def __init__(self, clock: ManualClock | None = None, *, seed: int = 0, latency: tuple[float, float] = (0, 0.003)):
+    def __init__(
+        self,
+        clock: ManualClock | None = None,
+        *,
+        seed: int = 0,
+        latency: tuple[float, float] = (0, 0.003),
+        event_delivery: EventDelivery = "before",
+        event_lag: float = 0.005,
+    ):
         self.clock = clock or ManualClock()
         self.rng = random.Random(seed)
         self.latency = latency
         self.channels: dict[int, FakeChannel] = {}
         self.member_info: dict[tuple[int, int], MemberInfo] = {}
         self.roles_by_guild: dict[int, list[RoleInfo]] = collections.defaultdict(list)
-        self.voice: dict[tuple[int, int], int] = {}
+        self.voice: dict[tuple[int, int], int] = {}  # Discord's truth
+        self.cached_voice: dict[tuple[int, int], int] = {}  # what the bot saw in voice events
+        self.event_delivery: EventDelivery = event_delivery
+        self.event_lag = event_lag
         self.messages: dict[int, FakeMessage] = {}
         self.dms: list[tuple[int, int, str]] = []
         self.calls: list[tuple[str, tuple[object, ...]]] = []
@@ -78,7 +96,7 @@ class FakeDiscord:
         self.channel_delete_listener: Callable[[int], Awaitable[None]] | None = None
         self._ids = itertools.count(10_000)
         self._injected: dict[str, list[Exception]] = collections.defaultdict(list)
-        self._echoes: set[asyncio.Task[None]] = set()
+        self._echoes: set[asyncio.Future[None]] = set()
         #: called after a call's latency, before it takes effect: lets a test move people "meanwhile"
         self.hooks: dict[str, Callable[[], Awaitable[None]]] = {}
         self.echo_errors: list[BaseException] = []
@@ -141,17 +159,24 @@ class FakeDiscord:
     def user_moves(self, guild_id: int, member_id: int, channel_id: int | None) -> VoiceMove:
         """A member joins, switches or leaves voice by themselves; returns the event Discord sends."""
         before = self.voice.get((guild_id, member_id))
-        if channel_id is None:
-            self.voice.pop((guild_id, member_id), None)
+        move = VoiceMove(guild_id, member_id, before, channel_id)
+        self._set_voice(self.voice, move)
+        self._set_voice(self.cached_voice, move)  # the event of a member's own move: the caller delivers it
+        return move
+
+    @staticmethod
+    def _set_voice(where: dict[tuple[int, int], int], move: VoiceMove) -> None:
+        if move.after is None:
+            where.pop((move.guild_id, move.member_id), None)
         else:
-            self.voice[(guild_id, member_id)] = channel_id
-        return VoiceMove(guild_id, member_id, before, channel_id)
+            where[(move.guild_id, move.member_id)] = move.after
 
     async def delete_externally(self, channel_id: int) -> None:
         """A moderator deletes a channel by hand."""
         channel = self.channels.pop(channel_id)
-        for key in [k for k, v in self.voice.items() if v == channel_id]:
-            del self.voice[key]
+        for voice in (self.voice, self.cached_voice):
+            for key in [k for k, v in voice.items() if v == channel_id]:
+                del voice[key]
         if self.channel_delete_listener is not None:
             await self.channel_delete_listener(channel.id)
 
@@ -182,13 +207,34 @@ class FakeDiscord:
             raise NotFound(f"channel {channel_id}")
         return channel
 
+    async def _deliver(self, move: VoiceMove) -> None:
+        """The gateway event of a move the bot made, delivered as `event_delivery` says."""
+        self._set_voice(self.voice, move)
+        if self.event_delivery == "before":
+            self._set_voice(self.cached_voice, move)
+            self._echo(move)
+            await asyncio.sleep(0)  # the handler starts before the HTTP response is processed
+        elif self.event_delivery == "after":
+            self._track(asyncio.ensure_future(self._lagging(move)))
+
+    async def _lagging(self, move: VoiceMove) -> None:
+        await asyncio.sleep(self.event_lag)
+        self._set_voice(self.cached_voice, move)
+        if self.listener is not None:
+            await self.listener(move)
+
+    def truth_channel_of(self, guild_id: int, member_id: int) -> int | None:
+        """Where the member really is (whatever events the bot has seen)."""
+        return self.voice.get((guild_id, member_id))
+
     def _echo(self, move: VoiceMove) -> None:
-        if self.listener is None:
-            return
-        task = asyncio.ensure_future(self.listener(move))
+        if self.listener is not None:
+            self._track(asyncio.ensure_future(self.listener(move)))
+
+    def _track(self, task: asyncio.Future[None]) -> None:
         self._echoes.add(task)
 
-        def done(t: asyncio.Task[None]) -> None:
+        def done(t: asyncio.Future[None]) -> None:
             self._echoes.discard(t)
             if not t.cancelled() and t.exception() is not None:
                 self.echo_errors.append(t.exception())  # type: ignore[arg-type]
@@ -245,20 +291,22 @@ class FakeDiscord:
         self._voice_channel(channel_id)
         del self.channels[channel_id]
         for key in [k for k, v in self.voice.items() if v == channel_id]:
-            del self.voice[key]
-            self._echo(VoiceMove(key[0], key[1], channel_id, None))
+            await self._deliver(VoiceMove(key[0], key[1], channel_id, None))
+        for key in [k for k, v in self.cached_voice.items() if v == channel_id]:
+            del self.cached_voice[key]  # a deleted channel holds nobody, whatever the events say
 
     async def move_member(self, guild_id: int, member_id: int, channel_id: int | None, *, reason: str) -> None:
         await self._call("move_member", guild_id, member_id, channel_id)
         before = self.voice.get((guild_id, member_id))
         if before is None:
             raise PortError("Target user is not connected to voice.")
-        if channel_id is None:
-            del self.voice[(guild_id, member_id)]
-        else:
+        if channel_id is not None:
             self._voice_channel(channel_id)
-            self.voice[(guild_id, member_id)] = channel_id
-        self._echo(VoiceMove(guild_id, member_id, before, channel_id))
+        await self._deliver(VoiceMove(guild_id, member_id, before, channel_id))
+
+    async def fetch_voice_channel(self, guild_id: int, member_id: int) -> int | None:
+        await self._call("fetch_voice_channel", guild_id, member_id)
+        return self.voice.get((guild_id, member_id))
 
     async def set_overwrite(self, channel_id: int, target: Target, overwrite: Overwrite | None, *, reason: str) -> None:
         await self._call("set_overwrite", channel_id, target, overwrite)
@@ -300,10 +348,10 @@ class FakeDiscord:
         return ChannelInfo(c.id, c.guild_id, c.name, c.category_id, c.user_limit, dict(c.overwrites))
 
     def voice_members(self, channel_id: int) -> list[int]:
-        return sorted(m for (_, m), c in self.voice.items() if c == channel_id)
+        return sorted(m for (_, m), c in self.cached_voice.items() if c == channel_id)
 
     def voice_channel_of(self, guild_id: int, member_id: int) -> int | None:
-        return self.voice.get((guild_id, member_id))
+        return self.cached_voice.get((guild_id, member_id))
 
     def member(self, guild_id: int, member_id: int) -> MemberInfo | None:
         return self.member_info.get((guild_id, member_id))

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from typing import Any
 
@@ -14,6 +12,7 @@ from bot.discord_glue.texts import Common
 from bot.discord_glue.voice_events import VoiceMovesCog
 from bot.features.rank_voice import texts
 from bot.features.rank_voice.service import RankVoiceService
+from bot.shared.loop import WakeableLoop
 from bot.shared.ranks import RANK_NAMES
 
 log = logging.getLogger(__name__)
@@ -34,19 +33,16 @@ class RankVoiceCog(VoiceMovesCog, name="RankVoice"):
         self.bot = bot
         self.service = service
         self.voice_handler = service
-        self._restorer: asyncio.Task[None] | None = None
+        # once, when the guilds exist (the old bot looked too early)
+        self._restorer = WakeableLoop("rank voice restore", self._restore_all, before=bot.wait_until_ready)
 
     async def cog_load(self) -> None:
-        self._restorer = asyncio.create_task(self._restore_all(), name="rank-voice-restore")
+        self._restorer.start()
 
     async def cog_unload(self) -> None:
-        if self._restorer is not None:
-            self._restorer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._restorer
+        await self._restorer.stop()
 
     async def _restore_all(self) -> None:
-        await self.bot.wait_until_ready()  # the guilds exist only now (the old bot looked too early)
         for guild in list(self.bot.guilds):
             await self._restore(guild)
 

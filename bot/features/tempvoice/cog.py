@@ -6,9 +6,9 @@ working. Every decision (is this a lane, is the clicker its owner, ...) is the s
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable
 from typing import Any
 
 import discord
@@ -17,7 +17,8 @@ from discord.ext import commands
 from bot.discord_glue.voice_events import VoiceMovesCog
 from bot.features.tempvoice import texts
 from bot.features.tempvoice.service import LaneService
-from bot.shared.common import Reply
+from bot.shared.common import UserError
+from bot.shared.loop import WakeableLoop
 from bot.shared.ranks import RANK_NAMES, rank_from_key, rank_key
 
 log = logging.getLogger(__name__)
@@ -40,12 +41,20 @@ CUSTOM_IDS = (
 RECONCILE_EVERY = 180.0
 
 
-async def _reply(interaction: discord.Interaction, reply: Reply | str) -> None:
-    text = reply.text if isinstance(reply, Reply) else reply
+async def _reply(interaction: discord.Interaction, text: str) -> None:
     if interaction.response.is_done():
         await interaction.followup.send(text, ephemeral=True, allowed_mentions=discord.AllowedMentions.none())
     else:
         await interaction.response.send_message(text, ephemeral=True, allowed_mentions=discord.AllowedMentions.none())
+
+
+async def _answer(interaction: discord.Interaction, action: Awaitable[str]) -> None:
+    """Run a panel action and answer with its text, or with the refusal's."""
+    try:
+        text = await action
+    except UserError as e:
+        text = e.text
+    await _reply(interaction, text)
 
 
 def _where(interaction: discord.Interaction) -> tuple[int, int, int | None]:
@@ -63,7 +72,7 @@ class LimitModal(discord.ui.Modal, title=T.LIMIT_MODAL_TITLE):
         self.service = service
 
     async def on_submit(self, interaction: discord.Interaction) -> None:
-        await _reply(interaction, await self.service.set_limit(*_where(interaction), self.limit.value))
+        await _answer(interaction, self.service.panel.set_limit(*_where(interaction), self.limit.value))
 
 
 class MemberModal(discord.ui.Modal):
@@ -75,8 +84,8 @@ class MemberModal(discord.ui.Modal):
         self.unban = unban
 
     async def on_submit(self, interaction: discord.Interaction) -> None:
-        act = self.service.unban if self.unban else self.service.ban
-        await _reply(interaction, await act(*_where(interaction), self.who.value))
+        act = self.service.panel.unban if self.unban else self.service.panel.ban
+        await _answer(interaction, act(*_where(interaction), self.who.value))
 
 
 class KickSelect(discord.ui.Select["KickView"]):
@@ -85,7 +94,7 @@ class KickSelect(discord.ui.Select["KickView"]):
         self.service = service
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        await _reply(interaction, await self.service.kick(*_where(interaction), int(self.values[0])))
+        await _answer(interaction, self.service.panel.kick(*_where(interaction), int(self.values[0])))
 
 
 class KickView(discord.ui.View):
@@ -108,15 +117,15 @@ class MainView(discord.ui.View):
 
     @discord.ui.button(label="🇩🇪 DE", style=discord.ButtonStyle.secondary, custom_id="tv_region_de", row=0)
     async def region_de(self, interaction: discord.Interaction, _: discord.ui.Button[MainView]) -> None:
-        await _reply(interaction, await self.service.set_region(*_where(interaction), "DE"))
+        await _answer(interaction, self.service.panel.set_region(*_where(interaction), "DE"))
 
     @discord.ui.button(label="🇪🇺 EU", style=discord.ButtonStyle.secondary, custom_id="tv_region_e", row=0)
     async def region_eu(self, interaction: discord.Interaction, _: discord.ui.Button[MainView]) -> None:
-        await _reply(interaction, await self.service.set_region(*_where(interaction), "EU"))
+        await _answer(interaction, self.service.panel.set_region(*_where(interaction), "EU"))
 
     @discord.ui.button(label="👑 Owner Claim", style=discord.ButtonStyle.primary, custom_id="tv_owner_claim", row=0)
     async def claim(self, interaction: discord.Interaction, _: discord.ui.Button[MainView]) -> None:
-        await _reply(interaction, await self.service.claim(*_where(interaction)))
+        await _answer(interaction, self.service.panel.claim(*_where(interaction)))
 
     @discord.ui.button(label="🎚️ Limit setzen", style=discord.ButtonStyle.secondary, custom_id="tv_limit_btn", row=0)
     async def limit(self, interaction: discord.Interaction, _: discord.ui.Button[MainView]) -> None:
@@ -124,9 +133,10 @@ class MainView(discord.ui.View):
 
     @discord.ui.button(label="👢 Kick", style=discord.ButtonStyle.danger, custom_id="tv_kick", row=1)
     async def kick(self, interaction: discord.Interaction, _: discord.ui.Button[MainView]) -> None:
-        found = await self.service.kick_candidates(*_where(interaction))
-        if isinstance(found, Reply):
-            await _reply(interaction, found)
+        try:
+            found = await self.service.panel.kick_candidates(*_where(interaction))
+        except UserError as e:
+            await _reply(interaction, e.text)
             return
         options = [discord.SelectOption(label=m.display_name[:100], value=str(m.id)) for m in found]
         await interaction.response.send_message(view=KickView(self.service, options), ephemeral=True)
@@ -148,19 +158,19 @@ class MainView(discord.ui.View):
     )
     async def minrank(self, interaction: discord.Interaction, select: discord.ui.Select[MainView]) -> None:
         value = rank_from_key(select.values[0]) or 0
-        await _reply(interaction, await self.service.set_min_rank(*_where(interaction), value))
+        await _answer(interaction, self.service.panel.set_min_rank(*_where(interaction), value))
 
     @discord.ui.button(label="Normale Lane", style=discord.ButtonStyle.secondary, custom_id="tv_tpl_reset", row=3)
     async def tpl_reset(self, interaction: discord.Interaction, _: discord.ui.Button[MainView]) -> None:
-        await _reply(interaction, await self.service.apply_template(*_where(interaction), "reset"))
+        await _answer(interaction, self.service.panel.apply_template(*_where(interaction), "reset"))
 
     @discord.ui.button(label="Duo Call (2)", style=discord.ButtonStyle.secondary, custom_id="tv_tpl_duo", row=3)
     async def tpl_duo(self, interaction: discord.Interaction, _: discord.ui.Button[MainView]) -> None:
-        await _reply(interaction, await self.service.apply_template(*_where(interaction), "duo"))
+        await _answer(interaction, self.service.panel.apply_template(*_where(interaction), "duo"))
 
     @discord.ui.button(label="Trio Call (3)", style=discord.ButtonStyle.secondary, custom_id="tv_tpl_trio", row=3)
     async def tpl_trio(self, interaction: discord.Interaction, _: discord.ui.Button[MainView]) -> None:
-        await _reply(interaction, await self.service.apply_template(*_where(interaction), "trio"))
+        await _answer(interaction, self.service.panel.apply_template(*_where(interaction), "trio"))
 
 
 def panel_embed(lane_name: str | None, owner_id: int | None) -> discord.Embed:
@@ -179,33 +189,28 @@ class TempVoiceCog(VoiceMovesCog, name="TempVoice"):
         self.service = service
         self.voice_handler = service
         self.view = MainView(service)
-        self._reconciler: asyncio.Task[None] | None = None
+        self._reconciler = WakeableLoop("tempvoice reconcile", self._reconcile_all, before=bot.wait_until_ready)
 
     def panel(self, lane_id: int | None, owner_id: int | None, lane_name: str | None) -> tuple[discord.Embed, MainView]:
         return panel_embed(lane_name, owner_id), self.view
 
     async def cog_load(self) -> None:
         self.bot.add_view(self.view)  # old and new panel messages keep working after a restart
-        self._reconciler = asyncio.create_task(self._reconcile_loop(), name="tempvoice-reconcile")
+        self._reconciler.start()
 
     async def cog_unload(self) -> None:
         self.view.stop()
-        if self._reconciler is not None:
-            self._reconciler.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._reconciler
+        await self._reconciler.stop()
 
-    async def _reconcile_loop(self) -> None:
-        await self.bot.wait_until_ready()
-        while True:
-            for guild in list(self.bot.guilds):  # every guild, not only the first
-                try:
-                    changes = await self.service.reconcile(guild.id)
-                    if changes:
-                        log.info("TempVoice reconcile of %s: %d change(s)", guild.name, changes)
-                except Exception:
-                    log.exception("TempVoice reconcile of guild %s failed", guild.id)
-            await asyncio.sleep(RECONCILE_EVERY)
+    async def _reconcile_all(self) -> float:
+        for guild in list(self.bot.guilds):  # every guild, not only the first
+            try:
+                changes = await self.service.reconcile(guild.id)
+                if changes:
+                    log.info("TempVoice reconcile of %s: %d change(s)", guild.name, changes)
+            except Exception:
+                log.exception("TempVoice reconcile of guild %s failed", guild.id)
+        return RECONCILE_EVERY
 
     @commands.Cog.listener()
     async def on_guild_channel_delete(self, channel: discord.abc.GuildChannel) -> None:
@@ -221,7 +226,7 @@ class TempVoiceCog(VoiceMovesCog, name="TempVoice"):
     async def tvpanel(self, ctx: commands.Context[commands.Bot]) -> None:
         """Postet das TempVoice-Panel in diesen Kanal (ersetzt ein älteres Panel hier)."""
         assert ctx.guild is not None
-        await self.service.post_global_panel(ctx.guild.id, ctx.channel.id)
+        await self.service.panel.post_global_panel(ctx.guild.id, ctx.channel.id)
         with contextlib.suppress(discord.HTTPException):
             await ctx.message.delete()
 

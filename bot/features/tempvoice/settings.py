@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 
-from bot.features.tempvoice.service import TempVoiceConfig
+from bot.features.tempvoice.lanes import TempVoiceConfig
 from bot.shared.settings import env_ids, env_int, rank_roles
 
 

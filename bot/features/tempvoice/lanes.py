@@ -1,0 +1,195 @@
+"""What every part of TempVoice shares: its dependencies, the lane locks and the small
+operations on one lane (read it, delete it, its owner's settings, its panel).
+
+Discord is reached through the ports (bot/discord_glue/ports.py), the database through the
+typed queries. Only channels with a row in tempvoice_lanes are ever touched, whatever their
+name. Who may connect is never written here directly: bans, region and min rank are wishes
+to the shared overwrite composer (bot/shared/overwrites.py), which merges them with other
+features' wishes on the same channel.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+
+from bot.db.queries import Lane, queries
+from bot.discord_glue.ports import NotFound, PortError, Target, TargetKind
+from bot.shared.clock import legacy_timestamp
+from bot.shared.common import humans_in, process_name
+from bot.shared.coordination import SharedLocks
+from bot.shared.deps import Deps
+from bot.shared.overwrites import CONNECT
+from bot.shared.ranks import RankRoles
+
+log = logging.getLogger(__name__)
+
+REASON = "TempVoice"
+#: TempVoice's names in the overwrite composer
+BAN_WISH = "tempvoice.ban"
+REGION_WISH = "tempvoice.region"
+MINRANK_GATE = "tempvoice.minrank"
+
+
+@dataclasses.dataclass(frozen=True)
+class TempVoiceConfig:
+    staging_channel_ids: frozenset[int]
+    ranked_category_ids: frozenset[int] = frozenset()
+    minrank_category_ids: frozenset[int] = frozenset()
+    overflow_category_ids: tuple[int, ...] = ()
+    english_only_role_id: int | None = None
+    default_cap: int = 8
+    ranked_cap: int = 6
+    rank_roles: RankRoles = dataclasses.field(default_factory=RankRoles)
+
+
+class Lanes:
+    """The shared state of one TempVoice service and the operations on one lane."""
+
+    def __init__(self, deps: Deps, config: TempVoiceConfig) -> None:
+        self.db = deps.db
+        self.actions = deps.actions
+        self.view = deps.view
+        self.renamer = deps.renamer
+        self.overwrites = deps.overwrites
+        self.clock = deps.clock
+        self.config = config
+        # a lane's events are handled one at a time, also across processes sharing the database
+        self.locks = SharedLocks(deps.db, "tempvoice_lane")
+        #: this service's name in creation claims (several bot processes may share one database)
+        self.claimer = process_name(self)
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def present(self, channel_id: int) -> list[int]:
+        """Who is in the lane as far as gateway events told us (never right after our own move)."""
+        return humans_in(self.view, channel_id)
+
+    async def occupants(self, guild_id: int, channel_id: int, *, left: int | None = None) -> list[int]:
+        """Who is in the lane: the cache, plus the members our records say are inside (the bot
+        moved them in, or an event said they joined) that the cache does not show, each checked
+        with a fresh fetch. `left` is the member an event just reported leaving."""
+        present = [m for m in self.present(channel_id) if m != left]
+        async with self.db.read() as conn:
+            recorded = [m.user_id for m in await queries.tempvoice.list_lane_members(conn, channel_id=channel_id)]
+        for member_id in recorded:
+            if member_id == left or member_id in present:
+                continue
+            try:
+                where = await self.actions.fetch_voice_channel(guild_id, member_id)
+            except PortError as e:
+                log.warning("fetching the voice state of %s failed (%s); counting them as inside", member_id, e)
+                where = channel_id
+            if where == channel_id:
+                present.append(member_id)
+        return present
+
+    async def get(self, channel_id: int) -> Lane | None:
+        async with self.db.read() as conn:
+            return await queries.tempvoice.get_lane(conn, channel_id=channel_id)
+
+    def display(self, guild_id: int, member_id: int) -> str:
+        info = self.view.member(guild_id, member_id)
+        return info.display_name if info else str(member_id)
+
+    def cap(self, category_id: int | None) -> int:
+        ranked = category_id in self.config.ranked_category_ids
+        return self.config.ranked_cap if ranked else self.config.default_cap
+
+    # -- deleting --------------------------------------------------------------------------
+
+    async def drop_rows(self, channel_id: int) -> None:
+        async with self.db.transaction() as conn:
+            await queries.tempvoice.delete_lane_panel(conn, lane_id=channel_id)
+            await queries.tempvoice.delete_lane(conn, channel_id=channel_id)
+        self.renamer.forget(channel_id)
+        await self.overwrites.forget_channel(channel_id)
+
+    async def delete_channel(self, channel_id: int, why: str) -> bool:
+        try:
+            await self.actions.delete_channel(channel_id, reason=f"{REASON}: {why}")
+        except NotFound:
+            return True
+        except PortError as e:
+            log.error("deleting lane %s failed: %s", channel_id, e)
+            return False
+        return True
+
+    async def delete(self, channel_id: int, why: str) -> None:
+        if await self.delete_channel(channel_id, why):
+            await self.drop_rows(channel_id)  # if Discord refused, the rows stay so reconcile retries
+
+    async def disconnect(self, guild_id: int, member_id: int, channel_id: int, *, inside: bool = False) -> None:
+        """Move the member out of the lane if they are in it (`inside`: the caller checked)."""
+        if not inside and self.view.voice_channel_of(guild_id, member_id) != channel_id:
+            return
+        try:
+            await self.actions.move_member(guild_id, member_id, None, reason=f"{REASON}: gebannt/gekickt")
+        except PortError as e:
+            log.warning("moving %s out of lane %s failed: %s", member_id, channel_id, e)
+
+    # -- who may connect (wishes to the overwrite composer) --------------------------------
+
+    async def set_ban(self, channel_id: int, member_id: int, banned: bool) -> None:
+        await self.overwrites.set_wish(
+            channel_id, BAN_WISH, Target(TargetKind.MEMBER, member_id), CONNECT, False if banned else None,
+            reason=f"{REASON}: Bann",
+        )  # fmt: skip
+
+    async def apply_owner_settings(self, lane: Lane, owner_id: int) -> None:
+        """The owner's region and bans, on this lane (the previous owner's bans go)."""
+        async with self.db.read() as conn:
+            region = await queries.tempvoice.get_region(conn, owner_id=owner_id) or "EU"
+            bans = [b.banned_id for b in await queries.tempvoice.list_bans(conn, owner_id=owner_id)]
+        await self.apply_region(lane.channel_id, region)
+        denied = {(Target(TargetKind.MEMBER, b), CONNECT): False for b in bans if b != owner_id}
+        await self.overwrites.set_wishes(lane.channel_id, BAN_WISH, denied, reason=f"{REASON}: Bann")
+        for banned in bans:
+            if banned != owner_id:
+                await self.disconnect(lane.guild_id, banned, lane.channel_id)
+
+    async def apply_region(self, channel_id: int, region: str) -> None:
+        role = self.config.english_only_role_id
+        if role is None:
+            return
+        await self.overwrites.set_wish(
+            channel_id, REGION_WISH, Target(TargetKind.ROLE, role), CONNECT, False if region == "DE" else None,
+            reason=f"{REASON}: Region",
+        )  # fmt: skip
+
+    async def apply_min_rank(self, lane: Lane, min_rank: int) -> None:
+        """A gate: only rank roles at or above the floor may connect (see bot/shared/overwrites.py)."""
+        admitted = None
+        if min_rank > 0:
+            ranked = ((r.id, self.config.rank_roles.rank_of_role(r.id, r.name)) for r in self.view.roles(lane.guild_id))
+            admitted = [role_id for role_id, value in ranked if value is not None and value >= min_rank]
+        await self.overwrites.set_gate(lane.channel_id, MINRANK_GATE, admitted, reason=f"{REASON}: Mindest-Rang")
+
+    # -- the lane's own panel ----------------------------------------------------------------
+
+    async def post_panel(self, lane: Lane) -> None:
+        """The panel in the lane's own voice chat: edited in place if it exists."""
+        async with self.db.read() as conn:
+            panel = await queries.tempvoice.get_lane_panel(conn, lane_id=lane.channel_id)
+        try:
+            if panel is not None:
+                try:
+                    await self.actions.edit_panel(
+                        panel.channel_id, panel.message_id, lane_id=lane.channel_id, owner_id=lane.owner_id
+                    )
+                    return
+                except NotFound:
+                    pass
+            message_id = await self.actions.send_panel(lane.channel_id, lane_id=lane.channel_id, owner_id=lane.owner_id)
+        except PortError as e:
+            log.warning("posting the panel of lane %s failed: %s", lane.channel_id, e)
+            return
+        async with self.db.transaction() as conn:
+            await queries.tempvoice.upsert_lane_panel(
+                conn,
+                guild_id=lane.guild_id,
+                channel_id=lane.channel_id,
+                message_id=message_id,
+                lane_id=lane.channel_id,
+                updated_at=legacy_timestamp(self.clock),
+            )

@@ -1,0 +1,82 @@
+"""A lane's life after creation: joins, leaves, owner succession, bans on rejoin, deletion.
+
+A lane is empty when the gateway said its last member left (an event), never because the
+cache did not show the member the bot itself just moved in.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from bot.db.queries import Lane, queries
+from bot.features.tempvoice.lanes import Lanes
+
+
+class LaneLife:
+    def __init__(self, lanes: Lanes) -> None:
+        self.lanes = lanes
+
+    async def joined(self, guild_id: int, channel_id: int, member_id: int) -> None:
+        lanes = self.lanes
+        async with lanes.locks(channel_id):
+            lane = await lanes.get(channel_id)
+            if lane is None:
+                return  # not ours: never adopt a channel the bot did not create
+            async with lanes.db.read() as conn:
+                banned = await queries.tempvoice.is_banned(conn, owner_id=lane.owner_id, banned_id=member_id)
+            if banned and member_id != lane.owner_id:
+                await lanes.set_ban(channel_id, member_id, True)
+                await lanes.disconnect(guild_id, member_id, channel_id)
+                return
+            async with lanes.db.transaction() as conn:
+                await queries.tempvoice.add_lane_member(
+                    conn, channel_id=channel_id, user_id=member_id, joined_at=lanes.clock.now()
+                )
+
+    async def left(self, guild_id: int, channel_id: int, member_id: int) -> None:
+        """An event said `member_id` left the lane."""
+        lanes = self.lanes
+        async with lanes.locks(channel_id):
+            lane = await lanes.get(channel_id)
+            if lane is None:
+                return
+            async with lanes.db.transaction() as conn:
+                await queries.tempvoice.remove_lane_member(conn, channel_id=channel_id, user_id=member_id)
+            present = await lanes.occupants(guild_id, channel_id, left=member_id)
+            if not present:
+                await lanes.delete(channel_id, "Lane ist leer")
+            elif lane.owner_id == member_id or lane.owner_id not in present:
+                await self.succeed(lane, present)
+
+    async def succeed(self, lane: Lane, present: list[int]) -> None:
+        """Ownership passes to the member who joined earliest (join order is persisted)."""
+        async with self.lanes.db.read() as conn:
+            order = [m.user_id for m in await queries.tempvoice.list_lane_members(conn, channel_id=lane.channel_id)]
+        candidates = [m for m in order if m in present and m != lane.owner_id]
+        new_owner = candidates[0] if candidates else next(m for m in present if m != lane.owner_id)
+        await self.transfer(lane, new_owner)
+
+    async def transfer(self, lane: Lane, new_owner: int) -> None:
+        lanes = self.lanes
+        async with lanes.db.transaction() as conn:
+            await queries.tempvoice.set_lane_owner(conn, channel_id=lane.channel_id, owner_id=new_owner)
+            await queries.tempvoice.add_lane_member(
+                conn, channel_id=lane.channel_id, user_id=new_owner, joined_at=lanes.clock.now()
+            )
+        updated = dataclasses.replace(lane, owner_id=new_owner)
+        await lanes.apply_owner_settings(updated, new_owner)  # the old owner's bans go, the new one's come
+        await lanes.post_panel(updated)
+
+    async def channel_deleted(self, channel_id: int) -> None:
+        """A lane deleted by hand (or by anyone): drop its rows."""
+        async with self.lanes.locks(channel_id):
+            await self.lanes.drop_rows(channel_id)
+
+    async def member_joined_guild(self, guild_id: int, member_id: int) -> None:
+        """A banned member came back to the server: re-apply the denies on the banners' lanes."""
+        async with self.lanes.db.read() as conn:
+            owners = [o.owner_id for o in await queries.tempvoice.list_owners_banning(conn, banned_id=member_id)]
+            owned = [lane for o in owners for lane in await queries.tempvoice.list_lanes_by_owner(conn, owner_id=o)]
+        for lane in owned:
+            if lane.guild_id == guild_id:
+                await self.lanes.overwrites.reapply(lane.channel_id, reason="TempVoice: Bann")

@@ -1,0 +1,50 @@
+"""Bringing the lanes of a guild in line with Discord (at start and every few minutes).
+
+Discord is the truth about which channels exist and who is in them once the gateway has
+caught up (a full guild payload at start, then events): vanished lanes lose their rows,
+empty ones are deleted, the join order follows who is there, an absent owner is succeeded.
+"""
+
+from __future__ import annotations
+
+from bot.db.queries import Lane, queries
+from bot.features.tempvoice.lanes import Lanes
+from bot.features.tempvoice.life import LaneLife
+
+
+class Reconciler:
+    def __init__(self, lanes: Lanes, life: LaneLife) -> None:
+        self.lanes = lanes
+        self.life = life
+
+    async def reconcile(self, guild_id: int) -> int:
+        """Returns the changes made. Idempotent."""
+        changes = 0
+        async with self.lanes.db.read() as conn:
+            lanes = await queries.tempvoice.list_lanes_by_guild(conn, guild_id=guild_id)
+        for lane in lanes:
+            async with self.lanes.locks(lane.channel_id):
+                changes += await self._one(lane)
+        return changes
+
+    async def _one(self, lane: Lane) -> int:
+        lanes = self.lanes
+        if lanes.view.channel(lane.channel_id) is None:
+            await lanes.drop_rows(lane.channel_id)
+            return 1
+        present = await lanes.occupants(lane.guild_id, lane.channel_id)
+        if not present:
+            await lanes.delete(lane.channel_id, "leer nach Neustart")
+            return 1
+        async with lanes.db.transaction() as conn:
+            recorded = [m.user_id for m in await queries.tempvoice.list_lane_members(conn, channel_id=lane.channel_id)]
+            for gone in set(recorded) - set(present):
+                await queries.tempvoice.remove_lane_member(conn, channel_id=lane.channel_id, user_id=gone)
+            for new in [m for m in present if m not in recorded]:
+                await queries.tempvoice.add_lane_member(
+                    conn, channel_id=lane.channel_id, user_id=new, joined_at=lanes.clock.now()
+                )
+        if lane.owner_id not in present:
+            await self.life.succeed(lane, present)
+            return 1
+        return 0
