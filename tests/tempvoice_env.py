@@ -10,7 +10,7 @@ from bot.features.tempvoice.service import LaneService, TempVoiceConfig
 from bot.shared.clock import ManualClock
 from bot.shared.ranks import RANK_NAMES
 from bot.shared.rename import RenameScheduler
-from tests.fakes.discord_world import FakeDiscord
+from tests.fakes.discord_world import EventDelivery, FakeDiscord
 from tests.helpers import make_deps
 
 GUILD = 1_111_111_111_111_111_111
@@ -45,7 +45,8 @@ class Env:
         await self.service.on_voice_move(VoiceMove(GUILD, member, channel, channel))
 
     def lane_of(self, member: int) -> int | None:
-        return self.world.voice_channel_of(GUILD, member)
+        """Where the member really is (the bot's cache may not know yet, or never)."""
+        return self.world.truth_channel_of(GUILD, member)
 
     def restart(self, db: Database) -> Env:
         """New services (as after a restart) on the same database file and the same Discord."""
@@ -56,9 +57,9 @@ class Env:
         return dataclasses.replace(self, db=db, renamer=renamer, service=service)
 
 
-def build_env(db: Database, *, seed: int = 0) -> Env:
+def build_env(db: Database, *, seed: int = 0, event_delivery: EventDelivery = "before") -> Env:
     clock = ManualClock()
-    world = FakeDiscord(clock, seed=seed)
+    world = FakeDiscord(clock, seed=seed, event_delivery=event_delivery)
     world.add_guild(GUILD)
     lanes_cat = world.add_category(GUILD, "Lanes")
     ranked_cat = world.add_category(GUILD, "Ranked")

@@ -14,7 +14,7 @@ from bot.db.sqlite.migrations import upgrade
 from bot.discord_glue.ports import Forbidden, Overwrite, Target, TargetKind, VoiceMove
 from bot.features.tempvoice import texts
 from bot.shared.common import UserError
-from tests.fakes.discord_world import BOT_USER_ID
+from tests.fakes.discord_world import BOT_USER_ID, EVENT_DELIVERIES
 from tests.helpers import open_handles, refused, reopened
 from tests.tempvoice_env import GUILD, Env, build_env
 
@@ -28,9 +28,10 @@ def db(any_db: Database) -> Database:
 T = texts.TempVoice
 
 
-@pytest.fixture
-async def env(db: Database) -> Env:
-    return build_env(db)
+@pytest.fixture(params=EVENT_DELIVERIES)
+async def env(db: Database, request: pytest.FixtureRequest) -> Env:
+    """The voice event of each move the bot makes comes before, after (lagging) or never."""
+    return build_env(db, event_delivery=request.param)
 
 
 async def lanes_in_db(env: Env) -> dict[int, int]:
@@ -70,6 +71,23 @@ async def test_join_creates_lane_and_moves_owner(env: Env) -> None:
     assert env.world.channels[env.lane_of(carol) or 0].name == "Lane 2"
 
 
+async def test_a_move_response_is_the_truth_whenever_its_event_comes(env: Env) -> None:
+    """The bot moved the creator into the lane: the lane stays, whether the voice event of that
+    move came before the HTTP response, after it or never (the old bot deleted the lane 1 ms
+    later with "Ersteller ist schon wieder weg" when it came after)."""
+    owner, guest = env.world.add_member(GUILD), env.world.add_member(GUILD)
+    await env.move(owner, env.staging)
+    lane = env.lane_of(owner)
+    assert lane is not None and lane != env.staging and lane in env.world.channels
+    assert env.world.count("delete_channel") == 0 and await lanes_in_db(env) == {lane: owner}
+    assert [m.lane_id for m in env.world.messages.values()] == [lane]  # its panel
+    await env.move(guest, lane)
+    await env.move(guest, None)  # the guest leaves: the owner is still inside (a fetch says so if no event did)
+    assert lane in env.world.channels and await lanes_in_db(env) == {lane: owner}
+    await env.move(owner, None)  # an event says the last one left
+    assert lane not in env.world.channels and await lanes_in_db(env) == {}
+
+
 async def test_hundred_concurrent_joins(env: Env) -> None:
     """On both engines; on SQLite the file's handles are also counted mid-run and after close."""
     db = env.db
@@ -92,7 +110,7 @@ async def test_hundred_concurrent_joins(env: Env) -> None:
     assert len(lanes) == 100 and env.world.count("create_voice_channel") == 100
     assert sorted(lanes.values()) == sorted(members)
     assert all(env.lane_of(m) in lanes and lanes[env.lane_of(m) or 0] == m for m in members)  # each in their own
-    assert env.world.voice_members(env.staging) == []
+    assert env.world.truth_members(env.staging) == []
     assert env.world.echo_errors == [] and env.world.dms == []
     # the lanes category holds 50 channels (the staging channel + 49 lanes); the rest overflowed
     in_home = [c for c in lanes if env.world.channels[c].category_id == env.lanes_cat]
@@ -338,13 +356,13 @@ async def test_buttons_refuse_untracked_channels_and_non_owners(env: Env) -> Non
         "reset": lambda who, ch: s.apply_template(GUILD, who, ch, "reset"),
         "claim": lambda who, ch: s.claim(GUILD, who, ch),
     }
-    calls = len(env.world.calls)
+    calls = len(env.world.changes)
     for name, act in actions.items():
         assert await refused(act(stranger, None)) == T.NOT_A_LANE, name  # the clicker's voice channel is untracked
         assert await refused(act(guest, lane)), name
     outside = env.world.add_member(GUILD)
     assert await refused(s.set_limit(GUILD, outside, None, "5")) == T.JOIN_LANE_FIRST
-    assert len(env.world.calls) == calls  # nothing was changed anywhere
+    assert len(env.world.changes) == calls  # nothing was changed anywhere
     assert env.world.channels[static].name == "Lane 3"
 
 

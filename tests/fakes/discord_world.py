@@ -43,6 +43,7 @@ GUILD_LIMIT = 500
 RENAMES_PER_WINDOW = 2
 RENAME_WINDOW = 600
 BOT_USER_ID = 999_000_000_000_000_001
+READS = frozenset({"fetch_voice_channel"})
 EventDelivery = Literal["before", "after", "never"]
 EVENT_DELIVERIES: tuple[EventDelivery, ...] = ("before", "after", "never")
 
@@ -88,6 +89,7 @@ class FakeDiscord:
         self.cached_voice: dict[tuple[int, int], int] = {}  # what the bot saw in voice events
         self.event_delivery: EventDelivery = event_delivery
         self.event_lag = event_lag
+        self._user_moved: dict[tuple[int, int], int] = {}  # member -> how many moves of their own
         self.messages: dict[int, FakeMessage] = {}
         self.dms: list[tuple[int, int, str]] = []
         self.calls: list[tuple[str, tuple[object, ...]]] = []
@@ -162,6 +164,7 @@ class FakeDiscord:
         move = VoiceMove(guild_id, member_id, before, channel_id)
         self._set_voice(self.voice, move)
         self._set_voice(self.cached_voice, move)  # the event of a member's own move: the caller delivers it
+        self._user_moved[(guild_id, member_id)] = self._user_moved.get((guild_id, member_id), 0) + 1
         return move
 
     @staticmethod
@@ -198,6 +201,11 @@ class FakeDiscord:
         if self._injected[name]:
             raise self._injected[name].pop(0)
 
+    @property
+    def changes(self) -> list[tuple[str, tuple[object, ...]]]:
+        """The calls that change something (every call but the reads)."""
+        return [c for c in self.calls if c[0] not in READS]
+
     def count(self, name: str) -> int:
         return sum(1 for c, _ in self.calls if c == name)
 
@@ -215,10 +223,13 @@ class FakeDiscord:
             self._echo(move)
             await asyncio.sleep(0)  # the handler starts before the HTTP response is processed
         elif self.event_delivery == "after":
-            self._track(asyncio.ensure_future(self._lagging(move)))
+            seen = self._user_moved.get((move.guild_id, move.member_id), 0)
+            self._track(asyncio.ensure_future(self._lagging(move, seen)))
 
-    async def _lagging(self, move: VoiceMove) -> None:
+    async def _lagging(self, move: VoiceMove, seen: int) -> None:
         await asyncio.sleep(self.event_lag)
+        if self._user_moved.get((move.guild_id, move.member_id), 0) != seen:
+            return  # the member moved by themselves since: the gateway sent this event before that one
         self._set_voice(self.cached_voice, move)
         if self.listener is not None:
             await self.listener(move)
@@ -226,6 +237,10 @@ class FakeDiscord:
     def truth_channel_of(self, guild_id: int, member_id: int) -> int | None:
         """Where the member really is (whatever events the bot has seen)."""
         return self.voice.get((guild_id, member_id))
+
+    def truth_members(self, channel_id: int) -> list[int]:
+        """Who is really in the voice channel (whatever events the bot has seen)."""
+        return sorted(m for (_, m), c in self.voice.items() if c == channel_id)
 
     def _echo(self, move: VoiceMove) -> None:
         if self.listener is not None:

@@ -252,18 +252,17 @@ class MatchService:
                     log.warning("creating the debrief of match %s failed: %s", match_id, e)
                 finally:
                     self._release_category(category, 1)
+            moved = 0  # a successful move is the truth; the cache learns of it later (or never)
             if debrief is not None:
                 async with self.db.transaction() as conn:
                     await queries.balancer.start_debrief(conn, match_id=match_id, debrief_channel_id=debrief)
-                for channel in team_channels:
-                    for member in self.view.voice_members(channel):
-                        with contextlib.suppress(PortError):  # they may have left meanwhile
-                            await self.actions.move_member(
-                                guild_id, member, debrief, reason="Balancer: Nachbesprechung"
-                            )
+                for member in await self._members_in(guild_id, match_id, team_channels):
+                    with contextlib.suppress(PortError):  # they may have left meanwhile
+                        await self.actions.move_member(guild_id, member, debrief, reason="Balancer: Nachbesprechung")
+                        moved += 1
             for channel in team_channels:
                 await self._delete(channel)
-            if debrief is None or not self.view.voice_members(debrief):
+            if debrief is None or not moved:
                 await self._delete(debrief)
                 await self._finish(match_id, "ended")
                 return Reply(True, T.ENDED.format(id=label))
@@ -308,6 +307,19 @@ class MatchService:
             log.info("match %s was never ended: cleaning it up", match.match_id)
             await self._teardown(match, "cancelled")
 
+    async def _members_in(self, guild_id: int, match_id: int, channels: Sequence[int]) -> list[int]:
+        """Who is in these channels: the cache, plus the match's players a fresh fetch finds
+        there (the voice events of the bot's own moves may come late, or never)."""
+        found = [m for c in channels for m in self.view.voice_members(c)]
+        async with self.db.read() as conn:
+            players = [p.user_id for p in await queries.balancer.list_match_players(conn, match_id=match_id)]
+        for player in players:
+            if player not in found and self.view.voice_channel_of(guild_id, player) not in channels:
+                with contextlib.suppress(PortError):
+                    if await self.actions.fetch_voice_channel(guild_id, player) in channels:
+                        found.append(player)
+        return found
+
     async def on_voice_move(self, move: VoiceMove) -> None:
         """The last member leaving a debrief channel ends the match."""
         if move.before is None or move.before == move.after or self.view.voice_members(move.before):
@@ -316,7 +328,9 @@ class MatchService:
             running = await queries.balancer.list_running_matches(conn, guild_id=move.guild_id)
         for match in running:
             if match.state == "debrief" and match.debrief_channel_id == move.before:
-                await self._teardown(match, "ended")
+                inside = await self._members_in(move.guild_id, match.match_id, [move.before])
+                if not [m for m in inside if m != move.member_id]:  # an event or a fetch says: empty
+                    await self._teardown(match, "ended")
 
     async def running(self, guild_id: int) -> list[Match]:
         async with self.db.read() as conn:

@@ -66,23 +66,25 @@ class Lanes:
         return humans_in(self.view, channel_id)
 
     async def occupants(self, guild_id: int, channel_id: int, *, left: int | None = None) -> list[int]:
-        """Who is in the lane: the cache, plus the members our records say are inside (the bot
-        moved them in, or an event said they joined) that the cache does not show, each checked
-        with a fresh fetch. `left` is the member an event just reported leaving."""
-        present = [m for m in self.present(channel_id) if m != left]
+        """Who is in the lane. Two sources: the cache (gateway events) and our records (events
+        we handled plus our own moves that Discord confirmed). Where both agree, that is the
+        answer; a member only one of them shows is checked with a fresh fetch. `left` is the
+        member an event just reported leaving."""
+        cached = [m for m in self.present(channel_id) if m != left]
         async with self.db.read() as conn:
             recorded = [m.user_id for m in await queries.tempvoice.list_lane_members(conn, channel_id=channel_id)]
-        for member_id in recorded:
-            if member_id == left or member_id in present:
-                continue
-            try:
-                where = await self.actions.fetch_voice_channel(guild_id, member_id)
-            except PortError as e:
-                log.warning("fetching the voice state of %s failed (%s); counting them as inside", member_id, e)
-                where = channel_id
-            if where == channel_id:
+        present = [m for m in cached if m in recorded]
+        for member_id in [m for m in cached if m not in recorded] + [m for m in recorded if m not in cached]:
+            if member_id != left and await self._fetched_inside(guild_id, member_id, channel_id):
                 present.append(member_id)
         return present
+
+    async def _fetched_inside(self, guild_id: int, member_id: int, channel_id: int) -> bool:
+        try:
+            return await self.actions.fetch_voice_channel(guild_id, member_id) == channel_id
+        except PortError as e:
+            log.warning("fetching the voice state of %s failed (%s); counting them as inside", member_id, e)
+            return True
 
     async def get(self, channel_id: int) -> Lane | None:
         async with self.db.read() as conn:
@@ -127,6 +129,10 @@ class Lanes:
             await self.actions.move_member(guild_id, member_id, None, reason=f"{REASON}: gebannt/gekickt")
         except PortError as e:
             log.warning("moving %s out of lane %s failed: %s", member_id, channel_id, e)
+            return
+        # Discord confirmed it: they are out, whenever (or whether) the voice event comes
+        async with self.db.transaction() as conn:
+            await queries.tempvoice.remove_lane_member(conn, channel_id=channel_id, user_id=member_id)
 
     # -- who may connect (wishes to the overwrite composer) --------------------------------
 
