@@ -112,7 +112,7 @@ CREATE TABLE voice_stats (
 CREATE INDEX idx_voice_stats_leaderboard ON voice_stats (total_points DESC, total_seconds DESC);
 
 -- ---------------------------------------------------------------------------
--- shared channel state: permission overwrites several features compose (migration 0004)
+-- shared channel state: overwrites and names several features compose (migration 0004)
 -- ---------------------------------------------------------------------------
 
 -- What several features want of one channel, kept so a restart keeps it (bot/shared/overwrites.py).
@@ -153,6 +153,30 @@ CREATE TABLE channel_overwrite_baselines (
     bit TEXT NOT NULL CHECK (bit IN ('connect', 'view_channel')),
     allow INTEGER CHECK (allow IN (0, 1)),
     PRIMARY KEY (channel_id, target_kind, target_id, bit)
+) STRICT;
+
+-- Channel names several features compose (bot/shared/rename.py): each feature's part of the
+-- name (base, rank, minrank, status), so a restart knows which suffixes are the bot's.
+CREATE TABLE channel_name_parts (
+    channel_id INTEGER NOT NULL,
+    part TEXT NOT NULL CHECK (part IN ('base', 'rank', 'minrank', 'status')),
+    value TEXT NOT NULL,
+    PRIMARY KEY (channel_id, part)
+) STRICT;
+
+-- The renames Discord confirmed (2 per channel per 10 minutes): the budget survives restarts.
+CREATE TABLE channel_renames (
+    rename_id INTEGER PRIMARY KEY AUTOINCREMENT,
+    channel_id INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    renamed_at INTEGER NOT NULL
+) STRICT;
+CREATE INDEX idx_channel_renames_channel ON channel_renames (channel_id, renamed_at);
+
+-- A channel Discord answered a rename with 429 for: no rename before blocked_until.
+CREATE TABLE channel_rename_blocks (
+    channel_id INTEGER PRIMARY KEY,
+    blocked_until INTEGER NOT NULL
 ) STRICT;
 
 -- ---------------------------------------------------------------------------

@@ -105,7 +105,7 @@ class DeadlockBot(commands.Bot):
         self.auto_upgrade = auto_upgrade
         self.timers = TimerService(db)
         self.port = DiscordPort(self)
-        self.renamer = RenameScheduler(self.port, self.port)
+        self.renamer = RenameScheduler(db, self.port, self.port)
         self.ranks = RankResolver(db, self.port, rank_roles())  # rank voice and the balancer share it
         self.overwrites = OverwriteComposer(db, self.port, self.port)
         self.deps = Deps(
@@ -117,6 +117,7 @@ class DeadlockBot(commands.Bot):
         await prepare_database(self.db, auto_upgrade=self.auto_upgrade)  # done already when run_bot started us
         for feature in FEATURES:
             await self.load_extension(feature)
+        await self.renamer.load()  # the names' parts and the rename budget from before the restart
         self.renamer.start()
         self.timers.start()
         freeze_startup_objects()

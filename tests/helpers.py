@@ -35,7 +35,7 @@ def make_deps(
         actions=world,
         view=world,
         clock=clock,
-        renamer=renamer or RenameScheduler(world, world, clock),
+        renamer=renamer or RenameScheduler(db, world, world, clock),
         overwrites=overwrites or OverwriteComposer(db, world, world),
         timers=timers or TimerService(db, clock),
         ranks=ranks or RankResolver(db, world, RankRoles()),

@@ -50,7 +50,7 @@ class Env:
 
     def restart(self, db: Database) -> Env:
         """New services (as after a restart) on the same database file and the same Discord."""
-        renamer = RenameScheduler(self.world, self.world, self.clock)
+        renamer = RenameScheduler(db, self.world, self.world, self.clock)
         service = LaneService(make_deps(db, self.world, self.clock, renamer=renamer), self.config)
         self.world.listener = service.on_voice_move
         self.world.channel_delete_listener = service.on_channel_deleted
@@ -76,7 +76,7 @@ def build_env(db: Database, *, seed: int = 0, event_delivery: EventDelivery = "b
         overflow_category_ids=(overflow_cat, overflow_cat2),
         english_only_role_id=english_only,
     )
-    renamer = RenameScheduler(world, world, clock)
+    renamer = RenameScheduler(db, world, world, clock)
     service = LaneService(make_deps(db, world, clock, renamer=renamer), config)
     world.listener = service.on_voice_move
     world.channel_delete_listener = service.on_channel_deleted

@@ -183,7 +183,7 @@ async def test_one_process_passes_a_guild_and_the_other_takes_over(two_processes
     config = VoiceStatusConfig((category,), interval_seconds=60)
     stacks = []
     for db, name in ((db_a, "a"), (db_b, "b")):
-        renamer = RenameScheduler(world, world, clock)
+        renamer = RenameScheduler(db, world, world, clock)
         keeper = LeaseKeeper(db, ttl_seconds=180, clock=clock, holder=name)
         stacks.append((VoiceStatusService(make_deps(db, world, clock, renamer=renamer), config, leases=keeper), keeper))
 

@@ -59,7 +59,7 @@ class World:
     def build(self) -> None:
         """New services (as after a restart): nothing but the database and Discord is kept."""
         composer = OverwriteComposer(self.db, self.world, self.world)
-        renamer = RenameScheduler(self.world, self.world, self.clock)
+        renamer = RenameScheduler(self.db, self.world, self.world, self.clock)
         deps = make_deps(self.db, self.world, self.clock, renamer=renamer, overwrites=composer)
         self.composer = composer
         self.lanes = LaneService(

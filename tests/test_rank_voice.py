@@ -75,7 +75,7 @@ def build(db: Database, world: FakeDiscord | None = None, clock: ManualClock | N
     voices = [c.id for c in world.channels.values() if c.kind == "voice" and not c.created_by_bot]
     roles = {RANK_NAMES.index(r.name): r.id for r in world.roles(GUILD) if r.name in RANK_NAMES}
     config = RankVoiceConfig(frozenset({cats[0]}), frozenset({cats[1]}))
-    renamer = RenameScheduler(world, world, clock)
+    renamer = RenameScheduler(db, world, world, clock)
     service = RankVoiceService(make_deps(db, world, clock, renamer=renamer), config)
     return Env(world, clock, renamer, service, voices[0], voices[1], roles, config)
 
@@ -213,3 +213,23 @@ async def test_tempvoice_and_rank_parts_share_the_name(db: Database) -> None:
     for _ in range(10):
         await env.renamer.run_due()
     assert len(env.world.renames[lane]) == 1
+
+
+async def test_names_after_a_restart_neither_keep_nor_pile_up_suffixes(db: Database) -> None:
+    env = build(db)
+    a = env.member(9)
+    await env.move(a, env.grind)
+    await env.renamer.run_due()
+    grind_name = env.world.channels[env.grind].name
+    assert grind_name == "Grind" + name_part(9, 7, 11)
+    env.world.user_moves(GUILD, a, None)  # the channel empties while the bot is down
+
+    restarted = build(db, env.world, env.clock)  # new services, nothing kept in memory
+    assert await restarted.service.restore(GUILD) == 1
+    await restarted.renamer.run_due()
+    assert env.world.channels[env.grind].name == "Grind"  # the ended state's suffix is gone
+    b = env.member(3)
+    await restarted.move(b, env.grind)
+    env.clock.advance(600)
+    await restarted.renamer.run_due()
+    assert env.world.channels[env.grind].name == "Grind" + name_part(3, 1, 5)  # replaced, not appended

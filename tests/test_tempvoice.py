@@ -494,3 +494,48 @@ async def test_bots_are_ignored(fresh: Database) -> None:
     robot = env.world.add_member(GUILD, bot=True)
     await env.service.on_voice_move(VoiceMove(GUILD, robot, None, env.staging))
     assert env.world.count("create_voice_channel") == 0
+
+
+async def test_a_template_frees_its_lane_number_only_when_discord_shows_the_name(env: Env) -> None:
+    owner = env.world.add_member(GUILD)
+    await env.move(owner, env.staging)
+    lane = env.lane_of(owner) or 0
+    for template in ("duo", "reset"):  # two renames: the budget of 10 minutes is spent
+        await env.service.panel.apply_template(GUILD, owner, lane, template)
+        await env.renamer.run_due()
+    await env.service.panel.apply_template(GUILD, owner, lane, "trio")
+    await env.renamer.run_due()
+    assert env.world.channels[lane].name == "Lane 1"  # the rename waits for the budget
+    async with env.db.read() as conn:
+        row = await queries.tempvoice.get_lane(conn, channel_id=lane)
+    assert row is not None and (row.base_name, row.lane_number) == ("Lane 1", 1)
+    second = env.world.add_member(GUILD)
+    await env.move(second, env.staging)
+    assert env.world.channels[env.lane_of(second) or 0].name == "Lane 2"  # not a second "Lane 1"
+
+    restarted = env.restart(env.db)  # new services: the wish and the budget come from the database
+    env.clock.advance(600)
+    assert await restarted.renamer.run_due() == 1
+    assert env.world.channels[lane].name == "Trio Call"
+    async with env.db.read() as conn:
+        row = await queries.tempvoice.get_lane(conn, channel_id=lane)
+    assert row is not None and (row.base_name, row.lane_number) == ("Trio Call", None)
+    third = env.world.add_member(GUILD)
+    await restarted.move(third, env.staging)
+    assert env.world.channels[env.lane_of(third) or 0].name == "Lane 1"  # Discord shows "Trio Call": free now
+
+
+async def test_lane_panels_are_refreshed_at_start(env: Env) -> None:
+    owner, guest, other = (env.world.add_member(GUILD) for _ in range(3))
+    await env.move(owner, env.staging)
+    lane = env.lane_of(owner) or 0
+    await env.move(guest, lane)
+    await env.move(other, env.staging)
+    env.world.user_moves(GUILD, owner, None)  # the owner leaves while the bot is down: no event handled
+    restarted = env.restart(env.db)
+    before = env.world.count("edit_panel")
+    assert await restarted.service.restore(GUILD) == 1  # the owner is succeeded
+    panels = {m.lane_id: m for m in env.world.messages.values()}
+    assert panels[lane].owner_id == guest and panels[env.lane_of(other)].owner_id == other
+    assert env.world.count("edit_panel") - before >= 2  # every lane's panel, edited in place
+    assert len(env.world.messages) == 2

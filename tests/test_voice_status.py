@@ -107,7 +107,7 @@ def build(db: Database) -> tuple[FakeDiscord, ManualClock, VoiceStatusService, i
     world.add_guild(GUILD)
     category = world.add_category(GUILD, "Lanes")
     channels = [world.add_voice(GUILD, f"Lane {i}", category) for i in range(1, 4)]
-    renamer = RenameScheduler(world, world, clock)
+    renamer = RenameScheduler(db, world, world, clock)
     service = VoiceStatusService(make_deps(db, world, clock, renamer=renamer), VoiceStatusConfig((category,)))
     return world, clock, service, category, channels
 

@@ -4,15 +4,30 @@ Discord allows about 2 renames per channel per 10 minutes; three features (TempV
 name and min-rank hint, rank voice's window, voice status's lobby/match suffix) rename the
 same channels. Each feature owns a *part* of the name and sets only that part; the scheduler
 composes the name (base, then the suffix parts in a fixed order), keeps only the latest
-wanted name per channel, and applies it within the budget. `set_part` never waits: the
-applying happens in `run_due()` (a background loop in the bot, called directly in tests).
+wanted name per channel, and applies it within the budget. `set_part` never waits for the
+budget: the applying happens in `run_due()` (a background loop in the bot, called directly
+in tests).
+
+Everything is kept in the database as well (parts, the confirmed renames of the budget
+window, a 429's retry time): after a restart the scheduler knows which suffixes are the
+bot's own (they are replaced, never piled up), spends no budget Discord still counts, and
+renames every managed channel whose name is not its composed name (a feature that cleared
+its part while starting, because the state ended while the bot was down, gets its name back).
+
+A feature that must know when Discord confirmed a name (TempVoice frees a lane number only
+then) registers `on_renamed(callback)`; it is called with the channel and its base name.
 """
 
 from __future__ import annotations
 
+import asyncio
 import collections
 import logging
+import math
+from collections.abc import Awaitable, Callable
 
+from bot.db import Database
+from bot.db.queries import queries
 from bot.discord_glue.ports import DiscordActions, Forbidden, GuildView, NotFound, PortError, RateLimited
 from bot.features.tempvoice.rules import MAX_NAME
 from bot.shared.clock import Clock, SystemClock
@@ -26,6 +41,8 @@ PARTS = ("base", *SUFFIX_PARTS)
 RENAME_BUDGET = 2
 RENAME_WINDOW = 600
 
+Renamed = Callable[[int, str], Awaitable[None]]
+
 
 def compose(base: str, suffixes: dict[str, str]) -> str:
     """Base name plus suffixes; the base is shortened so the whole fits Discord's 100 characters."""
@@ -37,6 +54,7 @@ def compose(base: str, suffixes: dict[str, str]) -> str:
 class RenameScheduler:
     def __init__(
         self,
+        db: Database,
         actions: DiscordActions,
         view: GuildView,
         clock: Clock | None = None,
@@ -44,6 +62,7 @@ class RenameScheduler:
         budget: int = RENAME_BUDGET,
         window: int = RENAME_WINDOW,
     ) -> None:
+        self.db = db
         self.actions = actions
         self.view = view
         self.clock = clock or SystemClock()
@@ -53,28 +72,41 @@ class RenameScheduler:
         self._suffixes: dict[int, dict[str, str]] = {}
         self._pending: set[int] = set()
         self._history: dict[int, collections.deque[float]] = {}
+        self._applied: dict[int, str] = {}  # the last name Discord confirmed (the cache may lag)
         self._blocked_until: dict[int, float] = {}
+        self._listeners: list[Renamed] = []
+        self._loaded = False
+        self._load_lock = asyncio.Lock()
         self._loop = WakeableLoop("rename scheduler", self._pass)
         self.renames = 0  # applied, for logs and tests
 
-    # -- what features call (never waits) ---------------------------------------------
+    # -- what features call (never waits for the budget) ---------------------------------
 
-    def set_part(self, channel_id: int, part: str, value: str | None) -> None:
+    async def set_part(self, channel_id: int, part: str, value: str | None) -> None:
         """Set this feature's part of the channel's name (None or "" clears a suffix)."""
         if part not in PARTS:
             raise ValueError(f"unknown name part {part!r}; one of {PARTS}")
-        if part == "base":
-            if not value:
-                raise ValueError("the base name cannot be empty")
-            self._bases[channel_id] = value
-        else:
-            suffixes = self._suffixes.setdefault(channel_id, {})
+        if part == "base" and not value:
+            raise ValueError("the base name cannot be empty")
+        await self.load()
+        async with self.db.transaction() as conn:
             if value:
-                suffixes[part] = value
+                await queries.core.upsert_name_part(conn, channel_id=channel_id, part=part, value=value)
             else:
-                suffixes.pop(part, None)
+                await queries.core.delete_name_part(conn, channel_id=channel_id, part=part)
+        if part == "base":
+            assert value
+            self._bases[channel_id] = value
+        elif value:
+            self._suffixes.setdefault(channel_id, {})[part] = value
+        else:
+            self._suffixes.get(channel_id, {}).pop(part, None)
         self._pending.add(channel_id)
         self._loop.wake()
+
+    def on_renamed(self, callback: Renamed) -> None:
+        """`callback(channel_id, base)` after Discord confirmed a channel's composed name."""
+        self._listeners.append(callback)
 
     def wanted_name(self, channel_id: int) -> str | None:
         base = self._bases.get(channel_id)
@@ -90,14 +122,62 @@ class RenameScheduler:
             name = name.removesuffix(value)
         return name or "Voice"
 
-    def forget(self, channel_id: int) -> None:
-        """The channel is gone (or no longer ours): drop its parts and pending rename."""
-        for store in (self._bases, self._suffixes, self._history, self._blocked_until):
+    async def forget(self, channel_id: int) -> None:
+        """The channel is gone (or no longer ours): drop its parts, budget and pending rename."""
+        await self.load()
+        async with self.db.transaction() as conn:
+            await queries.core.delete_channel_name_parts(conn, channel_id=channel_id)
+            await queries.core.delete_channel_renames(conn, channel_id=channel_id)
+            await queries.core.delete_rename_block(conn, channel_id=channel_id)
+        self._drop(channel_id)
+
+    def _drop(self, channel_id: int) -> None:
+        for store in (self._bases, self._suffixes, self._history, self._blocked_until, self._applied):
             store.pop(channel_id, None)
         self._pending.discard(channel_id)
 
     def is_pending(self, channel_id: int) -> bool:
         return channel_id in self._pending
+
+    # -- what the database remembers ------------------------------------------------------
+
+    async def load(self) -> None:
+        """Read the parts, the budget and the blocks back (once; every call does it first)."""
+        if self._loaded:
+            return
+        async with self._load_lock:
+            if self._loaded:
+                return
+            now = self.clock.now()
+            async with self.db.read() as conn:
+                parts = await queries.core.list_name_parts(conn)
+                renames = await queries.core.list_renames_since(conn, since=now - self.window)
+                blocks = await queries.core.list_rename_blocks(conn, now=now)
+            for row in parts:
+                if row.part == "base":
+                    self._bases[row.channel_id] = row.value
+                else:
+                    self._suffixes.setdefault(row.channel_id, {})[row.part] = row.value
+                self._pending.add(row.channel_id)  # renamed back if its name is not the composed one
+            for r in renames:
+                self._history.setdefault(r.channel_id, collections.deque()).append(float(r.renamed_at))
+                self._applied[r.channel_id] = r.name
+            self._blocked_until.update({b.channel_id: float(b.blocked_until) for b in blocks})
+            self._loaded = True
+
+    async def _remember_base(self, channel_id: int, base: str) -> None:
+        async with self.db.transaction() as conn:
+            await queries.core.upsert_name_part(conn, channel_id=channel_id, part="base", value=base)
+
+    async def _remember_rename(self, channel_id: int, name: str, now: float) -> None:
+        async with self.db.transaction() as conn:
+            await queries.core.prune_renames(conn, before=int(now) - self.window)
+            await queries.core.insert_rename(conn, channel_id=channel_id, name=name, renamed_at=int(now))
+            await queries.core.delete_rename_block(conn, channel_id=channel_id)
+
+    async def _remember_block(self, channel_id: int, until: float) -> None:
+        async with self.db.transaction() as conn:
+            await queries.core.upsert_rename_block(conn, channel_id=channel_id, blocked_until=math.ceil(until))
 
     # -- applying ------------------------------------------------------------------------
 
@@ -110,38 +190,62 @@ class RenameScheduler:
 
     async def run_due(self) -> int:
         """Apply every pending name whose channel has rename budget now; returns renames made."""
+        await self.load()
         now = float(self.clock.now())
         done = 0
         for channel_id in sorted(self._pending):
-            channel = self.view.channel(channel_id)
-            wanted = self.wanted_name(channel_id)
-            if channel is None or wanted is None:
-                self.forget(channel_id)
-                continue
-            if channel.name == wanted:
-                self._pending.discard(channel_id)  # never rename to the name it already has
-                continue
-            if self._budget_free_at(channel_id, now) > now:
-                continue
-            try:
-                await self.actions.edit_channel(channel_id, name=wanted, reason="Kanalname aktualisiert")
-            except RateLimited as e:
-                self._blocked_until[channel_id] = now + e.retry_after
-                continue
-            except NotFound:
-                self.forget(channel_id)
-                continue
-            except (Forbidden, PortError) as e:
-                log.warning("renaming channel %s failed: %s", channel_id, e)
-                self._pending.discard(channel_id)
-                continue
-            self._history.setdefault(channel_id, collections.deque()).append(now)
-            # a newer wish may have arrived while the edit was in flight
-            if self.wanted_name(channel_id) == wanted:
-                self._pending.discard(channel_id)
-            done += 1
-            self.renames += 1
+            if await self._apply(channel_id, now):
+                done += 1
+                self.renames += 1
         return done
+
+    async def _apply(self, channel_id: int, now: float) -> bool:
+        channel = self.view.channel(channel_id)
+        known_base = channel_id in self._bases
+        wanted = self.wanted_name(channel_id)
+        if channel is None or wanted is None:
+            await self.forget(channel_id)
+            return False
+        if not known_base:
+            await self._remember_base(channel_id, self._bases[channel_id])
+        if wanted in (channel.name, self._applied.get(channel_id)):
+            self._pending.discard(channel_id)  # never rename to the name it already has
+            await self._confirmed(channel_id)
+            return False
+        if self._budget_free_at(channel_id, now) > now:
+            return False
+        try:
+            await self.actions.edit_channel(channel_id, name=wanted, reason="Kanalname aktualisiert")
+        except RateLimited as e:
+            self._blocked_until[channel_id] = now + e.retry_after
+            await self._remember_block(channel_id, now + e.retry_after)
+            return False
+        except NotFound:
+            await self.forget(channel_id)
+            return False
+        except (Forbidden, PortError) as e:
+            log.warning("renaming channel %s failed: %s", channel_id, e)
+            self._pending.discard(channel_id)
+            return False
+        self._history.setdefault(channel_id, collections.deque()).append(now)
+        self._applied[channel_id] = wanted
+        self._blocked_until.pop(channel_id, None)
+        await self._remember_rename(channel_id, wanted, now)
+        # a newer wish may have arrived while the edit was in flight
+        if self.wanted_name(channel_id) == wanted:
+            self._pending.discard(channel_id)
+            await self._confirmed(channel_id)
+        return True
+
+    async def _confirmed(self, channel_id: int) -> None:
+        base = self._bases.get(channel_id)
+        if base is None:
+            return
+        for callback in self._listeners:
+            try:
+                await callback(channel_id, base)
+            except Exception:
+                log.exception("a rename listener failed for channel %s", channel_id)
 
     def next_due(self) -> float | None:
         now = float(self.clock.now())

@@ -88,7 +88,7 @@ class RankVoiceService:
         async with self.db.transaction() as conn:
             await queries.rank_voice.delete_anchor(conn, channel_id=channel_id)
             await queries.rank_voice.delete_channel_settings(conn, channel_id=channel_id)
-        self.renamer.forget(channel_id)
+        await self.renamer.forget(channel_id)
         await self.overwrites.forget_channel(channel_id)
 
     # -- anchoring -------------------------------------------------------------------
@@ -118,7 +118,7 @@ class RankVoiceService:
             anchor = await queries.rank_voice.get_anchor(conn, channel_id=channel_id)
         admitted = [role_id for role_id, value in self._rank_roles(guild_id) if low <= value <= high]
         await self.overwrites.set_gate(channel_id, GATE, admitted, reason=REASON)
-        self.renamer.set_part(channel_id, "rank", name_part(rank.value, low, high))
+        await self.renamer.set_part(channel_id, "rank", name_part(rank.value, low, high))
         return anchor
 
     async def _release(self, channel_id: int) -> None:
@@ -129,7 +129,7 @@ class RankVoiceService:
         if anchor is None:
             return
         await self.overwrites.set_gate(channel_id, GATE, None, reason=REASON)  # the baselines come back
-        self.renamer.set_part(channel_id, "rank", None)
+        await self.renamer.set_part(channel_id, "rank", None)
 
     async def restore(self, guild_id: int) -> int:
         """At startup (once the guild is available): anchors of vanished or empty channels go,
@@ -146,7 +146,7 @@ class RankVoiceService:
                     await self._release(anchor.channel_id)
                     removed += 1
                 else:
-                    self.renamer.set_part(
+                    await self.renamer.set_part(
                         anchor.channel_id, "rank", name_part(anchor.rank_value, anchor.allowed_min, anchor.allowed_max)
                     )
         return removed

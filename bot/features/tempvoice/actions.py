@@ -127,31 +127,35 @@ class PanelActions:
         lanes = self.lanes
         base, limit = TEMPLATES[name]
         async with lanes.locks(lane.channel_id):
-            number = lane.lane_number
             if base is None:  # "Normale Lane": back to "Lane N" and the category's default cap
-                if number is None:
-                    number = await self.creator.reserve_number(lane.guild_id, lane.category_id)
-                    await self.creator.unreserve(lane.guild_id, lane.category_id, number)
+                number = lane.lane_number if lane.lane_number is not None else await self._take_number(lane)
                 base = lane_name(number)
-            else:
-                number = None  # a template name frees the lane's number
+            # A template's name frees the lane's number only once Discord shows it (LaneLife.renamed):
+            # until then the channel still says "Lane N", and no other lane may get that name.
             if limit is None:
                 limit = lanes.cap(lane.category_id)
-            try:
-                async with lanes.db.transaction() as conn:
-                    await queries.tempvoice.set_lane_base_name(
-                        conn, channel_id=lane.channel_id, base_name=base, lane_number=number
-                    )
-            except IntegrityError as e:
-                raise UserError(T.ERROR) from e
             try:
                 await lanes.actions.edit_channel(lane.channel_id, user_limit=limit, reason=f"{REASON}: Vorlage")
             except PortError as e:
                 log.warning("applying a template to lane %s failed: %s", lane.channel_id, e)
                 raise UserError(T.ERROR) from e
-            lanes.renamer.set_part(lane.channel_id, "base", base)
+            await lanes.renamer.set_part(lane.channel_id, "base", base)
         text = (T.TEMPLATE_RESET if name == "reset" else T.TEMPLATE_SET).format(name=base, limit=limit)
         return text + (T.RENAME_PENDING if lanes.renamer.is_pending(lane.channel_id) else "")
+
+    async def _take_number(self, lane: Lane) -> int:
+        """A number for a lane going back to "Lane N": its own from now on (the name follows)."""
+        number = await self.creator.reserve_number(lane.guild_id, lane.category_id)
+        try:
+            async with self.lanes.db.transaction() as conn:
+                await queries.tempvoice.set_lane_base_name(
+                    conn, channel_id=lane.channel_id, base_name=lane.base_name, lane_number=number
+                )
+        except IntegrityError as e:
+            raise UserError(T.ERROR) from e
+        finally:
+            await self.creator.unreserve(lane.guild_id, lane.category_id, number)
+        return number
 
     async def kick_candidates(self, guild_id: int, clicker_id: int, panel_channel_id: int | None) -> list[MemberInfo]:
         lane, _ = await self._guarded(guild_id, clicker_id, panel_channel_id)
@@ -219,7 +223,7 @@ class PanelActions:
             async with lanes.db.transaction() as conn:
                 await queries.tempvoice.set_lane_min_rank(conn, channel_id=lane.channel_id, min_rank=min_rank)
             await lanes.apply_min_rank(lane, min_rank)
-            lanes.renamer.set_part(lane.channel_id, "minrank", minrank_suffix(min_rank))
+            await lanes.renamer.set_part(lane.channel_id, "minrank", minrank_suffix(min_rank))
         return T.MINRANK_CLEARED if min_rank <= 0 else T.MINRANK_SET.format(rank=rank_name(min_rank))
 
     # -- the global panel ----------------------------------------------------------------------

@@ -189,6 +189,7 @@ class TempVoiceCog(VoiceMovesCog, name="TempVoice"):
         self.service = service
         self.voice_handler = service
         self.view = MainView(service)
+        self._restored: set[int] = set()  # guilds whose lanes were restored since the start
         self._reconciler = WakeableLoop("tempvoice reconcile", self._reconcile_all, before=bot.wait_until_ready)
 
     def panel(self, lane_id: int | None, owner_id: int | None, lane_name: str | None) -> tuple[discord.Embed, MainView]:
@@ -205,7 +206,11 @@ class TempVoiceCog(VoiceMovesCog, name="TempVoice"):
     async def _reconcile_all(self) -> float:
         for guild in list(self.bot.guilds):  # every guild, not only the first
             try:
-                changes = await self.service.reconcile(guild.id)
+                if guild.id in self._restored:
+                    changes = await self.service.reconcile(guild.id)
+                else:  # the first pass after a start also refreshes the lane panels
+                    changes = await self.service.restore(guild.id)
+                    self._restored.add(guild.id)
                 if changes:
                     log.info("TempVoice reconcile of %s: %d change(s)", guild.name, changes)
             except Exception:

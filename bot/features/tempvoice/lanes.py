@@ -104,7 +104,7 @@ class Lanes:
         async with self.db.transaction() as conn:
             await queries.tempvoice.delete_lane_panel(conn, lane_id=channel_id)
             await queries.tempvoice.delete_lane(conn, channel_id=channel_id)
-        self.renamer.forget(channel_id)
+        await self.renamer.forget(channel_id)
         await self.overwrites.forget_channel(channel_id)
 
     async def delete_channel(self, channel_id: int, why: str) -> bool:

@@ -10,6 +10,7 @@ import dataclasses
 
 from bot.db.queries import Lane, queries
 from bot.features.tempvoice.lanes import Lanes
+from bot.features.tempvoice.rules import lane_name
 
 
 class LaneLife:
@@ -66,6 +67,21 @@ class LaneLife:
         updated = dataclasses.replace(lane, owner_id=new_owner)
         await lanes.apply_owner_settings(updated, new_owner)  # the old owner's bans go, the new one's come
         await lanes.post_panel(updated)
+
+    async def renamed(self, channel_id: int, base: str) -> None:
+        """Discord confirmed the lane's name: only now a template name frees its "Lane N"."""
+        lanes = self.lanes
+        async with lanes.locks(channel_id):
+            lane = await lanes.get(channel_id)
+            if lane is None or lane.base_name == base:
+                return
+            number = lane.lane_number
+            if number is not None and base != lane_name(number):
+                number = None
+            async with lanes.db.transaction() as conn:
+                await queries.tempvoice.set_lane_base_name(
+                    conn, channel_id=channel_id, base_name=base, lane_number=number
+                )
 
     async def channel_deleted(self, channel_id: int) -> None:
         """A lane deleted by hand (or by anyone): drop its rows."""

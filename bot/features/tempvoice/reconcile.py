@@ -27,6 +27,18 @@ class Reconciler:
                 changes += await self._one(lane)
         return changes
 
+    async def restore(self, guild_id: int) -> int:
+        """The first reconcile after a start; the panels of the lanes left are edited in place."""
+        changes = await self.reconcile(guild_id)
+        async with self.lanes.db.read() as conn:
+            lanes = await queries.tempvoice.list_lanes_by_guild(conn, guild_id=guild_id)
+        for lane in lanes:
+            async with self.lanes.locks(lane.channel_id):
+                fresh = await self.lanes.get(lane.channel_id)
+                if fresh is not None:
+                    await self.lanes.post_panel(fresh)
+        return changes
+
     async def _one(self, lane: Lane) -> int:
         lanes = self.lanes
         if lanes.view.channel(lane.channel_id) is None:

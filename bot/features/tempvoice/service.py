@@ -32,6 +32,7 @@ class LaneService:
         self.life = LaneLife(self.lanes)
         self.reconciler = Reconciler(self.lanes, self.life)
         self.panel = PanelActions(self.lanes, self.life, self.creator)
+        deps.renamer.on_renamed(self.life.renamed)
 
     @property
     def config(self) -> TempVoiceConfig:
@@ -64,6 +65,10 @@ class LaneService:
 
     async def reconcile(self, guild_id: int) -> int:
         return await self.reconciler.reconcile(guild_id)
+
+    async def restore(self, guild_id: int) -> int:
+        """At start: reconcile, then re-edit every lane's panel so the owner it shows is current."""
+        return await self.reconciler.restore(guild_id)
 
     @property
     def lock_count(self) -> int:

@@ -135,7 +135,7 @@ class VoiceStatusService:
                     now,
                 )
                 if renamed:
-                    self.renamer.set_part(channel_id, "status", decision.suffix)
+                    await self.renamer.set_part(channel_id, "status", decision.suffix)
                     renames += 1
                 saves.append(self._save(channel_id, guild_id, decision, prev, renamed, now, len(observations)))
                 trace.info(
