@@ -170,7 +170,13 @@ async def test_forget_user_removes_only_their_data(any_db: Database) -> None:
         await queries.tempvoice.add_ban(conn, owner_id=other, banned_id=7, created_at=None)
         await queries.tempvoice.set_region(conn, owner_id=SNOW, region="DE", updated_at="t")
         await queries.coaching.create_session(conn, user_id=SNOW, guild_id=1, match_id="m", created_at=1)
+        for target in (SNOW, other):
+            await queries.core.upsert_overwrite_wish(
+                conn, channel_id=5, feature="tempvoice.ban", target_kind="member", target_id=target,
+                bit="connect", allow=0,
+            )  # fmt: skip
     counts = await forget_user(db, SNOW)
+    assert counts["channel permission wishes"] == 1
     assert counts["steam links"] == 2 and counts["watch list entries"] == 1 and counts["live presence rows"] == 1
     assert counts["tempvoice bans (issued and received)"] == 2 and counts["coaching sessions"] == 1
     async with db.read() as conn:

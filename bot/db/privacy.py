@@ -45,6 +45,8 @@ async def forget_user(db: Database, user_id: int) -> dict[str, int]:
             "stored rank": await queries.core.forget_user_rank(conn, user_id=user_id),
             "voice stats": await queries.core.forget_voice_stats(conn, user_id=user_id),
             "voice status snapshot": await queries.core.forget_voice_presence(conn, user_id=user_id),
+            "channel permission wishes": await queries.core.forget_overwrite_wishes(conn, user_id=user_id)
+            + await queries.core.forget_overwrite_baselines(conn, user_id=user_id),
         }
     log.info("forgot user %s: %s", user_id, counts)
     return counts

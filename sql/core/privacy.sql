@@ -39,3 +39,12 @@ DELETE FROM balancer_match_players WHERE user_id = :user_id;
 
 -- name: forget_voice_presence(user_id)!
 DELETE FROM voice_status_members WHERE user_id = :user_id;
+
+-- name: forget_overwrite_wishes(user_id)!
+-- Features' connect/view wishes about the person (a ban's member deny, a permit).
+-- @scan
+DELETE FROM channel_overwrite_wishes WHERE target_kind = 'member' AND target_id = :user_id;
+
+-- name: forget_overwrite_baselines(user_id)!
+-- @scan
+DELETE FROM channel_overwrite_baselines WHERE target_kind = 'member' AND target_id = :user_id;
