@@ -115,6 +115,29 @@ async def test_adapter_reads_discord_cache() -> None:
         assert port.category_overwrites(CATEGORY) == {} and port.member(GUILD, 1) is None
         with pytest.raises(PortError, match="no panel view"):
             await port.send_panel(LANE, lane_id=LANE, owner_id=USER)
+        assert port.own_member_id(GUILD) == 9999
+    finally:
+        await bot.close()
+
+
+async def test_adapter_fetches_a_voice_state_fresh(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A fresh GET of the member's voice state, not the cache (which may lag behind the bot's moves)."""
+    bot = await offline_bot()
+    try:
+        port = DiscordPort(bot)
+        asked: list[tuple[int, int]] = []
+
+        async def voice_state_of(guild_id: int, member_id: int) -> dict[str, Any]:
+            asked.append((guild_id, member_id))
+            if member_id == USER:
+                return {"channel_id": str(LANE), "user_id": str(USER)}
+            raise discord.NotFound(_Response(404), {"code": 10065, "message": "Unknown Voice State"})
+
+        monkeypatch.setattr(bot.http, "get_voice_state", voice_state_of)
+        assert port.voice_channel_of(GUILD, USER) is None  # the cache has not seen it
+        assert await port.fetch_voice_channel(GUILD, USER) == LANE
+        assert await port.fetch_voice_channel(GUILD, 1) is None  # not in voice
+        assert asked == [(GUILD, USER), (GUILD, 1)]
     finally:
         await bot.close()
 
