@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable
+
 import pytest
 
-from bot.db import Database
+from bot.db import Database, SqliteDatabase
 from bot.discord_glue.ports import Overwrite, Target, TargetKind, VoiceMove
 from bot.features.rank_voice.service import RankVoiceConfig, RankVoiceService
 from bot.features.tempvoice import texts
 from bot.features.tempvoice.service import LaneService, TempVoiceConfig
 from bot.shared.clock import ManualClock
+from bot.shared.coordination import CHANNEL_LOCKS, SharedLocks
 from bot.shared.overwrites import CONNECT, VIEW, OverwriteComposer, Wish, merge
 from bot.shared.ranks import RANK_NAMES, RankRoles
 from bot.shared.rename import RenameScheduler
@@ -147,3 +151,41 @@ async def test_lifting_every_gate_puts_the_baseline_back_after_a_restart(db: Dat
     calls = w.world.count("set_overwrite")
     await w.composer.reapply(channel, reason="test")
     assert w.world.count("set_overwrite") == calls  # nothing to change: nothing written
+
+
+async def test_two_processes_composing_one_channel_end_with_the_merged_wishes(db: Database) -> None:
+    """Two composers (as in two bot processes: their own locks are their own) on one database,
+    called under the channel's shared lock as the features do."""
+    w = World(db)
+    channel = w.world.add_voice(GUILD, "Ranked 1", w.category)
+    other = OverwriteComposer(db, w.world, w.world)
+    locks_a = SharedLocks(db, CHANNEL_LOCKS)
+    # an SQLite file belongs to one process: there, both composers share that process's locks
+    locks_b = locks_a if isinstance(db, SqliteDatabase) else SharedLocks(db, CHANNEL_LOCKS)
+    member = Target(TargetKind.MEMBER, 5)
+
+    async def under(locks: SharedLocks, action: Awaitable[None]) -> None:
+        async with locks(channel):
+            await action
+
+    for round_ in range(6):
+        low = 1 + round_ % 3
+        await asyncio.gather(
+            under(
+                locks_a,
+                w.composer.set_gate(channel, "rank_voice", [w.roles[v] for v in range(low, low + 4)], reason="a"),
+            ),
+            under(
+                locks_b,
+                other.set_gate(channel, "tempvoice.minrank", [w.roles[v] for v in range(low + 1, 12)], reason="b"),
+            ),
+            under(locks_b, other.set_wish(channel, "test.member", member, CONNECT, round_ % 2 == 0, reason="b")),
+        )
+        assert w.admitted(channel) == list(range(low + 1, low + 4)), round_
+        assert w.connect(channel, member) is (round_ % 2 == 0)
+    await asyncio.gather(
+        under(locks_a, w.composer.clear(channel, "rank_voice", reason="a")),
+        under(locks_b, other.clear(channel, "tempvoice.minrank", reason="b")),
+        under(locks_b, other.clear(channel, "test.member", reason="b")),
+    )
+    assert w.world.channels[channel].overwrites == {}  # every baseline back: nothing was there

@@ -108,6 +108,12 @@ class EventClaims:
         return HANDLED_ELSEWHERE
 
 
+#: The namespace of the shared lock per voice channel: every feature that changes a channel's
+#: permission overwrites (through the composer) or anchors it holds it, so the features of
+#: several processes take turns on one channel.
+CHANNEL_LOCKS = "voice_channel"
+
+
 class SharedLocks:
     """Locks by key that hold across every process sharing the database: this process's own
     lock first (its tasks queue in memory), then the database's (`Database.exclusive`)."""

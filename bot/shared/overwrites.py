@@ -23,7 +23,11 @@ keeps the wishes in the database so a restart keeps them):
     composer.merged(channel_id)              the merged bits, for inspection.
 
 `feature` is a short stable name ("tempvoice.ban", "rank_voice", ...): one feature's wishes
-never touch another's.
+never touch another's. Call it holding the channel's shared lock
+(`SharedLocks(db, CHANNEL_LOCKS)`, bot/shared/coordination.py) like TempVoice and rank voice
+do: the composer's own lock is this process's only, and with several bot processes on one
+PostgreSQL database the shared lock makes them take turns on a channel. (A composer also
+writes again when the wishes changed while it wrote, which settles most overlaps anyway.)
 
 Merge rules (pure: `merge()`):
 
@@ -64,6 +68,7 @@ VIEW = "view_channel"
 BITS = (CONNECT, VIEW)
 
 Key = tuple[Target, str]  # (target, bit)
+APPLY_ROUNDS = 5
 
 
 @dataclasses.dataclass(frozen=True)
@@ -210,17 +215,28 @@ class OverwriteComposer:
         return written[target] if target in written else self._cached(channel_id, target)
 
     async def _apply(self, channel_id: int, reason: str) -> None:
+        """Write the merged wishes; again if another bot process changed them meanwhile (the
+        lock here is this process's only), until what was written is what the database says."""
+        for _ in range(APPLY_ROUNDS):
+            written = await self._apply_once(channel_id, reason)
+            if written is None or written == await self.merged(channel_id):
+                return
+        log.warning("the permission wishes of channel %s kept changing; the next change writes them", channel_id)
+
+    async def _apply_once(self, channel_id: int, reason: str) -> dict[Key, bool] | None:
         channel = self.view.channel(channel_id)
         if channel is None:
-            return
+            return None
         async with self.db.transaction() as conn:
-            rows = await queries.core.list_overwrite_wishes(conn, channel_id=channel_id)
-            gate_rows = await queries.core.list_overwrite_gates(conn, channel_id=channel_id)
-            merged = self._merge(channel.guild_id, rows, gate_rows)
+            # baselines before wishes: a baseline is written after its wish, so (even when each
+            # statement sees the latest commits, as on PostgreSQL) a baseline seen has its wish seen
             baselines: dict[Key, bool | None] = {
                 (_target(b.target_kind, b.target_id), b.bit): None if b.allow is None else bool(b.allow)
                 for b in await queries.core.list_overwrite_baselines(conn, channel_id=channel_id)
             }
+            rows = await queries.core.list_overwrite_wishes(conn, channel_id=channel_id)
+            gate_rows = await queries.core.list_overwrite_gates(conn, channel_id=channel_id)
+            merged = self._merge(channel.guild_id, rows, gate_rows)
             for target, bit in merged.keys() - baselines.keys():
                 value = self._last_known(channel_id, target).bit(bit)
                 baselines[(target, bit)] = value
@@ -236,6 +252,7 @@ class OverwriteComposer:
                     await queries.core.delete_overwrite_baseline(
                         conn, channel_id=channel_id, target_kind=_kind(target), target_id=target.id, bit=bit
                     )
+        return merged
 
     async def _write(
         self, channel_id: int, merged: Mapping[Key, bool], restored: Mapping[Key, bool | None], reason: str

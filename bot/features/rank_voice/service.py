@@ -23,7 +23,7 @@ from bot.features.rank_voice import texts
 from bot.features.rank_voice.rules import Mode, name_part, window
 from bot.shared.clock import legacy_timestamp
 from bot.shared.common import Reply, humans_in
-from bot.shared.coordination import SharedLocks
+from bot.shared.coordination import CHANNEL_LOCKS, SharedLocks
 from bot.shared.deps import Deps
 from bot.shared.ranks import RANK_NAMES
 
@@ -51,7 +51,7 @@ class RankVoiceService:
         self.config = config
         self.clock = deps.clock
         # a channel's events one at a time, also across processes sharing the database
-        self._locks = SharedLocks(deps.db, "rank_voice_channel")
+        self._locks = SharedLocks(deps.db, CHANNEL_LOCKS)
 
     def mode_of(self, channel_id: int) -> Mode | None:
         channel = self.view.channel(channel_id)

@@ -78,14 +78,14 @@ class PanelActions:
         lane, _ = await self._guarded(guild_id, clicker_id, panel_channel_id)
         region = "DE" if region == "DE" else "EU"
         lanes = self.lanes
-        async with lanes.locks(lane.channel_id):
-            async with lanes.db.transaction() as conn:
-                # the preference belongs to the owner, whoever clicked (a moderator may set it for them)
-                await queries.tempvoice.set_region(
-                    conn, owner_id=lane.owner_id, region=region, updated_at=legacy_timestamp(lanes.clock)
-                )
-                owned = await queries.tempvoice.list_lanes_by_owner(conn, owner_id=lane.owner_id)
-            for other in owned:
+        async with lanes.db.transaction() as conn:
+            # the preference belongs to the owner, whoever clicked (a moderator may set it for them)
+            await queries.tempvoice.set_region(
+                conn, owner_id=lane.owner_id, region=region, updated_at=legacy_timestamp(lanes.clock)
+            )
+            owned = await queries.tempvoice.list_lanes_by_owner(conn, owner_id=lane.owner_id)
+        for other in owned:
+            async with lanes.locks(other.channel_id):
                 await lanes.apply_region(other.channel_id, region)
         return T.REGION_DE if region == "DE" else T.REGION_EU
 

@@ -17,7 +17,7 @@ from bot.db.queries import Lane, queries
 from bot.discord_glue.ports import NotFound, PortError, Target, TargetKind
 from bot.shared.clock import legacy_timestamp
 from bot.shared.common import humans_in, process_name
-from bot.shared.coordination import SharedLocks
+from bot.shared.coordination import CHANNEL_LOCKS, SharedLocks
 from bot.shared.deps import Deps
 from bot.shared.overwrites import CONNECT
 from bot.shared.ranks import RankRoles
@@ -55,7 +55,8 @@ class Lanes:
         self.clock = deps.clock
         self.config = config
         # a lane's events are handled one at a time, also across processes sharing the database
-        self.locks = SharedLocks(deps.db, "tempvoice_lane")
+        # (the lock rank voice takes for the same channel: the overwrite composer's callers take turns)
+        self.locks = SharedLocks(deps.db, CHANNEL_LOCKS)
         #: this service's name in creation claims (several bot processes may share one database)
         self.claimer = process_name(self)
 

@@ -95,4 +95,5 @@ class LaneLife:
             owned = [lane for o in owners for lane in await queries.tempvoice.list_lanes_by_owner(conn, owner_id=o)]
         for lane in owned:
             if lane.guild_id == guild_id:
-                await self.lanes.overwrites.reapply(lane.channel_id, reason="TempVoice: Bann")
+                async with self.lanes.locks(lane.channel_id):
+                    await self.lanes.overwrites.reapply(lane.channel_id, reason="TempVoice: Bann")
