@@ -126,34 +126,42 @@ class OverwriteComposer:
     ) -> None:
         _check_bit(bit)
         async with self._locks(channel_id):
+            if value is None and not await self._has(channel_id, feature, (target, bit)):
+                return  # withdrawing a wish that was never made: a read, no write
             async with self.db.transaction() as conn:
                 if value is None:
-                    await queries.core.delete_overwrite_wish(
+                    changed = await queries.core.delete_overwrite_wish(
                         conn, channel_id=channel_id, feature=feature, target_kind=_kind(target),
                         target_id=target.id, bit=bit,
                     )  # fmt: skip
                 else:
-                    await queries.core.upsert_overwrite_wish(
+                    changed = await queries.core.upsert_overwrite_wish(
                         conn, channel_id=channel_id, feature=feature, target_kind=_kind(target),
                         target_id=target.id, bit=bit, allow=int(value),
                     )  # fmt: skip
-            await self._apply(channel_id, reason)
+            if changed:
+                await self._apply(channel_id, reason)
 
     async def set_wishes(self, channel_id: int, feature: str, wishes: Mapping[Key, bool], *, reason: str) -> None:
         for _, bit in wishes:
             _check_bit(bit)
         async with self._locks(channel_id):
+            if not wishes and not await self._has(channel_id, feature):
+                return  # nothing wished, nothing before: a read, no write
             async with self.db.transaction() as conn:
-                await queries.core.delete_feature_wishes(conn, channel_id=channel_id, feature=feature)
+                dropped = await queries.core.delete_feature_wishes(conn, channel_id=channel_id, feature=feature)
                 for (target, bit), allow in sorted(wishes.items(), key=lambda kv: (_kind(kv[0][0]), kv[0][0].id)):
                     await queries.core.upsert_overwrite_wish(
                         conn, channel_id=channel_id, feature=feature, target_kind=_kind(target),
                         target_id=target.id, bit=bit, allow=int(allow),
                     )  # fmt: skip
-            await self._apply(channel_id, reason)
+            if dropped or wishes:
+                await self._apply(channel_id, reason)
 
     async def set_gate(self, channel_id: int, feature: str, admitted: Iterable[int] | None, *, reason: str) -> None:
         async with self._locks(channel_id):
+            if admitted is None and not await self._has_gate(channel_id, feature):
+                return  # no gate, and none before: a read, no write
             async with self.db.transaction() as conn:
                 await queries.core.delete_overwrite_gate(conn, channel_id=channel_id, feature=feature)
                 if admitted is not None:
@@ -167,9 +175,10 @@ class OverwriteComposer:
     async def clear(self, channel_id: int, feature: str, *, reason: str) -> None:
         async with self._locks(channel_id):
             async with self.db.transaction() as conn:
-                await queries.core.delete_feature_wishes(conn, channel_id=channel_id, feature=feature)
-                await queries.core.delete_overwrite_gate(conn, channel_id=channel_id, feature=feature)
-            await self._apply(channel_id, reason)
+                dropped = await queries.core.delete_feature_wishes(conn, channel_id=channel_id, feature=feature)
+                dropped += await queries.core.delete_overwrite_gate(conn, channel_id=channel_id, feature=feature)
+            if dropped:
+                await self._apply(channel_id, reason)
 
     async def reapply(self, channel_id: int, *, reason: str) -> None:
         async with self._locks(channel_id):
@@ -182,6 +191,19 @@ class OverwriteComposer:
                 await queries.core.delete_channel_gates(conn, channel_id=channel_id)
                 await queries.core.delete_channel_baselines(conn, channel_id=channel_id)
             self._written.pop(channel_id, None)
+
+    async def _has(self, channel_id: int, feature: str, key: Key | None = None) -> bool:
+        """Whether the feature wishes anything (or this `key`) on the channel."""
+        async with self.db.read() as conn:
+            rows = await queries.core.list_overwrite_wishes(conn, channel_id=channel_id)
+        return any(
+            r.feature == feature and (key is None or (_target(r.target_kind, r.target_id), r.bit) == key) for r in rows
+        )
+
+    async def _has_gate(self, channel_id: int, feature: str) -> bool:
+        async with self.db.read() as conn:
+            gates = await queries.core.list_overwrite_gates(conn, channel_id=channel_id)
+        return any(g.feature == feature for g in gates)
 
     async def merged(self, channel_id: int) -> dict[Key, bool]:
         channel = self.view.channel(channel_id)

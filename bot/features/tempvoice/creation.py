@@ -239,7 +239,6 @@ class LaneCreator:
             await queries.tempvoice.add_lane_member(
                 conn, channel_id=channel_id, user_id=member_id, joined_at=lanes.clock.now()
             )
-        await lanes.renamer.set_part(channel_id, "base", lane_name(number))
 
     async def _move_in(self, guild_id: int, member_id: int, channel_id: int) -> None:
         lanes = self.lanes
