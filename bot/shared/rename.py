@@ -179,6 +179,18 @@ class RenameScheduler:
         async with self.db.transaction() as conn:
             await queries.core.upsert_rename_block(conn, channel_id=channel_id, blocked_until=math.ceil(until))
 
+    async def base_of(self, channel_id: int) -> str | None:
+        """The base name wished for the channel, shown already or still pending (None: unknown)."""
+        await self.load()
+        return self._bases.get(channel_id)
+
+    def due_at(self, channel_id: int) -> float | None:
+        """When the channel's pending name may be applied (now, or when the budget frees up);
+        None when nothing is pending."""
+        if channel_id not in self._pending:
+            return None
+        return self._budget_free_at(channel_id, float(self.clock.now()))
+
     # -- applying ------------------------------------------------------------------------
 
     def _budget_free_at(self, channel_id: int, now: float) -> float:

@@ -48,3 +48,13 @@ DELETE FROM channel_overwrite_wishes WHERE target_kind = 'member' AND target_id 
 -- name: forget_overwrite_baselines(user_id)!
 -- @scan
 DELETE FROM channel_overwrite_baselines WHERE target_kind = 'member' AND target_id = :user_id;
+
+-- name: forget_trusted(user_id)!
+-- The person's trusted list and their place on other owners' trusted lists.
+DELETE FROM tempvoice_trusted WHERE owner_id = :user_id OR trusted_id = :user_id;
+
+-- name: forget_preset(user_id)!
+DELETE FROM tempvoice_presets WHERE owner_id = :user_id;
+
+-- name: forget_lane_permits(user_id)!
+DELETE FROM tempvoice_lane_permits WHERE target_kind = 'member' AND target_id = :user_id;

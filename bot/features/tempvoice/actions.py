@@ -197,6 +197,7 @@ class PanelActions:
             async with lanes.locks(other.channel_id):
                 await lanes.set_ban(other.channel_id, target, True)
                 await lanes.disconnect(guild_id, target, other.channel_id)
+        await lanes.hooks.bans_changed(lane.owner_id)
         return (T.BANNED if added else T.ALREADY_BANNED).format(member=lanes.display(guild_id, target))
 
     async def unban(self, guild_id: int, clicker_id: int, panel_channel_id: int | None, raw: str) -> str:
@@ -208,6 +209,7 @@ class PanelActions:
         for other in owned:
             async with lanes.locks(other.channel_id):
                 await lanes.set_ban(other.channel_id, target, False)
+        await lanes.hooks.bans_changed(lane.owner_id)
         return (T.UNBANNED if removed else T.NOT_BANNED).format(member=lanes.display(guild_id, target))
 
     async def set_min_rank(self, guild_id: int, clicker_id: int, panel_channel_id: int | None, min_rank: int) -> str:

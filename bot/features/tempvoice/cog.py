@@ -184,11 +184,11 @@ def panel_embed(lane_name: str | None, owner_id: int | None) -> discord.Embed:
 
 
 class TempVoiceCog(VoiceMovesCog, name="TempVoice"):
-    def __init__(self, bot: commands.Bot, service: LaneService) -> None:
+    def __init__(self, bot: commands.Bot, service: LaneService, view: MainView | None = None) -> None:
         self.bot = bot
         self.service = service
         self.voice_handler = service
-        self.view = MainView(service)
+        self.view = view or MainView(service)  # the owner actions add their buttons in a subclass
         self._restored: set[int] = set()  # guilds whose lanes were restored since the start
         self._reconciler = WakeableLoop("tempvoice reconcile", self._reconcile_all, before=bot.wait_until_ready)
 

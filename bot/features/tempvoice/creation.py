@@ -256,4 +256,5 @@ class LaneCreator:
             if lane is None:
                 return  # an event said they left again, and the lane went with them
             await lanes.apply_owner_settings(lane, lane.owner_id)
+            await lanes.hooks.lane_created(lane)
             await lanes.post_panel(lane)

@@ -43,6 +43,19 @@ class TempVoiceConfig:
     rank_roles: RankRoles = dataclasses.field(default_factory=RankRoles)
 
 
+class LaneHooks:
+    """What other TempVoice modules add to a lane's life (the owner actions: presets, lock, trust)."""
+
+    async def lane_created(self, lane: Lane) -> None:
+        """The owner is inside the new lane; region and bans are applied (under the lane's lock)."""
+
+    async def owner_changed(self, lane: Lane, previous_owner: int) -> None:
+        """`lane.owner_id` is the new owner; their region and bans are applied (under the lane's lock)."""
+
+    async def bans_changed(self, owner_id: int) -> None:
+        """The owner banned or un-banned someone; the bans are applied to their lanes (no lock held)."""
+
+
 class Lanes:
     """The shared state of one TempVoice service and the operations on one lane."""
 
@@ -59,6 +72,7 @@ class Lanes:
         self.locks = SharedLocks(deps.db, CHANNEL_LOCKS)
         #: this service's name in creation claims (several bot processes may share one database)
         self.claimer = process_name(self)
+        self.hooks = LaneHooks()
 
     # -- reading ---------------------------------------------------------------------------
 

@@ -66,6 +66,7 @@ class LaneLife:
             )
         updated = dataclasses.replace(lane, owner_id=new_owner)
         await lanes.apply_owner_settings(updated, new_owner)  # the old owner's bans go, the new one's come
+        await lanes.hooks.owner_changed(updated, lane.owner_id)
         await lanes.post_panel(updated)
 
     async def renamed(self, channel_id: int, base: str) -> None:

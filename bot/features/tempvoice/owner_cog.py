@@ -1,0 +1,274 @@
+"""The owner actions on discord.py: the panel's new buttons (custom_ids `tv_*`, next to the
+old bot's, which keep working) and the `/lane …` hybrid commands. Every decision is the
+services'; this module turns clicks and commands into their calls.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable
+from typing import Any
+
+import discord
+from discord.ext import commands
+
+from bot.features.tempvoice import texts
+from bot.features.tempvoice.access import PermitKind
+from bot.features.tempvoice.access_service import LaneAccessService
+from bot.features.tempvoice.cog import MainView, _answer, _reply, _where
+from bot.features.tempvoice.owner_service import LaneOwnerService
+from bot.features.tempvoice.service import LaneService
+from bot.shared.common import UserError
+
+log = logging.getLogger(__name__)
+L = texts.LaneOwner
+
+#: The owner actions' custom_ids: frozen like the old ones once panels carrying them are posted.
+OWNER_CUSTOM_IDS = (
+    "tv_rename",
+    "tv_lock",
+    "tv_hide",
+    "tv_permit",
+    "tv_trust",
+    "tv_reject",
+    "tv_transfer",
+    "tv_preset",
+)
+EPHEMERAL_TIMEOUT = 120
+
+
+class RenameModal(discord.ui.Modal, title=L.RENAME_MODAL_TITLE):
+    name: discord.ui.TextInput[RenameModal] = discord.ui.TextInput(
+        label=L.RENAME_MODAL_LABEL, min_length=1, max_length=100
+    )
+
+    def __init__(self, owner: LaneOwnerService) -> None:
+        super().__init__(timeout=EPHEMERAL_TIMEOUT)
+        self.owner = owner
+
+    async def on_submit(self, interaction: discord.Interaction) -> None:
+        await _answer(interaction, self.owner.rename(*_where(interaction), self.name.value))
+
+
+def _member_options(guild: discord.Guild | None, ids: list[int]) -> list[discord.SelectOption]:
+    options = []
+    for member_id in ids[:25]:
+        member = guild.get_member(member_id) if guild else None
+        label = member.display_name if member else str(member_id)
+        options.append(discord.SelectOption(label=label[:100], value=str(member_id)))
+    return options
+
+
+class _Select(discord.ui.Select["discord.ui.View"]):
+    """A select of given members whose choice goes to one service call."""
+
+    def __init__(self, placeholder: str, options: list[discord.SelectOption], act: Any) -> None:
+        super().__init__(placeholder=placeholder, options=options, min_values=1, max_values=1)
+        self.act = act
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        await _answer(interaction, self.act(*_where(interaction), int(self.values[0])))
+
+
+class _UserSelect(discord.ui.UserSelect["discord.ui.View"]):
+    def __init__(self, placeholder: str, act: Any) -> None:
+        super().__init__(placeholder=placeholder, min_values=1, max_values=1)
+        self.act = act
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        await _answer(interaction, self.act(*_where(interaction), self.values[0].id))
+
+
+class PermitSelect(discord.ui.MentionableSelect["discord.ui.View"]):
+    def __init__(self, access: LaneAccessService) -> None:
+        super().__init__(placeholder=L.PERMIT_PLACEHOLDER, min_values=1, max_values=1)
+        self.access = access
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        chosen = self.values[0]
+        kind = PermitKind.ROLE if isinstance(chosen, discord.Role) else PermitKind.MEMBER
+        await _answer(interaction, self.access.permit(*_where(interaction), kind, chosen.id))
+
+
+def _ephemeral(*items: discord.ui.Item[Any]) -> discord.ui.View:
+    view = discord.ui.View(timeout=EPHEMERAL_TIMEOUT)
+    for item in items:
+        view.add_item(item)
+    return view
+
+
+def _mentions(ids: list[int]) -> str:
+    return ", ".join(f"<@{i}>" for i in ids)
+
+
+class LanePanel(MainView):
+    """The old panel plus the owner actions (one persistent view: old and new panels keep working)."""
+
+    def __init__(self, service: LaneService, access: LaneAccessService, owner: LaneOwnerService) -> None:
+        super().__init__(service)
+        self.access = access
+        self.owner = owner
+
+    @discord.ui.button(label="✏️ Umbenennen", style=discord.ButtonStyle.primary, custom_id="tv_rename", row=0)
+    async def rename(self, interaction: discord.Interaction, _: discord.ui.Button[LanePanel]) -> None:
+        await interaction.response.send_modal(RenameModal(self.owner))
+
+    @discord.ui.button(label="🔒 Sperren/Entsperren", style=discord.ButtonStyle.secondary, custom_id="tv_lock", row=1)
+    async def lock(self, interaction: discord.Interaction, _: discord.ui.Button[LanePanel]) -> None:
+        await _answer(interaction, self.access.toggle_lock(*_where(interaction)))
+
+    @discord.ui.button(label="🙈 Verstecken/Zeigen", style=discord.ButtonStyle.secondary, custom_id="tv_hide", row=1)
+    async def hide(self, interaction: discord.Interaction, _: discord.ui.Button[LanePanel]) -> None:
+        await _answer(interaction, self.access.toggle_hide(*_where(interaction)))
+
+    @discord.ui.button(label="✅ Zulassen", style=discord.ButtonStyle.success, custom_id="tv_permit", row=3)
+    async def permit(self, interaction: discord.Interaction, _: discord.ui.Button[LanePanel]) -> None:
+        try:
+            await self.service.panel._guarded(*_where(interaction))
+        except UserError as e:
+            await _reply(interaction, e.text)
+            return
+        await interaction.response.send_message(L.CHOOSE, view=_ephemeral(PermitSelect(self.access)), ephemeral=True)
+
+    @discord.ui.button(label="🤝 Vertraute", style=discord.ButtonStyle.success, custom_id="tv_trust", row=3)
+    async def trust(self, interaction: discord.Interaction, _: discord.ui.Button[LanePanel]) -> None:
+        try:
+            trusted = await self.access.trusted(*_where(interaction))
+        except UserError as e:
+            await _reply(interaction, e.text)
+            return
+        items: list[discord.ui.Item[Any]] = [_UserSelect(L.TRUST_ADD_PLACEHOLDER, self.access.trust)]
+        if trusted:
+            options = _member_options(interaction.guild, trusted)
+            items.append(_Select(L.TRUST_REMOVE_PLACEHOLDER, options, self.access.untrust))
+        text = L.TRUSTED_LIST.format(members=_mentions(trusted)) if trusted else L.TRUSTED_NONE
+        await interaction.response.send_message(
+            text, view=_ephemeral(*items), ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
+        )
+
+    @discord.ui.button(label="⛔ Ablehnen", style=discord.ButtonStyle.danger, custom_id="tv_reject", row=4)
+    async def reject(self, interaction: discord.Interaction, _: discord.ui.Button[LanePanel]) -> None:
+        try:
+            banned = await self.owner.banned(*_where(interaction))
+        except UserError as e:
+            await _reply(interaction, e.text)
+            return
+        items: list[discord.ui.Item[Any]] = [_UserSelect(L.REJECT_PLACEHOLDER, self.owner.reject)]
+        if banned:
+            items.append(_Select(L.UNBAN_PLACEHOLDER, _member_options(interaction.guild, banned), self.owner.unban))
+        text = L.BANNED_LIST.format(members=_mentions(banned[:25])) if banned else L.BANNED_NONE
+        await interaction.response.send_message(
+            text, view=_ephemeral(*items), ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
+        )
+
+    @discord.ui.button(label="🔁 Übertragen", style=discord.ButtonStyle.secondary, custom_id="tv_transfer", row=4)
+    async def transfer(self, interaction: discord.Interaction, _: discord.ui.Button[LanePanel]) -> None:
+        try:
+            found = await self.owner.transfer_candidates(*_where(interaction))
+        except UserError as e:
+            await _reply(interaction, e.text)
+            return
+        options = [discord.SelectOption(label=m.display_name[:100], value=str(m.id)) for m in found]
+        view = _ephemeral(_Select(L.TRANSFER_PLACEHOLDER, options, self.owner.transfer))
+        await interaction.response.send_message(L.CHOOSE, view=view, ephemeral=True)
+
+    @discord.ui.button(label="💾 Vorlage speichern", style=discord.ButtonStyle.secondary, custom_id="tv_preset", row=4)
+    async def preset(self, interaction: discord.Interaction, _: discord.ui.Button[LanePanel]) -> None:
+        await _answer(interaction, self.owner.save_preset(*_where(interaction)))
+
+
+def _ctx_where(ctx: commands.Context[commands.Bot]) -> tuple[int, int, int | None]:
+    assert ctx.guild is not None
+    return ctx.guild.id, ctx.author.id, ctx.channel.id
+
+
+async def _say(ctx: commands.Context[commands.Bot], action: Awaitable[str]) -> None:
+    """Run an owner action and answer with its text, or with the refusal's."""
+    try:
+        text = await action
+    except UserError as e:
+        text = e.text
+    await ctx.send(text, ephemeral=True, allowed_mentions=discord.AllowedMentions.none())
+
+
+class LaneCommands(commands.Cog, name="Lane"):
+    """`/lane …` (also `!lane …`): the panel's owner actions as commands, on the lane you are in."""
+
+    def __init__(self, access: LaneAccessService, owner: LaneOwnerService) -> None:
+        self.access = access
+        self.owner = owner
+
+    async def cog_check(self, ctx: commands.Context[commands.Bot]) -> bool:  # type: ignore[override]
+        """Every `/lane` command, also a subcommand called directly, works only on a server."""
+        if ctx.guild is None:
+            raise commands.NoPrivateMessage()
+        return True
+
+    async def cog_command_error(self, ctx: commands.Context[commands.Bot], error: Exception) -> None:  # type: ignore[override]
+        if isinstance(error, commands.NoPrivateMessage):
+            text = L.GUILD_ONLY
+        elif isinstance(error, commands.MemberNotFound | commands.BadArgument):
+            text = texts.TempVoice.USER_NOT_FOUND
+        elif isinstance(error, commands.UserInputError):
+            text = L.HELP
+        else:
+            log.error("/lane %s failed", ctx.command, exc_info=error)
+            text = texts.TempVoice.ERROR
+        await ctx.send(text, ephemeral=True, allowed_mentions=discord.AllowedMentions.none())
+
+    @commands.hybrid_group(name="lane", fallback="hilfe", description="Deine TempVoice-Lane")  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
+    @commands.guild_only()
+    async def lane(self, ctx: commands.Context[commands.Bot]) -> None:
+        await ctx.send(texts.LaneOwner.HELP, ephemeral=True)
+
+    @lane.command(name="umbenennen", description="Lane umbenennen")  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
+    async def umbenennen(self, ctx: commands.Context[commands.Bot], *, name: str) -> None:
+        await _say(ctx, self.owner.rename(*_ctx_where(ctx), name))
+
+    @lane.command(name="sperren", description="Niemand Neues kommt rein")  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
+    async def sperren(self, ctx: commands.Context[commands.Bot]) -> None:
+        await _say(ctx, self.access.set_locked(*_ctx_where(ctx), True))
+
+    @lane.command(name="entsperren", description="Jeder darf wieder beitreten")  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
+    async def entsperren(self, ctx: commands.Context[commands.Bot]) -> None:
+        await _say(ctx, self.access.set_locked(*_ctx_where(ctx), False))
+
+    @lane.command(name="verstecken", description="Lane für andere unsichtbar machen")  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
+    async def verstecken(self, ctx: commands.Context[commands.Bot]) -> None:
+        await _say(ctx, self.access.set_hidden(*_ctx_where(ctx), True))
+
+    @lane.command(name="zeigen", description="Lane wieder für alle sichtbar machen")  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
+    async def zeigen(self, ctx: commands.Context[commands.Bot]) -> None:
+        await _say(ctx, self.access.set_hidden(*_ctx_where(ctx), False))
+
+    @lane.command(name="zulassen", description="Ein Mitglied in die gesperrte/versteckte Lane lassen")  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
+    async def zulassen(self, ctx: commands.Context[commands.Bot], mitglied: discord.Member) -> None:
+        await _say(ctx, self.access.permit(*_ctx_where(ctx), PermitKind.MEMBER, mitglied.id))
+
+    @lane.command(name="vertrauen", description="Mitglied auf deine Vertrauten-Liste setzen")  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
+    async def vertrauen(self, ctx: commands.Context[commands.Bot], mitglied: discord.Member) -> None:
+        await _say(ctx, self.access.trust(*_ctx_where(ctx), mitglied.id))
+
+    @lane.command(name="misstrauen", description="Mitglied von deiner Vertrauten-Liste nehmen")  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
+    async def misstrauen(self, ctx: commands.Context[commands.Bot], mitglied: discord.Member) -> None:
+        await _say(ctx, self.access.untrust(*_ctx_where(ctx), mitglied.id))
+
+    @lane.command(name="ablehnen", description="Mitglied rauswerfen und aus deinen Lanes aussperren")  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
+    async def ablehnen(self, ctx: commands.Context[commands.Bot], mitglied: discord.Member) -> None:
+        await _say(ctx, self.owner.reject(*_ctx_where(ctx), mitglied.id))
+
+    @lane.command(name="entbannen", description="Ablehnung eines Mitglieds aufheben")  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
+    async def entbannen(self, ctx: commands.Context[commands.Bot], mitglied: discord.Member) -> None:
+        await _say(ctx, self.owner.unban(*_ctx_where(ctx), mitglied.id))
+
+    @lane.command(name="uebertragen", description="Lane an ein Mitglied darin übergeben")  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
+    async def uebertragen(self, ctx: commands.Context[commands.Bot], mitglied: discord.Member) -> None:
+        await _say(ctx, self.owner.transfer(*_ctx_where(ctx), mitglied.id))
+
+    @lane.command(name="vorlage", description="Einstellungen dieser Lane für deine nächste Lane speichern")  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
+    async def vorlage(self, ctx: commands.Context[commands.Bot]) -> None:
+        await _say(ctx, self.owner.save_preset(*_ctx_where(ctx)))
+
+    @lane.command(name="reset", description="Deine gespeicherte Vorlage vergessen")  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
+    async def reset(self, ctx: commands.Context[commands.Bot]) -> None:
+        await _say(ctx, self.owner.reset_preset(ctx.author.id))
