@@ -16,9 +16,10 @@ SET state = 'debrief', debrief_channel_id = :debrief_channel_id
 WHERE match_id = :match_id AND state = 'active';
 
 -- name: finish_match(match_id, state, winner, ended_at)!
--- End or cancel a running match; returns 0 when it was already over.
+-- End or cancel a running match; returns 0 when it was already over. A recorded winner stays
+-- when :winner is NULL.
 UPDATE balancer_matches
-SET state = :state, winner = :winner, ended_at = :ended_at
+SET state = :state, winner = COALESCE(:winner, winner), ended_at = :ended_at
 WHERE match_id = :match_id AND state IN ('active', 'debrief');
 
 -- name: get_match(match_id)^

@@ -35,7 +35,27 @@ WHERE steam_id IN (SELECT sl.steam_id FROM steam_links AS sl WHERE sl.user_id = 
 DELETE FROM tempvoice_lane_members WHERE user_id = :user_id;
 
 -- name: forget_match_players(user_id)!
-DELETE FROM balancer_match_players WHERE user_id = :user_id;
+-- The person's match slots stay as anonymous players (negative ids, one per slot of a match),
+-- so the other players' histories and a ratings rebuild still add up; their rating changes
+-- follow by ON UPDATE CASCADE.
+UPDATE balancer_match_players
+SET user_id = -(1 + (SELECT COUNT(*) FROM balancer_match_players AS o
+                     WHERE o.match_id = balancer_match_players.match_id AND o.user_id < 0))
+WHERE user_id = :user_id;
+
+-- name: forget_ratings(user_id)!
+-- @scan
+-- The person leaves every leaderboard (a rare admin command: a full scan is fine).
+DELETE FROM balancer_ratings WHERE user_id = :user_id;
+
+-- name: forget_match_hosting(user_id)!
+-- @scan
+-- Matches they hosted keep no trace of who hosted them.
+UPDATE balancer_matches SET host_id = 0 WHERE host_id = :user_id;
+
+-- name: forget_result_recordings(user_id)!
+-- @scan
+UPDATE balancer_results SET recorded_by = 0 WHERE recorded_by = :user_id;
 
 -- name: forget_voice_presence(user_id)!
 DELETE FROM voice_status_members WHERE user_id = :user_id;

@@ -18,7 +18,8 @@ from collections.abc import Sequence
 from bot.db.queries import Match, queries
 from bot.discord_glue.ports import MemberInfo, NotFound, PortError, VoiceMove
 from bot.features.balancer import texts
-from bot.features.balancer.rules import MIN_PLAYERS, Player, Split, balance
+from bot.features.balancer.ratings import Rating, Standing
+from bot.features.balancer.rules import MIN_PLAYERS, Player, Split, balance, player_from
 from bot.shared.common import KeyedLocks, Reply, humans_in
 from bot.shared.coordination import EventClaims
 from bot.shared.deps import Deps
@@ -36,6 +37,9 @@ class BalancerConfig:
     match_category_ids: tuple[int, ...]
     host_role_ids: frozenset[int] = frozenset()
     stale_after_seconds: int = 6 * 3600
+    #: rated matches after which a player is balanced by their rating instead of their rank
+    #: (also the minimum to appear in `!balance top`)
+    rated_games: int = 5
 
 
 @dataclasses.dataclass(frozen=True)
@@ -88,7 +92,12 @@ class MatchService:
             if info is not None and info.is_bot:
                 continue
             rank = await self.ranks.rank_of(guild_id, member_id)
-            out.append(Player(member_id, rank.rating, waiting_since=float(position)))
+            async with self.db.read() as conn:
+                stored = await queries.balancer.get_rating(conn, guild_id=guild_id, user_id=member_id)
+            standing = Standing(Rating(stored.mu, stored.sigma), stored.games, stored.wins) if stored else None
+            out.append(
+                player_from(member_id, rank, standing, rated_games=self.config.rated_games, waiting_since=position)
+            )
         return out
 
     def _take_category(self, needed: int) -> int | None:
@@ -124,11 +133,13 @@ class MatchService:
         *,
         bench: Sequence[int] = (),
         event_id: int | None = None,
+        preset: Split | None = None,
     ) -> MatchReport | Reply:
         """`!balance start` (the caller's voice channel) or `manual` (listed members): create the match.
 
         `event_id` is the command's message or interaction id: when several processes see the
-        same command, the first to claim it starts the match; the others get a silent Reply."""
+        same command, the first to claim it starts the match; the others get a silent Reply.
+        `preset`: the teams of a preview (rerolled or swapped by the host) instead of a new split."""
         if not self.is_host(self.view.member(guild_id, actor_id)):
             return Reply(False, T.NO_PERMISSION)
         elsewhere = await self.events.gate(event_id, "balance_start")
@@ -137,6 +148,8 @@ class MatchService:
         if not self.config.match_category_ids:
             return Reply(False, T.NO_CATEGORY)
         origin = self.view.voice_channel_of(guild_id, actor_id)
+        if preset is not None:
+            member_ids = [p.id for p in (*preset.team_a, *preset.team_b, *preset.bench)]
         if member_ids is None:
             if origin is None:
                 return Reply(False, T.NOT_IN_VOICE)
@@ -145,7 +158,7 @@ class MatchService:
         if len([p for p in players if p.id not in set(bench)]) < MIN_PLAYERS:
             return Reply(False, T.TOO_FEW.format(count=len(players)))
         seed = self.rng.randrange(2**31)
-        split = balance(players, random.Random(seed), host_bench=bench)
+        split = preset or balance(players, random.Random(seed), host_bench=bench)
         now = self.clock.now()
         async with self.db.transaction() as conn:
             match_id = await queries.balancer.create_match(
