@@ -19,10 +19,10 @@ from collections.abc import Callable, Sequence
 from bot.db import Database
 from bot.db.connections import WriteConn
 from bot.db.queries import MatchPlayer, PlayerRating, RatedSlot, queries
-from bot.discord_glue.ports import GuildView, MemberInfo
+from bot.discord_glue.ports import MemberInfo
 from bot.features.balancer.ratings import MatchChange, RatedMatch, Rating, Slot, Standing, Team, apply_match, replay
-from bot.shared.clock import Clock
 from bot.shared.common import KeyedLocks
+from bot.shared.deps import Deps
 from bot.shared.ranks import Rank
 
 log = logging.getLogger(__name__)
@@ -171,11 +171,11 @@ async def rebuild_all(db: Database, now: int) -> list[RebuildReport]:
 class ResultService:
     """`!balance result` and the match message's result buttons."""
 
-    def __init__(self, db: Database, view: GuildView, clock: Clock, is_host: Callable[[MemberInfo | None], bool]):
-        self.db = db
-        self.view = view
-        self.clock = clock
-        self.is_host = is_host
+    def __init__(self, deps: Deps, is_host: Callable[[MemberInfo | None], bool]) -> None:
+        self.db = deps.db
+        self.view = deps.view
+        self.clock = deps.clock
+        self.is_host = is_host  # the balancer's host check (MatchService.is_host)
         self._locks = KeyedLocks()
 
     async def record(
