@@ -156,6 +156,7 @@ async def test_the_balancer_uses_ratings_after_n_rated_games(db: Database) -> No
         assert preview.win_chance is not None and 0.0 < preview.win_chance < 1.0
     row = await stored(db, players[0])
     assert row is not None and row.games == 5
+    assert not isinstance(preview, Reply)
     rated = next(p for p in (*preview.team_a, *preview.team_b) if p.id == players[0])
     assert rated.rating == Rating(row.mu, row.sigma).balance_value
 
