@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import random
 import re
-from collections.abc import Iterable
 from typing import Any
 
 import discord
@@ -14,35 +13,19 @@ from discord.ext import commands
 from bot.discord_glue.texts import Common
 from bot.discord_glue.voice_events import VoiceMovesCog
 from bot.features.balancer import texts
+from bot.features.balancer.embeds import history_embed, member_name, names, split_embed, stats_embed, top_embed
+from bot.features.balancer.history import HistoryService
+from bot.features.balancer.results import ResultService, parse_outcome
 from bot.features.balancer.rules import MAX_PLAYERS, MIN_PLAYERS, Split
 from bot.features.balancer.service import MatchReport, MatchService, match_label
+from bot.features.balancer.views import PagerView, PreviewView, ResultButton, answer_result, result_view
 from bot.shared.common import Reply
 
 log = logging.getLogger(__name__)
 T = texts.Balancer
+R = texts.Results
 MENTION = re.compile(r"<@!?(\d+)>|\b(\d{15,20})\b")
 PLAYER_BUTTONS = 23  # 4 rows of 5 and 3 more beside the two controls in the last row
-
-
-def _names(guild: discord.Guild, ids: Iterable[Any]) -> str:
-    """Display names of members (ids or objects with an id)."""
-    out = []
-    for item in ids:
-        member_id = getattr(item, "id", item)
-        member = guild.get_member(member_id)
-        out.append(member.display_name if member else str(member_id))
-    return ", ".join(out) or "–"
-
-
-def split_embed(guild: discord.Guild, split: Split, title: str) -> discord.Embed:
-    embed = discord.Embed(title=title, colour=discord.Colour.orange())
-    for label, team in (("🟠 Team Amber", split.team_a), ("🔵 Team Sapphire", split.team_b)):
-        avg = sum(p.rating for p in team) / len(team)
-        embed.add_field(name=f"{label} (Ø {avg:.2f})", value=_names(guild, list(team)), inline=True)
-    embed.add_field(name="Balance", value=f"{split.mark} Ø-Differenz {split.avg_diff:.2f}", inline=False)
-    if split.bench:
-        embed.add_field(name="Bank", value=_names(guild, list(split.bench)), inline=False)
-    return embed
 
 
 class SelectionView(discord.ui.View):
@@ -132,11 +115,37 @@ def _event_id(ctx: commands.Context[commands.Bot]) -> int:
 
 
 class BalancerCog(VoiceMovesCog, name="Balancer"):
-    def __init__(self, bot: commands.Bot, service: MatchService, rng: random.Random | None = None) -> None:
+    def __init__(
+        self,
+        bot: commands.Bot,
+        service: MatchService,
+        rng: random.Random | None = None,
+        *,
+        results: ResultService | None = None,
+        history: HistoryService | None = None,
+    ) -> None:
         self.bot = bot
         self.service = service
         self.voice_handler = service
         self.rng = rng or random.Random()
+        self.results = results
+        self.history = history
+
+    async def cog_load(self) -> None:
+        self.bot.add_dynamic_items(ResultButton)
+
+    async def cog_unload(self) -> None:
+        self.bot.remove_dynamic_items(ResultButton)
+
+    def _results(self) -> ResultService:
+        if self.results is None:
+            raise RuntimeError("the balancer was set up without results")
+        return self.results
+
+    def _history(self) -> HistoryService:
+        if self.history is None:
+            raise RuntimeError("the balancer was set up without history")
+        return self.history
 
     async def announce(self, guild: discord.Guild, send: Any, result: MatchReport | Reply) -> None:
         if isinstance(result, Reply):
@@ -145,9 +154,9 @@ class BalancerCog(VoiceMovesCog, name="Balancer"):
             return
         embed = split_embed(guild, result.split, T.STARTED.format(id=result.label, moved=len(result.moved)))
         if result.not_in_voice:
-            embed.add_field(name="Hinweis", value=T.NOT_IN_VOICE_LIST.format(names=_names(guild, result.not_in_voice)))
-        embed.set_footer(text=f"Beenden: !balance end {result.match_id}")
-        await send(embed=embed, allowed_mentions=discord.AllowedMentions.none())
+            embed.add_field(name="Hinweis", value=T.NOT_IN_VOICE_LIST.format(names=names(guild, result.not_in_voice)))
+        embed.set_footer(text=R.RESULT_FOOTER.format(id=result.match_id))
+        await send(embed=embed, view=result_view(result.match_id), allowed_mentions=discord.AllowedMentions.none())
 
     @commands.hybrid_group(name="balance", aliases=["bal", "teams"], fallback="hilfe", description="Teams nach Rang")  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
     @commands.guild_only()
@@ -161,7 +170,27 @@ class BalancerCog(VoiceMovesCog, name="Balancer"):
         if isinstance(result, Reply):
             await ctx.reply(result.text, mention_author=False)
             return
-        await ctx.reply(embed=split_embed(ctx.guild, result, "Vorschau"), mention_author=False)
+        guild = ctx.guild
+        players = [*result.team_a, *result.team_b, *result.bench]
+
+        def render(split: Split) -> discord.Embed:
+            return split_embed(guild, split, "Vorschau")
+
+        async def start(interaction: discord.Interaction, split: Split) -> None:
+            report = await self.service.start(guild.id, interaction.user.id, event_id=interaction.id, preset=split)
+            await self.announce(guild, interaction.followup.send, report)
+
+        view = PreviewView(
+            result,
+            players,
+            owner_id=ctx.author.id,
+            is_host=lambda user_id: self.service.is_host(self.service.view.member(guild.id, user_id)),
+            render=render,
+            start=start,
+            rng=self.rng,
+            name_of=lambda user_id: member_name(guild, user_id),
+        )
+        await ctx.reply(embed=render(result), view=view, mention_author=False)
 
     @balance.command(name="start", description="Teams bilden, Kanäle erstellen und verschieben (Host)")  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
     async def start(self, ctx: commands.Context[commands.Bot]) -> None:
@@ -194,6 +223,67 @@ class BalancerCog(VoiceMovesCog, name="Balancer"):
         assert ctx.guild is not None
         reply = await self.service.end(ctx.guild.id, ctx.author.id, match_id, skip_debrief=skip_debrief)
         await ctx.reply(reply.text, mention_author=False)
+
+    @balance.command(name="result", description="Ergebnis eines Matches eintragen: A, B oder abbrechen (Host)")  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
+    async def result(self, ctx: commands.Context[commands.Bot], match_id: int, ergebnis: str) -> None:
+        assert ctx.guild is not None
+        outcome = parse_outcome(ergebnis)
+        if outcome is None:
+            await ctx.reply(R.BAD_OUTCOME, mention_author=False)
+            return
+        text, view = await answer_result(self._results(), ctx.guild.id, ctx.author.id, match_id, outcome)
+        if view is None:
+            await ctx.reply(text, mention_author=False)
+        else:
+            await ctx.reply(text, view=view, mention_author=False)
+
+    async def _paged(self, ctx: commands.Context[commands.Bot], first: discord.Embed, pages: int, fetch: Any) -> None:
+        if pages <= 1:
+            await ctx.reply(embed=first, mention_author=False, allowed_mentions=discord.AllowedMentions.none())
+            return
+        view = PagerView(ctx.author.id, 0, pages, fetch)
+        await ctx.reply(embed=first, view=view, mention_author=False, allowed_mentions=discord.AllowedMentions.none())
+
+    @balance.command(name="history", description="Letzte Matches (eines Mitglieds) mit Ergebnis und Wertung")  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
+    async def history_command(
+        self, ctx: commands.Context[commands.Bot], mitglied: discord.Member | None = None
+    ) -> None:
+        assert ctx.guild is not None
+        guild, history = ctx.guild, self._history()
+
+        async def page_of(page: int) -> tuple[discord.Embed, int]:
+            if mitglied is None:
+                lines, info = await history.guild_history(guild.id, page)
+                return history_embed(guild, R.GUILD_HISTORY_TITLE, lines, info), info.count
+            lines, info = await history.player_history(guild.id, mitglied.id, page)
+            return history_embed(guild, R.HISTORY_TITLE.format(name=mitglied.display_name), lines, info), info.count
+
+        async def fetch(page: int) -> discord.Embed:
+            return (await page_of(page))[0]
+
+        first, pages = await page_of(0)
+        await self._paged(ctx, first, pages, fetch)
+
+    @balance.command(name="top", description="Rangliste nach Wertung")  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
+    async def top(self, ctx: commands.Context[commands.Bot]) -> None:
+        assert ctx.guild is not None
+        guild, history = ctx.guild, self._history()
+
+        async def fetch(page: int) -> discord.Embed:
+            rows, info = await history.top(guild.id, page)
+            return top_embed(guild, rows, info, history.rated_games)
+
+        rows, info = await history.top(guild.id)
+        await self._paged(ctx, top_embed(guild, rows, info, history.rated_games), info.count, fetch)
+
+    @balance.command(name="stats", description="Matches, Siege, Wertung und Trend eines Mitglieds")  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
+    async def stats(self, ctx: commands.Context[commands.Bot], mitglied: discord.Member | None = None) -> None:
+        assert ctx.guild is not None
+        target = mitglied or ctx.author
+        history = self._history()
+        stats = await history.stats(ctx.guild.id, target.id)
+        embed = stats_embed(ctx.guild, stats, history.rated_games)
+        await ctx.reply(embed=embed, mention_author=False, allowed_mentions=discord.AllowedMentions.none())
 
     @balance.command(name="cleanup", description="Alte Matches aufräumen (Host)")  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
     async def cleanup(self, ctx: commands.Context[commands.Bot], stunden: int = 2) -> None:

@@ -6,6 +6,8 @@ import logging
 from typing import TYPE_CHECKING
 
 from bot.features.balancer.cog import BalancerCog
+from bot.features.balancer.history import HistoryService
+from bot.features.balancer.results import ResultService
 from bot.features.balancer.service import MatchService
 from bot.features.balancer.settings import balancer_config
 
@@ -21,4 +23,6 @@ async def setup(bot: DeadlockBot) -> None:
         log.info("the balancer is off: set BALANCER_MATCH_CATEGORY_IDS")
         return
     service = MatchService(bot.deps, config)
-    await bot.add_cog(BalancerCog(bot, service))
+    results = ResultService(bot.deps, service.is_host)
+    history = HistoryService(bot.deps.db, rated_games=config.rated_games)
+    await bot.add_cog(BalancerCog(bot, service, results=results, history=history))

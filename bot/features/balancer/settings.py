@@ -19,4 +19,5 @@ def balancer_config(env: Mapping[str, str] | None = None) -> BalancerConfig | No
         match_category_ids=categories,
         host_role_ids=frozenset(env_ids(env, "BALANCER_HOST_ROLE_IDS")),
         stale_after_seconds=env_int(env, "BALANCER_STALE_HOURS", 6, 1, 72) * 3600,
+        rated_games=env_int(env, "BALANCER_RATED_GAMES", 5, 1, 1000),
     )

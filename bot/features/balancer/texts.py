@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 
 class Balancer:
     NO_PERMISSION = "Matches erstellen, beenden und aufräumen dürfen nur Hosts (Host-Rolle oder „Kanäle verwalten“)."
@@ -25,8 +27,68 @@ class Balancer:
     SELECT_RANDOM = "🎲 Zufällige Auswahl"
     SELECT_TITLE = "Mehr als 12 Spieler: wähle bis zu 12 aus."
     HELP = (
-        "**!balance** (auch !bal, !teams) – Teams nach Rang\n"
+        "**!balance** (auch !bal, !teams) – Teams nach Rang und Wertung\n"
         "`auto`/`voice` Vorschau für deinen Kanal · `matches` laufende Matches · `status [@Mitglied]` Rang\n"
+        "`history [@Mitglied]` letzte Matches · `top` Rangliste · `stats [@Mitglied]` Statistik\n"
         "Hosts: `start` (mehr als 12: Auswahl) · `manual @a @b ...` (4–12) · `end <id> [skip]` · "
-        "`cleanup [Stunden]`"
+        "`result <id> A|B|abbrechen` · `cleanup [Stunden]`"
     )
+
+
+class Results:
+    """Results, ratings, history and the leaderboard."""
+
+    OUTCOME: ClassVar[dict[str, str]] = {
+        "amber": "🟠 Team Amber hat gewonnen",
+        "sapphire": "🔵 Team Sapphire hat gewonnen",
+        "aborted": "abgebrochen (ohne Wertung)",
+    }
+    BUTTON_AMBER = "🟠 Amber gewinnt"
+    BUTTON_SAPPHIRE = "🔵 Sapphire gewinnt"
+    BUTTON_ABORT = "Abbrechen (ohne Wertung)"
+    BAD_OUTCOME = "Ergebnis: `A` (Team Amber), `B` (Team Sapphire) oder `abbrechen`."
+    NO_PERMISSION = "Ergebnisse eintragen dürfen nur Hosts (Host-Rolle oder „Kanäle verwalten“)."
+    NO_MATCH = "Match {id} gibt es nicht."
+    RECORDED = "Match {id}: {outcome}. Ergebnis gespeichert."
+    RECORDED_RATED = "Match {id}: {outcome}. Ergebnis gespeichert, Wertungen von {count} Spielern angepasst."
+    ALREADY = "Match {id} hat schon ein Ergebnis: {outcome}. Willst du es auf „{new}“ korrigieren?"
+    CONFIRM = "✅ Korrektur bestätigen"
+    CONFIRM_ONLY_ACTOR = "Nur wer korrigieren wollte, kann das bestätigen."
+    CORRECTED = "Match {id}: Ergebnis korrigiert auf {outcome}. Alle Wertungen wurden neu berechnet."
+    UNCHANGED = "Match {id} hat dieses Ergebnis bereits: {outcome}."
+    RESULT_FOOTER = "Ergebnis: Buttons unten oder !balance result {id} A|B|abbrechen · Beenden: !balance end {id}"
+
+    VALUE_RANK = "Rang {value:.2f}"
+    VALUE_RATING = "Wertung {value:.2f}"
+    WIN_CHANCE = "Siegchance: 🟠 {a:.0%} · 🔵 {b:.0%}"
+    REROLL = "🎲 Neu würfeln"
+    START = "🎮 Match starten"
+    SWAP_PLACEHOLDER = "Zwei Spieler tauschen (Host)"
+    SWAP_BAD = "Wähle zwei Spieler aus verschiedenen Teams."
+    PREVIEW_ONLY = "Diese Vorschau bedient nur, wer sie geöffnet hat, oder ein Host."
+    ONLY_HOST = "Tauschen und Starten dürfen nur Hosts."
+
+    PAGE = "Seite {page}/{pages}"
+    PAGE_ONLY_OWNER = "Blättern kann nur, wer die Liste geöffnet hat."
+    HISTORY_TITLE = "Matches von {name}"
+    GUILD_HISTORY_TITLE = "Letzte Matches"
+    NO_HISTORY = "Noch keine Matches."
+    NO_RESULT = "kein Ergebnis"
+    RUNNING = "läuft"
+    TOP_TITLE = "Rangliste (ab {min} gewerteten Matches)"
+    NO_TOP = "Noch niemand hat {min} gewertete Matches."
+    TOP_LINE = "**{place}.** {name} – {value:.1f} (μ {mu:.1f}, σ {sigma:.1f}) · {games} Matches, {wins} Siege"
+    STATS_TITLE = "Statistik von {name}"
+    STATS_MATCHES = "Matches"
+    STATS_MATCHES_VALUE = "{matches} gesamt, {games} gewertet"
+    STATS_WINS = "Siege"
+    STATS_WINS_VALUE = "{wins} ({rate})"
+    STATS_RATING = "Wertung"
+    STATS_RATING_VALUE = "{value:.1f} (μ {mu:.1f}, σ {sigma:.1f})"
+    STATS_NO_RATING = "noch keine (Rang zählt)"
+    STATS_TREND = "Trend"
+    STATS_TREND_VALUE = "{delta:+.1f} in den letzten {count} gewerteten Matches"
+    STATS_NO_TREND = "–"
+    STATS_BALANCED_BY = "Balanciert nach"
+    BY_RATING = "Wertung (ab {min} gewerteten Matches)"
+    BY_RANK = "Rang (Wertung ab {min} gewerteten Matches)"
