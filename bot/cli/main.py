@@ -58,6 +58,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         from bot.cli.sql_command import sql_command
 
         return sql_command(args)
+    if args.command == "ratings":
+        from bot.cli.ratings_command import ratings_rebuild
+
+        return asyncio.run(ratings_rebuild(args))
     if args.command == "bench":
         from bot.devtools.bench import run
 

@@ -1,4 +1,4 @@
-"""The command line's arguments: `deadlock-bot run | db ... | sql ... | bench`."""
+"""The command line's arguments: `deadlock-bot run | db ... | ratings rebuild | sql ... | bench`."""
 
 from __future__ import annotations
 
@@ -40,6 +40,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-auto-upgrade", action="store_true", help="refuse to start on an old schema instead of upgrading it"
     )
     _db_commands(sub.add_parser("db", help="database operations", epilog=EPILOG))
+
+    ratings = sub.add_parser("ratings", help="the team balancer's ratings").add_subparsers(
+        dest="ratings_command", required=True, metavar="RATINGS_COMMAND"
+    )
+    rebuild = ratings.add_parser("rebuild", help="replay every recorded match result and store the ratings again")
+    rebuild.add_argument("--db", help=ANY_DB_HELP)
 
     bench = sub.add_parser("bench", help="measure the data layer: latency, concurrency, loop stalls, memory")
     bench.add_argument("--quick", action="store_true", help="fewer repetitions (what CI runs)")
