@@ -153,3 +153,12 @@ def test_reroll_avoids_the_current_split_and_swap_exchanges_two_players() -> Non
     assert b in {p.id for p in swapped.team_a} and a in {p.id for p in swapped.team_b}
     assert len(swapped.team_a) == len(first.team_a)
     assert swapped.win_chance is None  # no skill ratings given
+
+
+def test_bench_prints_its_figures() -> None:
+    from bot.devtools.balancer_bench import run
+
+    lines: list[str] = []
+    figures = run(lines.append, repeat=2)
+    assert len(lines) == len(figures) == 3
+    assert all(value > 0 for value in figures.values())  # measured, not asserted against a budget
