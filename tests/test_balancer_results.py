@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import random
 
@@ -272,3 +273,32 @@ async def test_the_threshold_is_a_setting(db: Database) -> None:
     preview = await service.preview(GUILD, players[0])
     assert not isinstance(preview, Reply)
     assert {p.source for p in (*preview.team_a, *preview.team_b)} == {ValueSource.RATING}
+
+
+async def test_two_processes_record_results_at_once(db: Database) -> None:
+    """Two bot processes on one database record the results of matches sharing players at the
+    same time: every result gets its own number and the ratings equal the replay."""
+    w = build(db)
+    pool = add_players(w, 8, w.lobby)
+    rng = random.Random(9)
+    matches = [(await start(w, rng.sample(pool, 6))).match_id for _ in range(8)]
+    async with reopened(db) as other:
+        first = results_of(w)
+        second = ResultService(make_deps(other, w.world, w.clock), w.service.is_host)
+        reports = await asyncio.gather(
+            *(
+                (first if i % 2 else second).record(
+                    GUILD, w.host, match_id, rng.choice([Outcome.AMBER, Outcome.SAPPHIRE])
+                )
+                for i, match_id in enumerate(matches)
+            )
+        )
+    assert {r.status for r in reports} == {ResultStatus.RECORDED}
+    async with db.read() as conn:
+        stored_results = [await queries.balancer.get_result(conn, match_id=m) for m in matches]
+    seqs = sorted(r.seq for r in stored_results if r is not None)
+    assert seqs == list(range(1, 9))
+    live = await all_ratings(db)
+    assert sum(r.games for r in live) == 8 * 6
+    assert (await rebuild_all(db, w.clock.now()))[0].changed == 0
+    assert await all_ratings(db) == live

@@ -163,9 +163,15 @@ async def rebuild_all(db: Database, now: int) -> list[RebuildReport]:
         guilds = [row.guild_id for row in await queries.balancer.list_rated_guilds(conn)]
     reports = []
     for guild_id in guilds:
-        async with db.transaction() as conn:
+        async with db.exclusive(_lock_name(guild_id)), db.transaction() as conn:
             reports.append(await rebuild_guild(conn, guild_id, now))
     return reports
+
+
+def _lock_name(guild_id: int) -> str:
+    """A guild's ratings change one result (or rebuild) at a time across processes sharing the
+    database; without it a rebuild could overwrite a result recorded meanwhile."""
+    return f"balancer_ratings:{guild_id}"
 
 
 class ResultService:
@@ -184,7 +190,7 @@ class ResultService:
         """Record the match's result; with `correct` (a host's confirmation) replace an existing one."""
         if not self.is_host(self.view.member(guild_id, actor_id)):
             return ResultReport(ResultStatus.NO_PERMISSION, match_id)
-        async with self._locks(("ratings", guild_id)):
+        async with self._locks(("ratings", guild_id)), self.db.exclusive(_lock_name(guild_id)):
             async with self.db.read() as conn:
                 match = await queries.balancer.get_match(conn, match_id=match_id)
             if match is None or match.guild_id != guild_id:
