@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import itertools
 import random
+from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from bot.db import Database
+from bot.db import Database, SqliteDatabase
 from bot.db.privacy import forget_user
 from bot.db.queries import PlayerRating, queries
+from bot.db.sqlite.migrations import latest_version, upgrade
 from bot.features.balancer.history import HistoryService
 from bot.features.balancer.ratings import Rating, seed
 from bot.features.balancer.results import (
@@ -23,8 +28,10 @@ from bot.features.balancer.results import (
 )
 from bot.features.balancer.rules import ValueSource
 from bot.features.balancer.service import BalancerConfig, MatchReport, MatchService
+from bot.shared.clock import ManualClock
 from bot.shared.common import Reply
 from bot.shared.ranks import Rank
+from tests.fakes.discord_world import FakeDiscord
 from tests.helpers import make_deps, reopened
 from tests.test_balancer_service import GUILD, World, add_players, build
 
@@ -302,3 +309,69 @@ async def test_two_processes_record_results_at_once(db: Database) -> None:
     assert sum(r.games for r in live) == 8 * 6
     assert (await rebuild_all(db, w.clock.now()))[0].changed == 0
     assert await all_ratings(db) == live
+
+
+histories = st.lists(
+    st.tuples(
+        st.integers(2, 6).flatmap(lambda k: st.permutations(list(range(1, 13))).map(lambda ids: ids[: 2 * k])),
+        st.sampled_from(list(Outcome)),
+    ),
+    min_size=1,
+    max_size=8,
+)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(histories, st.randoms(use_true_random=False), st.booleans())
+def test_recomputing_from_history_gives_the_stored_ratings(
+    tmp_path: Path, history: list[tuple[list[int], Outcome]], rng: random.Random, correct: bool
+) -> None:
+    """Any matches, results recorded in any order (and maybe one corrected): a replay of the
+    stored history gives exactly the stored ratings."""
+    asyncio.run(_record_and_rebuild(tmp_path / "h.sqlite3", history, rng, correct))
+
+
+_guilds = itertools.count(1)
+
+
+async def _record_and_rebuild(
+    path: Path, history: list[tuple[list[int], Outcome]], rng: random.Random, correct: bool
+) -> None:
+    guild = next(_guilds)  # one database for all examples, a guild of its own for each
+    async with SqliteDatabase(path, max_schema_version=latest_version()) as db:
+        await upgrade(db, backup=False)
+        clock = ManualClock()
+        results = ResultService(make_deps(db, FakeDiscord(clock), clock), lambda member: True)
+        match_ids = []
+        async with db.transaction() as conn:
+            for ids, _ in history:
+                match_id = await queries.balancer.create_match(
+                    conn, guild_id=guild, host_id=1, origin_channel_id=None, seed=None, started_at=1
+                )
+                half = len(ids) // 2
+                await queries.balancer.add_match_players(
+                    conn,
+                    [
+                        {"match_id": match_id, "user_id": u, "team": "amber" if i < half else "sapphire",
+                         "rank_value": u % 12, "rank_subtier": 1 + u % 6, "rank_name": "x"}
+                        for i, u in enumerate(ids)
+                    ],
+                )  # fmt: skip
+                match_ids.append(match_id)
+        order = list(zip(match_ids, [o for _, o in history], strict=True))
+        rng.shuffle(order)
+        for match_id, outcome in order:
+            assert (await results.record(guild, 1, match_id, outcome)).status is ResultStatus.RECORDED
+        if correct:
+            match_id, outcome = rng.choice(order)
+            other = rng.choice([o for o in Outcome if o is not outcome])
+            assert (await results.record(guild, 1, match_id, other, correct=True)).status is ResultStatus.CORRECTED
+        async with db.read() as conn:
+            live = await queries.balancer.list_guild_ratings(conn, guild_id=guild)
+        async with db.transaction() as conn:
+            report = await rebuild_guild(conn, guild, clock.now())
+            replayed = await queries.balancer.list_guild_ratings(conn, guild_id=guild)
+        assert report.changed == 0
+        assert [(r.user_id, r.mu, r.sigma, r.games, r.wins) for r in replayed] == [
+            (r.user_id, r.mu, r.sigma, r.games, r.wins) for r in live
+        ]
