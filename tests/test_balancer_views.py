@@ -136,3 +136,56 @@ async def test_bot_registers_the_result_and_history_commands(db_path: Path, monk
         assert {"result", "history", "top", "stats"} <= {c.name for c in getattr(slash, "commands", [])}
     finally:
         await bot.close()
+
+
+class FakeResponse:
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, Any]] = []
+
+    async def send_message(self, text: str, *, view: Any = None, ephemeral: bool = False) -> None:
+        assert ephemeral
+        self.sent.append((text, view))
+
+
+class FakeClient:
+    def __init__(self, results: ResultService) -> None:
+        self.cog = type("Cog", (), {"results": results})()
+
+    def get_cog(self, name: str) -> Any:
+        return self.cog if name == "Balancer" else None
+
+
+class FakeUser:
+    def __init__(self, user_id: int) -> None:
+        self.id = user_id
+
+
+class FakeInteraction:
+    def __init__(self, client: FakeClient, user_id: int) -> None:
+        self.client, self.user, self.guild_id = client, FakeUser(user_id), GUILD
+        self.response = FakeResponse()
+
+
+async def test_clicking_a_result_button_records_the_result(db: Database) -> None:
+    """What a click on the match message does after a restart: the button is rebuilt from its
+    custom_id and records the result through the balancer cog's ResultService."""
+    w = build(db)
+    players = add_players(w, 4, w.lobby)
+    results = ResultService(make_deps(db, w.world, w.clock), w.service.is_host)
+    report = await w.service.start(GUILD, w.host, players)
+    assert isinstance(report, MatchReport)
+    client = FakeClient(results)
+    found = ResultButton.__discord_ui_compiled_template__.fullmatch(f"bal:result:{report.match_id}:sapphire")
+    assert found is not None
+    click = cast(discord.Interaction, FakeInteraction(client, w.host))
+    button = await ResultButton.from_custom_id(click, cast(Any, None), found)
+    await button.callback(click)
+    text, view = cast(FakeInteraction, click).response.sent[0]
+    assert "Sapphire hat gewonnen" in text and view is None
+    again = cast(discord.Interaction, FakeInteraction(client, w.host))
+    await ResultButton(report.match_id, Outcome.AMBER).callback(again)
+    text, view = cast(FakeInteraction, again).response.sent[0]
+    assert "korrigieren" in text and isinstance(view, ConfirmCorrectionView)
+    stranger = cast(discord.Interaction, FakeInteraction(client, players[0]))
+    await ResultButton(report.match_id, Outcome.AMBER).callback(stranger)
+    assert cast(FakeInteraction, stranger).response.sent == [(R.NO_PERMISSION, None)]
