@@ -38,12 +38,17 @@ CALLS_PER_ACCESSOR = 12
 INTS = [0, 1, 2, 3, 7, 42, -1, 2**63 - 1, -(2**63), 1_234_567_890_123_456_789, 1_764_583_200]
 STRS = ["", "a", "x y", "0", "1764583200", "99999999999999999999", "1.5", "-0", " 42", "1e3", "Ünïcødé 🎮",
         "DE", "76561198000000001", "'; --", "a" * 200, "2025-01-01 10:00:00"]  # fmt: skip
-NO_LIMIT_PARAMS = {"max_count"}  # LIMIT parameters: drawn non-negative here, negatives tested below
+FLOATS = [0.0, 1.5, -2.25, 25.0, 8.333333333333334, 1e-9, 1e15, -0.0]  # no over- or underflow in arithmetic
+NO_LIMIT_PARAMS = {
+    "max_count",
+    "limit",
+    "offset",
+}  # LIMIT/OFFSET parameters: drawn non-negative here, negatives tested below
 
 
 class Column(typing.NamedTuple):
     name: str
-    kind: str  # what the bot writes: int or str
+    kind: str  # what the bot writes: int, float or str
     nullable: bool
     choices: tuple[Any, ...] | None  # CHECK (col IN (...))
     parent: tuple[str, str] | None  # REFERENCES table (column)
@@ -73,7 +78,17 @@ def _value(rng: random.Random, col: Column, rows: dict[str, list[dict[str, Any]]
         return rng.choice(col.choices)
     if col.kind == "int":
         return rng.choice(INTS) if rng.random() < 0.5 else rng.randrange(-3, 12)
+    if col.kind == "float":
+        return rng.choice(FLOATS)
     return rng.choice(STRS)
+
+
+def _composite_parents(gate: sqlite3.Connection, table: str) -> list[tuple[str, list[tuple[str, str]]]]:
+    """Foreign keys over several columns: (parent table, [(column, parent column), ...])."""
+    groups: dict[int, tuple[str, list[tuple[str, str]]]] = {}
+    for fk_id, _seq, parent, column, parent_column, *_ in gate.execute(f"PRAGMA foreign_key_list({table})"):
+        groups.setdefault(fk_id, (parent, []))[1].append((column, parent_column))
+    return [group for group in groups.values() if len(group[1]) > 1]
 
 
 def random_rows(seed: int) -> dict[str, list[dict[str, Any]]]:
@@ -88,8 +103,13 @@ def random_rows(seed: int) -> dict[str, list[dict[str, Any]]]:
         cols = _columns(gate, table)
         rows[table] = []
         sql = f"INSERT INTO {table} ({', '.join(c.name for c in cols)}) VALUES ({', '.join('?' * len(cols))})"
+        composite = _composite_parents(gate, table)
         for _ in range(CANDIDATES_PER_TABLE):
             row = {c.name: _value(rng, c, rows) for c in cols}
+            for parent_table, pairs in composite:  # the columns of one parent row together
+                if rows[parent_table]:
+                    parent = rng.choice(rows[parent_table])
+                    row.update({column: parent[parent_column] for column, parent_column in pairs})
             try:
                 gate.execute(sql, list(row.values()))
             except sqlite3.IntegrityError:
@@ -174,7 +194,7 @@ def draw(rng: random.Random, name: str, hint: Any, pools: dict[str, list[Any]]) 
     from_rows = [v for v in pools.get(name, []) if type(v) in allowed]
     if from_rows and rng.random() < 0.8:
         return rng.choice(from_rows)
-    return rng.choice(INTS if allowed[0] is int else STRS)
+    return rng.choice(INTS if allowed[0] is int else FLOATS if allowed[0] is float else STRS)
 
 
 @pytest.mark.parametrize("seed", SEEDS)
