@@ -16,7 +16,7 @@ import pytest
 
 from bot.db import Database, SqliteDatabase, StaleQueriesError
 from bot.db.runtime import load_namespace
-from bot.db.sqlite.driver import as_sqlite
+from bot.db.sqlite.connection import as_sqlite
 from bot.devtools.codegen import CodegenError, Project, check, generate, render_project
 from bot.resources import SCHEMA_PATH, SOURCE_ROOT, SQL_DIR
 

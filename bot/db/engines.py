@@ -17,11 +17,20 @@ from bot.db.sqlite.migrations import latest_version, upgrade
 from bot.resources import SCHEMA_PATH
 
 
-def open_database(target: Path | str, *, busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS, readers: int = 1) -> Database:
-    """A (not yet opened) database for a file path or a postgresql:// URL."""
+def open_database(
+    target: Path | str, *, busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS, readers: int = 1, read_only: bool = False
+) -> Database:
+    """A (not yet opened) database for a file path or a postgresql:// URL. `read_only` opens
+    an SQLite file so that nothing can change it (PostgreSQL: the commands only read)."""
     if isinstance(target, str) and is_postgres_url(target):
         return PgDatabase(target)
-    return SqliteDatabase(target, busy_timeout_ms=busy_timeout_ms, max_schema_version=latest_version(), readers=readers)
+    return SqliteDatabase(
+        target,
+        busy_timeout_ms=busy_timeout_ms,
+        max_schema_version=latest_version(),
+        readers=readers,
+        read_only=read_only,
+    )
 
 
 async def missing_tables(db: Database) -> list[str]:

@@ -29,7 +29,7 @@ from typing import Any
 
 from bot.db.connections import WriteConn
 from bot.db.errors import MigrationError
-from bot.db.sqlite.driver import Connection
+from bot.db.sqlite.connection import SqliteConnection
 from bot.db.sqlite.engine import SqliteDatabase
 from bot.db.sqlite.maintenance import TableShape, fetcher, quote_ident, snapshot
 
@@ -114,7 +114,7 @@ class _Target:
 
 
 async def _target(script: str) -> _Target:
-    conn = await Connection.open(":memory:")
+    conn = await SqliteConnection.open(":memory:")
     try:
         await conn.executescript(script)
         fetch = fetcher(conn)

@@ -5,16 +5,21 @@ from __future__ import annotations
 import hashlib
 import os
 import time
-from collections.abc import Awaitable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import aiosql
+from aiosql.types import SQLOperationType
 
 from bot.db.connections import EngineConnection
 from bot.db.errors import StaleQueriesError
 from bot.db.metrics import METRICS
-from bot.db.sqlite.driver import Connection
+from bot.db.sqlite.adapter import OneHopAdapter
+from bot.db.sqlite.connection import SqliteConnection
+
+#: (adapter method, the query's SQL, metrics name)
+_Plan = tuple[Callable[[SqliteConnection, str, str, Any], Awaitable[Any]], str, str]
 
 #: In tests (BOT_DB_STRICT_ROWS=1) every generated row checks its non-null fields, so a
 #: wrong nullability inference fails loudly instead of lying to mypy.
@@ -35,7 +40,9 @@ def load_namespace(sql_dir: Path, namespace: str, expected: Mapping[str, str]) -
     """Load one folder of queries with aiosql and refuse if it differs from generation time."""
     folder = sql_dir / namespace
     try:
-        q = aiosql.from_path(folder, "sqlite3")  # sync functions, run whole inside the driver's thread
+        # the SQLite engine's one-hop adapter (its methods return what the accessors need, so
+        # they are narrower than aiosql's protocol: hence the cast)
+        q = aiosql.from_path(folder, cast(Any, OneHopAdapter))
     except Exception as e:
         raise StaleQueriesError(f"cannot load the queries in {folder}: {e}") from e
     found = {}
@@ -53,42 +60,60 @@ def load_namespace(sql_dir: Path, namespace: str, expected: Mapping[str, str]) -
 
 
 class QueryNamespace:
-    """Base of each generated namespace: runs aiosql's (sync) function as one job in the
-    connection's thread. Kept flat, this is every query's hot path: `_call`/`_all`/`_many`
-    are plain functions handing back the driver's future (no coroutine of their own), and
-    the driver times the query in its thread and records it when it delivers the result."""
+    """Base of each generated namespace. Kept flat, this is every query's hot path: the
+    accessor's coroutine calls the adapter method of its operation with the query's SQL (one
+    hop through aiosqlite) and records the time into the metrics."""
 
-    __slots__ = ("_fns", "_q")
+    __slots__ = ("_plans", "_q")
     NAMESPACE = ""
 
     def __init__(self, q: Any) -> None:
         self._q = q
-        self._fns: dict[str, tuple[Any, str]] = {}  # query -> (aiosql function, metrics name)
+        self._plans: dict[str, _Plan] = {}
 
-    def _fn(self, name: str) -> tuple[Any, str]:
-        found = self._fns.get(name)
-        if found is None:
-            found = self._fns[name] = (getattr(self._q, name), f"{self.NAMESPACE}.{name}")
-        return found
+    def _plan(self, name: str) -> _Plan:
+        plan = self._plans.get(name)
+        if plan is None:
+            fn = getattr(self._q, name)
+            adapter: OneHopAdapter = self._q.driver_adapter
+            run = {
+                SQLOperationType.SELECT: adapter.fetch_rows,
+                SQLOperationType.SELECT_ONE: adapter.select_one,
+                SQLOperationType.SELECT_VALUE: adapter.select_value,
+                SQLOperationType.INSERT_RETURNING: adapter.insert_returning,
+                SQLOperationType.INSERT_UPDATE_DELETE: adapter.insert_update_delete,
+                SQLOperationType.INSERT_UPDATE_DELETE_MANY: adapter.insert_update_delete_many,
+            }[fn.operation]
+            plan = self._plans[name] = (run, fn.sql, f"{self.NAMESPACE}.{name}")
+        return plan
 
-    def _call(self, name: str, conn: EngineConnection, params: dict[str, Any]) -> Awaitable[Any]:
-        if not isinstance(conn, Connection):
-            return self._on_other_engine(name, conn, params, "call")
-        fn, metric = self._fn(name)
-        return conn.submit(lambda c: fn(c, **params), metric)
+    async def _run(self, name: str, conn: SqliteConnection, params: Any) -> Any:
+        run, sql, metric = self._plan(name)
+        start = time.perf_counter()
+        failed = True
+        try:
+            result = await run(conn, name, sql, params)
+            failed = False
+            return result
+        finally:
+            METRICS.record(metric, time.perf_counter() - start, failed=failed)
 
-    def _all(self, name: str, conn: EngineConnection, params: dict[str, Any]) -> Awaitable[list[Any]]:
-        if not isinstance(conn, Connection):
-            return self._on_other_engine(name, conn, params, "all")
-        fn, metric = self._fn(name)
-        return conn.submit(lambda c: list(fn(c, **params)), metric)
+    async def _call(self, name: str, conn: EngineConnection, params: dict[str, Any]) -> Any:
+        if type(conn) is not SqliteConnection:
+            return await self._on_other_engine(name, conn, params, "call")
+        return await self._run(name, conn, params)
 
-    def _many(self, name: str, conn: EngineConnection, rows: Iterable[Mapping[str, Any]]) -> Awaitable[None]:
+    async def _all(self, name: str, conn: EngineConnection, params: dict[str, Any]) -> list[Any]:
+        if type(conn) is not SqliteConnection:
+            return await self._on_other_engine(name, conn, params, "all")  # type: ignore[no-any-return]
+        return await self._run(name, conn, params)  # type: ignore[no-any-return]
+
+    async def _many(self, name: str, conn: EngineConnection, rows: Iterable[Mapping[str, Any]]) -> None:
         batch = list(rows)
-        if not isinstance(conn, Connection):
-            return self._on_other_engine(name, conn, {"rows": batch}, "many")
-        fn, metric = self._fn(name)
-        return conn.submit(lambda c: fn(c, batch), metric)
+        if type(conn) is not SqliteConnection:
+            await self._on_other_engine(name, conn, {"rows": batch}, "many")
+            return
+        await self._run(name, conn, batch)
 
     async def _on_other_engine(self, name: str, conn: EngineConnection, params: dict[str, Any], kind: str) -> Any:
         """Queries on another engine's connection (PostgreSQL): that connection runs them."""

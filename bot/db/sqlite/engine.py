@@ -1,15 +1,22 @@
 """The central database on SQLite (the default engine; the API is bot.db.base.Database):
-the one owner of every connection to the bot's SQLite file.
+the one owner of every connection to the bot's SQLite file. Each connection is an aiosqlite
+connection in its own thread (bot.db.sqlite.connection); every query is one hop to it.
 
 * One writer connection in autocommit mode. Every write happens while holding the
   writer lock: `transaction()` for a unit of work (BEGIN IMMEDIATE .. COMMIT, ROLLBACK on
   any exception), `write()` for a single autocommit statement. So a write can never land
   inside another task's transaction, and two transactions never interleave.
+* Cancellation at any await point is safe: the ROLLBACK is queued behind every statement
+  sent before it (aiosqlite's thread runs them in order), awaited to its end although the
+  task is cancelled, and only then is the writer lock released.
 * Nested `transaction()` in the same task becomes a SAVEPOINT: an inner failure rolls back
   only the inner part.
 * A small pool of read-only connections (`PRAGMA query_only`) for `read()`. WAL lets them
-  read while a write transaction is open.
-* PRAGMAs are set once per connection when it opens, never again.
+  read while a write transaction is open. `snapshot()` has a connection of its own.
+* PRAGMAs are set once per connection when it opens, never again; `PRAGMA optimize` runs at
+  open (mask 0x10002) and at close, as SQLite recommends for long-lived connections.
+* `read_only=True` opens the file with `mode=ro`: no writer, no WAL switch, no PRAGMA that
+  writes; a missing file is an error instead of a new empty one.
 * `open()` / `close()` are idempotent; `close()` waits for running work, checkpoints the
   WAL and closes every connection exactly once. Afterwards every call raises
   `DatabaseClosedError`. A cog that unloads or crashes cannot close it: only the bot's
@@ -29,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.db.base import Database
-from bot.db.connections import EngineConnection, ReadConn, WriteConn
+from bot.db.connections import ReadConn, WriteConn
 from bot.db.errors import (
     DatabaseClosedError,
     DatabaseError,
@@ -38,7 +45,7 @@ from bot.db.errors import (
     SchemaTooNewError,
     TransactionAbortedError,
 )
-from bot.db.sqlite.driver import Connection
+from bot.db.sqlite.connection import SqliteConnection
 
 log = logging.getLogger(__name__)
 
@@ -50,17 +57,21 @@ class _TxState:
     """The transaction a task is in (kept in a ContextVar for nesting)."""
 
     owner: asyncio.Task[Any] | None
-    conn: Connection
+    conn: SqliteConnection
     depth: int = 0
 
 
 _current_tx: contextvars.ContextVar[_TxState | None] = contextvars.ContextVar("deadlock_db_tx", default=None)
 
 
-async def _exec(conn: EngineConnection, sql: str) -> None:
-    """Run one control statement and close its cursor at once."""
-    cursor = await conn.execute(sql)
-    await cursor.close()
+async def _exec(conn: SqliteConnection, sql: str) -> None:
+    """Run one control statement (one hop)."""
+    await conn.run_statement(sql)
+
+
+async def _value(conn: SqliteConnection, sql: str) -> Any:
+    rows = await conn.fetch_all(sql)
+    return rows[0][0] if rows else None
 
 
 def _is_not_a_database(e: BaseException) -> bool:
@@ -80,6 +91,7 @@ class SqliteDatabase(Database):
         readers: int = 1,
         busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS,
         max_schema_version: int | None = None,
+        read_only: bool = False,
     ) -> None:
         if readers < 1:
             raise ValueError("readers must be at least 1")
@@ -88,12 +100,10 @@ class SqliteDatabase(Database):
         self.busy_timeout_ms = busy_timeout_ms
         #: Refuse (before changing a byte of the file) a database written by a newer bot.
         self.max_schema_version = max_schema_version
-        self._writer: Connection | None = None
-        self._all_readers: list[Connection] = []
-        # Readers are shared: every read is one job in a reader's thread, and jobs queued by
-        # many tasks ride on the same thread wake-up (batched hops). Multi-statement reads that
-        # need one snapshot take a reader out of the rotation (`snapshot()`).
-        self._rotation: list[Connection] = []
+        self.read_only = read_only
+        self._writer: SqliteConnection | None = None
+        self._readers: list[SqliteConnection] = []
+        self._snapshot_conn: SqliteConnection | None = None  # opened at the first snapshot()
         self._next_reader = 0
         self._reads_in_flight = 0
         self._reads_done = asyncio.Event()
@@ -114,24 +124,31 @@ class SqliteDatabase(Database):
         return str(self.path)
 
     async def open(self) -> None:
-        """Open the writer and the readers. Idempotent; a closed database stays closed."""
+        """Open the writer and the readers. Idempotent; a closed database stays closed.
+        A failed open closes what it opened: no thread and no file stays behind."""
         async with self._open_lock:
             if self._state == "open":
                 return
             if self._state in ("closing", "closed"):
                 raise DatabaseClosedError(f"database {self.path} was closed; create a new one to reopen it")
-            self._make_parent()
+            self._check_location()
             try:
-                self._writer = await self._connect(read_only=False)
-                self._all_readers = [await self._connect(read_only=True) for _ in range(self.readers)]
+                if not self.read_only:
+                    self._writer = await self._connect(role="writer")
+                for _ in range(self.readers):
+                    self._readers.append(await self._connect(role="reader"))
             except BaseException:
                 await self._close_connections()
                 raise
-            self._rotation = list(self._all_readers)
             self._state = "open"
-            log.info("database %s open (WAL, %d readers)", self.path, self.readers)
+            mode = "read-only" if self.read_only else "WAL"
+            log.info("database %s open (%s, %d readers)", self.path, mode, self.readers)
 
-    def _make_parent(self) -> None:
+    def _check_location(self) -> None:
+        if self.read_only:
+            if not self.path.is_file():
+                raise DatabaseLocationError(f"no database file at {self.path}")
+            return
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as e:
@@ -141,41 +158,48 @@ class SqliteDatabase(Database):
         if self.path.exists() and not self.path.is_file():
             raise DatabaseLocationError(f"{self.path} exists but is not a file")
 
-    async def _connect(self, *, read_only: bool) -> Connection:
+    async def _connect(self, *, role: str) -> SqliteConnection:
+        """Open one connection: role "writer", "reader" or "snapshot" (the last two query_only)."""
         try:
-            conn = await Connection.open(self.path, busy_seconds=self.busy_timeout_ms / 1000)
-        except sqlite3.OperationalError as e:
+            conn = await SqliteConnection.open(
+                self.path, busy_seconds=self.busy_timeout_ms / 1000, read_only=self.read_only
+            )
+        except sqlite3.Error as e:
             raise DatabaseLocationError(f"cannot open the database file {self.path}: {e}") from e
         try:
-            # The first read fails on a file that is not an SQLite database, before anything is written.
-            async with conn.execute("PRAGMA user_version") as cur:
-                row = await cur.fetchone()
-            version = int(row[0]) if row else 0
-            if not read_only and self.max_schema_version is not None and version > self.max_schema_version:
-                await conn.close()
-                raise SchemaTooNewError(
-                    f"{self.path} has schema version {version}, but this bot knows versions up to "
-                    f"{self.max_schema_version}: it was written by a newer deadlock-bot. Upgrade the bot; "
-                    "the file was not changed."
-                )
-            await _exec(conn, f"PRAGMA busy_timeout = {int(self.busy_timeout_ms)}")
-            if read_only:
-                await _exec(conn, "PRAGMA query_only = ON")
-            else:
-                await _exec(conn, "PRAGMA journal_mode = WAL")
-                await _exec(conn, "PRAGMA synchronous = NORMAL")
-                await _exec(conn, "PRAGMA journal_size_limit = 104857600")
-            await _exec(conn, "PRAGMA foreign_keys = ON")
-            await _exec(conn, "PRAGMA temp_store = MEMORY")
-        except sqlite3.Error as e:
+            await self._configure(conn, role)
+        except BaseException as e:
             await conn.close()
-            if _is_not_a_database(e):
-                raise NotADatabaseError(f"{self.path} is not an SQLite database (or it is corrupt): {e}") from e
-            raise DatabaseLocationError(f"cannot use the database file {self.path}: {e}") from e
+            if isinstance(e, sqlite3.Error):
+                if _is_not_a_database(e):
+                    raise NotADatabaseError(f"{self.path} is not an SQLite database (or it is corrupt): {e}") from e
+                raise DatabaseLocationError(f"cannot use the database file {self.path}: {e}") from e
+            raise
         return conn
 
+    async def _configure(self, conn: SqliteConnection, role: str) -> None:
+        # The first read fails on a file that is not an SQLite database, before anything is written.
+        version = int(await _value(conn, "PRAGMA user_version") or 0)
+        if role == "writer" and self.max_schema_version is not None and version > self.max_schema_version:
+            raise SchemaTooNewError(
+                f"{self.path} has schema version {version}, but this bot knows versions up to "
+                f"{self.max_schema_version}: it was written by a newer deadlock-bot. Upgrade the bot; "
+                "the file was not changed."
+            )
+        await _exec(conn, f"PRAGMA busy_timeout = {int(self.busy_timeout_ms)}")
+        if role == "writer":
+            await _exec(conn, "PRAGMA journal_mode = WAL")
+            await _exec(conn, "PRAGMA synchronous = NORMAL")
+            await _exec(conn, "PRAGMA journal_size_limit = 104857600")
+        else:
+            await _exec(conn, "PRAGMA query_only = ON")
+        await _exec(conn, "PRAGMA foreign_keys = ON")
+        await _exec(conn, "PRAGMA temp_store = MEMORY")
+        if role == "writer":
+            await conn.fetch_all("PRAGMA optimize = 0x10002")  # statistics for the planner
+
     async def close(self, drain_seconds: float = 30.0) -> None:
-        """Wait for running work, checkpoint the WAL, close every connection once. Idempotent."""
+        """Wait for running work, optimize, checkpoint the WAL, close every connection once. Idempotent."""
         async with self._open_lock:
             if self._state in ("new", "closed"):
                 self._state = "closed"
@@ -187,21 +211,23 @@ class SqliteDatabase(Database):
                 log.warning("database close: work still running after %.0fs; closing anyway", drain_seconds)
             # Readers first: a reader's unfinished statement would hold the snapshot the
             # checkpoint has to wait for.
-            readers, self._all_readers = self._all_readers, []
+            readers = [*self._readers, *([self._snapshot_conn] if self._snapshot_conn else [])]
+            self._readers, self._snapshot_conn = [], None
             await self._close_all(readers)
             if self._writer is not None:
-                await self._checkpoint(self._writer)
+                await self._optimize_and_checkpoint(self._writer)
             await self._close_connections()
             self._state = "closed"
             log.info("database %s closed; query metrics:\n%s", self.path, self.metrics.summary())
 
-    async def _checkpoint(self, conn: Connection) -> None:
-        """Fold the WAL into the file. Another program's reader may block it: wait briefly, then leave it."""
+    async def _optimize_and_checkpoint(self, conn: SqliteConnection) -> None:
+        """Refresh the planner's statistics, then fold the WAL into the file. Another program's
+        reader may block the checkpoint: wait briefly, then leave it."""
         try:
+            await conn.fetch_all("PRAGMA optimize")
             await _exec(conn, "PRAGMA busy_timeout = 2000")
-            async with conn.execute("PRAGMA wal_checkpoint(TRUNCATE)") as cur:
-                row = await cur.fetchone()
-            if row is not None and row[0]:
+            rows = await conn.fetch_all("PRAGMA wal_checkpoint(TRUNCATE)")
+            if rows and rows[0][0]:
                 log.warning("WAL checkpoint at close incomplete: another program is reading the database")
         except sqlite3.Error as e:
             log.warning("WAL checkpoint at close failed: %s", e)
@@ -215,15 +241,12 @@ class SqliteDatabase(Database):
             await self._reads_done.wait()
 
     async def _close_connections(self) -> None:
-        conns: list[Connection] = [*self._all_readers]
-        if self._writer is not None:
-            conns.append(self._writer)
-        self._writer = None
-        self._all_readers = []
+        conns = [*self._readers, *(c for c in (self._snapshot_conn, self._writer) if c is not None)]
+        self._writer, self._snapshot_conn, self._readers = None, None, []
         await self._close_all(conns)
 
     @staticmethod
-    async def _close_all(conns: list[Connection]) -> None:
+    async def _close_all(conns: list[SqliteConnection]) -> None:
         for conn in conns:
             try:
                 await conn.close()
@@ -235,41 +258,40 @@ class SqliteDatabase(Database):
             state = "closed" if self._state in ("closing", "closed") else "not opened yet"
             raise DatabaseClosedError(f"database {self.path} is {state}")
 
+    def _the_writer(self) -> SqliteConnection:
+        self._check_open()
+        if self._writer is None:
+            raise DatabaseError(f"database {self.path} was opened read-only")
+        return self._writer
+
     # -- writes ------------------------------------------------------------------------
 
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[WriteConn]:
         """A unit of work: everything inside commits together or not at all.
 
-        Nested in the same task, it is a SAVEPOINT that rolls back on its own.
+        Nested in the same task, it is a SAVEPOINT that rolls back on its own. Cancelled at
+        any await, it is rolled back before the writer lock is released.
         """
         state = _current_tx.get()
         if state is not None and state.owner is asyncio.current_task():
             async with self._savepoint(state):
                 yield WriteConn(state.conn)
             return
-        self._check_open()
+        self._the_writer()
         async with self._write_lock:
-            self._check_open()
-            assert self._writer is not None
-            conn = self._writer
-            conn.begin_with_next("BEGIN IMMEDIATE")  # travels with the first statement
+            conn = self._the_writer()
             token = _current_tx.set(_TxState(asyncio.current_task(), conn))
             failed_before = conn.failed_statements
             try:
+                await _exec(conn, "BEGIN IMMEDIATE")
                 yield WriteConn(conn)
-            except BaseException:
-                await self._rollback(conn)
-                raise
-            else:
                 if conn.failed_statements != failed_before:  # an error was caught inside
-                    await self._rollback(conn)
                     raise TransactionAbortedError
-                try:
-                    await _exec(conn, "COMMIT")
-                except BaseException:
-                    await self._rollback(conn)
-                    raise
+                await _exec(conn, "COMMIT")
+            except BaseException:
+                await conn.rollback_uncancellable()  # FIFO: after whatever is still queued
+                raise
             finally:
                 _current_tx.reset(token)
 
@@ -277,31 +299,21 @@ class SqliteDatabase(Database):
     async def _savepoint(self, state: _TxState) -> AsyncIterator[None]:
         self._savepoints += 1
         name = f"sp_{self._savepoints}"
-        await _exec(state.conn, f"SAVEPOINT {name}")
+        conn = state.conn
+        failed_before = conn.failed_statements
         state.depth += 1
-        failed_before = state.conn.failed_statements
         try:
+            await _exec(conn, f"SAVEPOINT {name}")
             yield
-            if state.conn.failed_statements != failed_before:  # an error was caught inside
+            if conn.failed_statements != failed_before:  # an error was caught inside
                 raise TransactionAbortedError
+            await _exec(conn, f"RELEASE SAVEPOINT {name}")
         except BaseException:
-            await _exec(state.conn, f"ROLLBACK TO SAVEPOINT {name}")
-            await _exec(state.conn, f"RELEASE SAVEPOINT {name}")
-            state.conn.failed_statements = failed_before  # undone with the savepoint
+            await conn.rollback_uncancellable(f"ROLLBACK TO SAVEPOINT {name}", f"RELEASE SAVEPOINT {name}")
+            conn.failed_statements = failed_before  # undone with the savepoint
             raise
-        else:
-            await _exec(state.conn, f"RELEASE SAVEPOINT {name}")
         finally:
             state.depth -= 1
-
-    async def _rollback(self, conn: Connection) -> None:
-        conn.discard_begin()
-        if not conn.in_transaction:
-            return
-        try:
-            await _exec(conn, "ROLLBACK")
-        except sqlite3.Error as e:
-            log.error("ROLLBACK failed: %s", e)
 
     @contextlib.asynccontextmanager
     async def write(self) -> AsyncIterator[WriteConn]:
@@ -313,15 +325,18 @@ class SqliteDatabase(Database):
         if state is not None and state.owner is asyncio.current_task():
             yield WriteConn(state.conn)
             return
-        self._check_open()
+        self._the_writer()
         async with self._write_lock:
-            self._check_open()
-            assert self._writer is not None
+            conn = self._the_writer()
             try:
-                yield WriteConn(self._writer)
-            finally:
-                # A statement must not leave a transaction open behind the lock (e.g. a raw BEGIN).
-                await self._rollback(self._writer)
+                yield WriteConn(conn)
+            except BaseException:  # a statement may still be queued: roll back behind it
+                await conn.rollback_uncancellable()
+                raise
+            # Every statement has finished, so in_transaction is exact here. A statement must
+            # not leave a transaction open behind the lock (e.g. a raw BEGIN).
+            if conn.in_transaction:
+                await conn.rollback_uncancellable()
 
     # -- reads -------------------------------------------------------------------------
 
@@ -335,7 +350,7 @@ class SqliteDatabase(Database):
 
     def _enter_read(self) -> ReadConn:
         self._check_open()
-        conn = self._rotation[self._next_reader % len(self._rotation)]
+        conn = self._readers[self._next_reader % len(self._readers)]
         self._next_reader += 1
         self._reads_in_flight += 1
         return ReadConn(conn)
@@ -347,39 +362,39 @@ class SqliteDatabase(Database):
 
     @contextlib.asynccontextmanager
     async def snapshot(self) -> AsyncIterator[ReadConn]:
-        """A reader of its own inside a read transaction: every read sees the same commit."""
+        """A connection of its own (never one of read()'s) inside a read transaction: every
+        read sees the same commit. One snapshot at a time."""
         self._check_open()
         async with self._snapshot_lock:
             self._check_open()
-            conn = self._rotation[-1]
-            if len(self._rotation) > 1:
-                self._rotation.remove(conn)  # shared reads use the others meanwhile
+            if self._snapshot_conn is None:
+                self._snapshot_conn = await self._connect(role="snapshot")
+            conn = self._snapshot_conn
             self._reads_in_flight += 1
             try:
-                await _exec(conn, "BEGIN")
+                await _exec(conn, "BEGIN")  # the snapshot is taken at its first read
                 yield ReadConn(conn)
             finally:
-                with contextlib.suppress(sqlite3.Error):
-                    await _exec(conn, "ROLLBACK")
-                if conn not in self._rotation:
-                    self._rotation.append(conn)
-                self._reads_in_flight -= 1
-                if not self._reads_in_flight:
-                    self._reads_done.set()
+                await conn.rollback_uncancellable()
+                self._exit_read()
 
     # -- helpers for maintenance code --------------------------------------------------
 
     async def user_version(self) -> int:
-        async with self.read() as conn, conn.execute("PRAGMA user_version") as cur:
-            row = await cur.fetchone()
-        return int(row[0]) if row else 0
+        async with self.read() as conn:
+            return int(await _value(conn_of(conn), "PRAGMA user_version") or 0)
 
     async def pragma(self, name: str) -> list[tuple[Any, ...]]:
         """Run a read-only PRAGMA (`integrity_check`, `foreign_key_check`, ...)."""
         if not name.replace("_", "").replace("(", "").replace(")", "").isalnum():
             raise ValueError(f"not a pragma name: {name!r}")
-        async with self.read() as conn, conn.execute(f"PRAGMA {name}") as cur:
-            return [tuple(r) for r in await cur.fetchall()]
+        async with self.read() as conn:
+            return [tuple(r) for r in await conn_of(conn).fetch_all(f"PRAGMA {name}")]
+
+
+def conn_of(conn: ReadConn | WriteConn) -> SqliteConnection:
+    assert isinstance(conn, SqliteConnection)
+    return conn
 
 
 class _Read:

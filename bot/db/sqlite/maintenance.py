@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.db.connections import EngineConnection
-from bot.db.sqlite.driver import Connection, as_sqlite
+from bot.db.sqlite.connection import SqliteConnection, as_sqlite
 from bot.db.sqlite.engine import SqliteDatabase
 from bot.resources import SCHEMA_PATH
 
@@ -89,7 +89,7 @@ def fetcher(conn: EngineConnection) -> Fetch:
 
 async def snapshot_of_script(script: str) -> dict[str, TableShape]:
     """The snapshot of a schema script, built in an in-memory database."""
-    conn = await Connection.open(":memory:")
+    conn = await SqliteConnection.open(":memory:")
     try:
         await conn.executescript(script)
         return await snapshot(fetcher(conn))
@@ -99,7 +99,7 @@ async def snapshot_of_script(script: str) -> dict[str, TableShape]:
 
 async def autoincrement_columns(script: str) -> dict[str, str]:
     """Table -> its AUTOINCREMENT key column, for the tables of a schema script."""
-    conn = await Connection.open(":memory:")
+    conn = await SqliteConnection.open(":memory:")
     try:
         await conn.executescript(script)
         fetch = fetcher(conn)

@@ -1,0 +1,271 @@
+"""One SQLite connection on aiosqlite: every statement is ONE hop to the connection's thread.
+
+aiosqlite runs a connection's calls in its own thread, one after another in the order they
+were queued (FIFO). This wrapper only uses its public API, and only calls that finish a whole
+statement in one hop: `execute_fetchall` (rows), `execute` (then `rowcount` / `lastrowid`,
+read on the loop without another hop), `executemany`, `executescript`, `rollback`.
+
+It adds what the central database needs on top:
+* sqlite3's `IntegrityError` becomes the engine-neutral `bot.db.errors.IntegrityError`;
+* `failed_statements` counts statements that raised (a transaction compares it: a caught
+  error must not let the rest commit);
+* parameters must be plain SQL values (int, float, str, bytes, None): no Python adapter
+  runs in the thread, so whatever fails there is an sqlite3 error of its own caller;
+* `rollback_uncancellable()`: ROLLBACK queued behind everything sent before it, awaited to
+  the end even if the awaiting task is cancelled meanwhile.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sqlite3
+import threading
+import urllib.parse
+from collections.abc import Awaitable, Callable, Generator, Iterable, Mapping, Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import Any, NoReturn, TypeVar
+
+import aiosqlite
+
+from bot.db.connections import EngineConnection
+from bot.db.errors import IntegrityError
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+Params = Sequence[Any] | Mapping[str, Any]
+_PLAIN = frozenset({int, float, str, bytes, type(None), bool})
+
+
+class Rows:
+    """What a statement returned, fetched completely in the connection's thread."""
+
+    __slots__ = ("_index", "_rows", "description", "lastrowid", "rowcount")
+
+    def __init__(self, rows: list[Any], rowcount: int, lastrowid: int | None, description: Any) -> None:
+        self._rows = rows
+        self._index = 0
+        self.rowcount = rowcount
+        self.lastrowid = lastrowid
+        self.description = description
+
+    async def fetchone(self) -> Any:
+        if self._index >= len(self._rows):
+            return None
+        self._index += 1
+        return self._rows[self._index - 1]
+
+    async def fetchall(self) -> list[Any]:
+        rest, self._index = self._rows[self._index :], len(self._rows)
+        return rest
+
+    async def close(self) -> None:
+        return None
+
+    async def __aenter__(self) -> Rows:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        return None
+
+
+class _Result:
+    """Awaitable and usable as `async with`, like aiosqlite's `execute()` result."""
+
+    __slots__ = ("_coro",)
+
+    def __init__(self, coro: Awaitable[Rows]) -> None:
+        self._coro = coro
+
+    def __await__(self) -> Generator[Any, None, Rows]:
+        return self._coro.__await__()
+
+    async def __aenter__(self) -> Rows:
+        return await self._coro
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        return None
+
+
+def check_params(params: Params) -> None:
+    """Refuse (on the loop) a value sqlite3 would have to adapt with Python code in the thread."""
+    values = params.values() if isinstance(params, Mapping) else params
+    for value in values:
+        if type(value) not in _PLAIN:
+            raise TypeError(f"not a plain SQL value: {type(value).__name__} (int, float, str, bytes or None)")
+
+
+def read_only_uri(path: Path | str) -> str:
+    """`file:...?mode=ro`: SQLite opens the file read-only and never creates or grows it."""
+    return "file:" + urllib.parse.quote(str(Path(path).absolute())) + "?mode=ro"
+
+
+class SqliteConnection(EngineConnection):
+    """One aiosqlite connection (its own thread) with the data layer's error accounting."""
+
+    def __init__(self, aio: aiosqlite.Connection, path: str, thread: threading.Thread) -> None:
+        self.aio = aio
+        self.path = path
+        self._thread = thread
+        #: statements that raised; a transaction compares it before and after its block
+        self.failed_statements = 0
+
+    @classmethod
+    async def open(cls, path: Path | str, *, busy_seconds: float = 5.0, read_only: bool = False) -> SqliteConnection:
+        """Connect in a new thread. On failure aiosqlite stops that thread and no file stays open."""
+        target = read_only_uri(path) if read_only else str(path)
+        threads: list[threading.Thread] = []
+
+        def connector() -> sqlite3.Connection:  # runs in aiosqlite's thread: remember which one
+            threads.append(threading.current_thread())
+            return sqlite3.connect(target, timeout=busy_seconds, isolation_level=None, uri=read_only)
+
+        aio = aiosqlite.Connection(connector, iter_chunk_size=64)
+        try:
+            await aio  # starts the thread; a failed connect stops it again
+        except BaseException:
+            if threads:
+                await _ended(threads[0])
+            raise
+        return cls(aio, str(path), threads[0])
+
+    def _fail(self, e: Exception) -> NoReturn:
+        """Count the failed statement and raise its error (a constraint's as the neutral class)."""
+        self.failed_statements += 1
+        if isinstance(e, sqlite3.IntegrityError) and not isinstance(e, IntegrityError):
+            raise IntegrityError(*e.args) from e
+        raise e
+
+    # -- one hop each ------------------------------------------------------------------
+
+    async def fetch_all(self, sql: str, params: Params = ()) -> list[Any]:
+        check_params(params)
+        try:
+            return await self.aio.execute_fetchall(sql, params)  # type: ignore[return-value]
+        except Exception as e:
+            self._fail(e)
+
+    async def run_statement(self, sql: str, params: Params = ()) -> aiosqlite.Cursor:
+        """Execute a statement that returns no rows; its cursor carries `rowcount` / `lastrowid`
+        (sqlite3 has already reset the finished statement: nothing to close)."""
+        check_params(params)
+        try:
+            return await self.aio.execute(sql, params)
+        except Exception as e:
+            self._fail(e)
+
+    async def run_many(self, sql: str, rows: Iterable[Params]) -> None:
+        batch = list(rows)
+        for params in batch:
+            check_params(params)
+        try:
+            await self.aio.executemany(sql, batch)
+        except Exception as e:
+            self._fail(e)
+
+    # -- EngineConnection ----------------------------------------------------------------
+
+    def execute(self, sql: str, parameters: Params = ()) -> _Result:
+        return _Result(self._execute(sql, parameters))
+
+    async def _execute(self, sql: str, parameters: Params) -> Rows:
+        cursor = await self.run_statement(sql, parameters)
+        rows: list[Any] = []
+        if cursor.description is not None:  # a statement with rows: fetch them (a second hop)
+            try:
+                rows = list(await cursor.fetchall())
+            except Exception as e:
+                self._fail(e)
+        return Rows(rows, cursor.rowcount, cursor.lastrowid, cursor.description)
+
+    async def executemany(self, sql: str, seq: Iterable[Params]) -> None:
+        await self.run_many(sql, seq)
+
+    async def executescript(self, script: str) -> None:
+        try:
+            await self.aio.executescript(script)
+        except Exception as e:
+            self._fail(e)
+
+    async def backup(self, target: sqlite3.Connection) -> None:
+        await self.aio.backup(target)
+
+    @property
+    def in_transaction(self) -> bool:
+        """Exact only while none of this connection's statements is in flight."""
+        return self.aio.in_transaction
+
+    async def rollback_uncancellable(self, *statements: str) -> None:
+        """Undo the open transaction (or, with `statements`, run those, e.g. ROLLBACK TO a
+        savepoint) in the connection's thread after everything queued before, and wait
+        for it even if this task is cancelled meanwhile; the cancellation is re-raised after.
+        aiosqlite's rollback() is a no-op when no transaction is open."""
+        await finish_uncancellable(lambda: self._undo(statements))
+
+    async def _undo(self, statements: tuple[str, ...]) -> None:
+        try:
+            if not statements:
+                await self.aio.rollback()
+            for sql in statements:
+                await self.aio.execute(sql)
+        except (sqlite3.Error, ValueError) as e:  # ValueError: aiosqlite's connection is closed
+            log.error("rollback on %s failed: %s", self.path, e)
+
+    async def close(self) -> None:
+        """Close after everything queued; returns once the thread has ended. Idempotent."""
+        await self.aio.close()
+        await _ended(self._thread)
+
+    # -- catalog (engine-neutral tools) --------------------------------------------------
+
+    def placeholder(self, index: int) -> str:
+        return "?"
+
+    async def table_names(self) -> set[str]:
+        rows = await self.fetch_all("SELECT name FROM sqlite_schema WHERE type = 'table'")
+        return {str(r[0]) for r in rows}
+
+    async def identity_high_water(self, table: str, column: str) -> int:
+        # sqlite_sequence exists as soon as a table with AUTOINCREMENT does; no row: no id yet
+        rows = await self.fetch_all("SELECT seq FROM sqlite_sequence WHERE name = ?", (table,))
+        return int(rows[0][0]) if rows else 0
+
+    async def set_identity_high_water(self, table: str, column: str, value: int) -> None:
+        # inserting explicit ids already raised sqlite_sequence to the highest id; only raise it
+        if value > await self.identity_high_water(table, column):
+            await self.run_statement("DELETE FROM sqlite_sequence WHERE name = ?", (table,))
+            await self.run_statement("INSERT INTO sqlite_sequence (name, seq) VALUES (?, ?)", (table, value))
+
+
+async def finish_uncancellable(work: Callable[[], Awaitable[None]]) -> None:
+    """Run `work` to its end although the calling task may be cancelled meanwhile; then
+    re-raise that cancellation. Used for the clean-up that frees the writer lock."""
+    task = asyncio.ensure_future(work())
+    cancelled = False
+    while not task.done():
+        try:
+            await asyncio.shield(task)
+        except asyncio.CancelledError:
+            cancelled = True
+    task.result()
+    if cancelled:
+        raise asyncio.CancelledError
+
+
+async def _ended(thread: threading.Thread) -> None:
+    """Wait (without blocking the loop, 2 s at most) until a stopped connection's thread has
+    returned: it delivered its last result a moment ago and only has to leave its loop."""
+    for _ in range(4000):
+        if not thread.is_alive():
+            return
+        await asyncio.sleep(0.0005)
+
+
+def as_sqlite(conn: EngineConnection) -> SqliteConnection:
+    """The SQLite connection behind a ReadConn/WriteConn, for SQLite-only maintenance."""
+    if not isinstance(conn, SqliteConnection):
+        raise TypeError("this operation needs the SQLite engine")
+    return conn
