@@ -42,7 +42,7 @@ async def db_check(args: argparse.Namespace) -> int:
 
     path = sqlite_target(args)
     await checked_file(path, quick_check=False)
-    async with open_sqlite(path) as db:
+    async with open_sqlite(path, read_only=True) as db:
         try:
             report = await check_database(db, latest_version())
             report.drift += await asyncio.to_thread(type_problems, path, busy_timeout_ms=busy_timeout_ms())
@@ -83,7 +83,7 @@ async def db_stats(args: argparse.Namespace) -> int:
 
     path = sqlite_target(args)
     await checked_file(path)
-    async with open_sqlite(path) as db:
+    async with open_sqlite(path, read_only=True) as db:
         stats = await collect_stats(db)
         print(stats.describe())
         print()
@@ -100,7 +100,7 @@ async def db_export(args: argparse.Namespace) -> int:
     await asyncio.to_thread(_check_export_target, out, target, force=args.force)
     if isinstance(target, Path):
         await checked_file(target)
-    async with open_any(target) as db:
+    async with open_any(target, read_only=True) as db:
         protect = target if isinstance(target, Path) else None
         counts = await export_to_file(db, out, force=args.force, protect=protect)
     print(f"exported {sum(counts.values())} rows of {len(counts)} tables from {db.location} to {out}")

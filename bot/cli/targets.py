@@ -45,16 +45,19 @@ async def checked_file(path: Path, *, quick_check: bool = True, writes: bool = F
     return await asyncio.to_thread(inspect, path, busy_timeout_ms=busy_timeout_ms(), quick_check=quick_check)
 
 
-def open_sqlite(path: Path) -> SqliteDatabase:
+def open_sqlite(path: Path, *, read_only: bool = False) -> SqliteDatabase:
+    """`read_only`: opened with mode=ro, nothing of the file can change (db check/stats)."""
     from bot.db.sqlite.migrations import latest_version
 
-    return SqliteDatabase(path, busy_timeout_ms=busy_timeout_ms(), max_schema_version=latest_version(), readers=1)
+    return SqliteDatabase(
+        path, busy_timeout_ms=busy_timeout_ms(), max_schema_version=latest_version(), readers=1, read_only=read_only
+    )
 
 
-def open_any(target: DbTarget) -> Database:
+def open_any(target: DbTarget, *, read_only: bool = False) -> Database:
     from bot.db.engines import open_database
 
-    return open_database(target, busy_timeout_ms=busy_timeout_ms())
+    return open_database(target, busy_timeout_ms=busy_timeout_ms(), read_only=read_only)
 
 
 class NewFile:
