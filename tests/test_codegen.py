@@ -155,6 +155,14 @@ def test_runtime_guard_rejects_unknown_hashes() -> None:
             "-- name: by_name(name)\nSELECT channel_id FROM lanes WHERE name = :name;",
             "full table scan of lanes: add an index",
         ),
+        (  # the primary key's covering index read from end to end is a scan all the same
+            "-- name: by_parity(parity)\nSELECT guild_id FROM lanes WHERE guild_id % 2 = :parity;",
+            "scan of every row of lanes USING COVERING INDEX lanes_guild",
+        ),
+        (  # a join without a filter is linted too
+            "-- name: regions()\nSELECT l.guild_id, p.region FROM lanes AS l JOIN prefs AS p ON p.owner_id = l.guild_id;",  # noqa: E501
+            "scan of every row of l USING COVERING INDEX lanes_guild",
+        ),
     ],
 )
 def test_check_reports_each_problem(tmp_path: Path, sql: str, message: str) -> None:
@@ -165,8 +173,15 @@ def test_check_reports_each_problem(tmp_path: Path, sql: str, message: str) -> N
 
 def test_whole_table_reads_can_be_declared(tmp_path: Path) -> None:
     assert problems_of(tmp_path, "-- name: all_names()\nSELECT name FROM lanes;") == []
-    named = "-- name: named()\n-- @scan\nSELECT name FROM lanes WHERE name IS NOT NULL;"
+    named = "-- name: named()\n-- @scan lanes stays small\nSELECT name FROM lanes WHERE name IS NOT NULL;"
     assert problems_of(tmp_path, named) == []
+
+
+def test_a_scan_of_a_partial_index_reads_only_its_rows(tmp_path: Path) -> None:
+    schema = SCHEMA + "CREATE INDEX lanes_limited ON lanes (channel_id) WHERE user_limit > 0;"
+    sql = "-- name: limited()\nSELECT channel_id FROM lanes WHERE user_limit > 0 ORDER BY channel_id;"
+    found = [p for p in check(make_project(tmp_path, sql, schema=schema)) if p.query != "generated code"]
+    assert found == []
 
 
 def test_aiosql_load_errors_are_reported(tmp_path: Path) -> None:
@@ -179,9 +194,11 @@ def test_aiosql_load_errors_are_reported(tmp_path: Path) -> None:
 
 INFERENCE = """
 -- name: left_join()
+-- @scan
 SELECT l.channel_id, p.default_name, p.region FROM lanes AS l LEFT JOIN prefs AS p ON p.owner_id = l.guild_id;
 
 -- name: inner_join()
+-- @scan
 SELECT l.channel_id, p.default_name FROM lanes AS l JOIN prefs AS p ON p.owner_id = l.guild_id;
 
 -- name: aggregates()^
@@ -193,6 +210,7 @@ FROM lanes;
 SELECT guild_id, COUNT(*) AS n, MAX(user_limit) AS mx FROM lanes GROUP BY guild_id;
 
 -- name: expressions()
+-- @scan
 SELECT user_limit + 1 AS lim1, COALESCE(name, 'x') AS nm, name IS NOT NULL AS has_name,
        CASE WHEN user_limit > 4 THEN 'big' END AS size_no_else,
        CASE WHEN user_limit > 4 THEN 'big' ELSE 'small' END AS size, name || '!' AS bang,

@@ -23,13 +23,17 @@ DELETE FROM voice_stats WHERE user_id = :user_id;
 -- The person's Steam accounts leave the presence watch list (unless another member linked them too).
 DELETE FROM deadlock_voice_watch
 WHERE steam_id IN (SELECT sl.steam_id FROM steam_links AS sl WHERE sl.user_id = :user_id)
-  AND steam_id NOT IN (SELECT o.steam_id FROM steam_links AS o WHERE o.user_id <> :user_id);
+  AND NOT EXISTS (
+      SELECT 1 FROM steam_links AS o WHERE o.steam_id = deadlock_voice_watch.steam_id AND o.user_id <> :user_id
+  );
 
 -- name: forget_presence(user_id)!
 -- Live presence of the person's Steam accounts (unless another member linked them too).
 DELETE FROM live_player_state
 WHERE steam_id IN (SELECT sl.steam_id FROM steam_links AS sl WHERE sl.user_id = :user_id)
-  AND steam_id NOT IN (SELECT o.steam_id FROM steam_links AS o WHERE o.user_id <> :user_id);
+  AND NOT EXISTS (
+      SELECT 1 FROM steam_links AS o WHERE o.steam_id = live_player_state.steam_id AND o.user_id <> :user_id
+  );
 
 -- name: forget_lane_memberships(user_id)!
 DELETE FROM tempvoice_lane_members WHERE user_id = :user_id;

@@ -24,14 +24,16 @@ SELECT COUNT(*) AS members FROM voice_status_members;
 
 -- name: list_presence()
 -- @row PresenceRow
--- @scan
+-- @scan voice_status_members holds only the members in monitored voice right now
 -- Every linked Steam account of every member in monitored voice, with its live presence
--- (NULL columns when the presence service has no row for it).
+-- (NULL columns when the presence service has no row for it). CROSS JOIN: SQLite drives
+-- from the members, a lookup each, never from all of steam_links.
 SELECT m.guild_id, m.channel_id, m.user_id, sl.steam_id,
        lps.in_match_now_strict, lps.in_deadlock_now, lps.deadlock_stage, lps.deadlock_minutes,
        lps.deadlock_localized, lps.deadlock_party_hint, lps.last_server_id,
        lps.last_seen_ts, lps.deadlock_updated_at
 FROM voice_status_members AS m
-JOIN steam_links AS sl ON sl.user_id = m.user_id
+CROSS JOIN steam_links AS sl
 LEFT JOIN live_player_state AS lps ON lps.steam_id = sl.steam_id
+WHERE sl.user_id = m.user_id
 ORDER BY m.channel_id, m.user_id, sl.steam_id;

@@ -54,25 +54,39 @@ def compile_problems(spec: QuerySpec, schema: SchemaModel) -> list[str]:
 def plan_problems(spec: QuerySpec, schema: SchemaModel) -> list[str]:
     """Query-plan lint for a query that compiles."""
     tree = statement_of(spec)
-    if tree.args.get("where") is None:
-        return []  # no filter: reading the whole table is what the query says
+    if tree.find(exp.Where) is None and tree.find(exp.Join) is None:
+        return []  # one table, no filter: reading the whole table is what the query says
     plan = schema.connection.execute("EXPLAIN QUERY PLAN " + spec.sql, dict.fromkeys(placeholder_names(tree)))
-    return _scan_problems(spec, [str(row[3]) for row in plan.fetchall()])
+    return _scan_problems(spec, [str(row[3]) for row in plan.fetchall()], _partial_indexes(schema))
 
 
-_FULL_SCAN = re.compile(r"^SCAN (?!CONSTANT ROW)(?P<table>\S+)$")
+def _partial_indexes(schema: SchemaModel) -> set[str]:
+    """Indexes with a WHERE: a scan of one reads only the rows its predicate keeps (e.g. the
+    open sessions), not the whole table."""
+    rows = schema.connection.execute(
+        "SELECT il.name FROM sqlite_schema AS t, pragma_index_list(t.name) AS il WHERE t.type = 'table' AND il.partial"
+    )
+    return {str(r[0]) for r in rows.fetchall()}
 
 
-def _scan_problems(spec: QuerySpec, plan: list[str]) -> list[str]:
-    """Every filtered lookup needs an index; a filtered query that reads whole tables by design
-    says `-- @scan`."""
-    if any(line.strip() == "@scan" for line in spec.doc.splitlines()):
+# a bare SCAN and a SCAN through an index (even a covering one) both read every row: the
+# cost grows with the table
+_FULL_SCAN = re.compile(
+    r"^SCAN (?!CONSTANT ROW)(?P<table>\S+)(?P<index> USING (?:COVERING )?INDEX (?P<name>\S+))?$"
+)
+
+
+def _scan_problems(spec: QuerySpec, plan: list[str], partial: set[str]) -> list[str]:
+    """Every filtered lookup or join needs an index; a query that reads whole tables by design
+    says `-- @scan <why the table stays small>`."""
+    if any(line.strip().startswith("@scan") for line in spec.doc.splitlines()):
         return []
     return [
-        f"full table scan of {m['table']}: add an index for this lookup, or mark the query "
-        "'-- @scan' if it reads the whole table by design"
+        f"{'scan of every row' if m['index'] else 'full table scan'} of {m['table']}{m['index'] or ''}: "
+        "add an index for this lookup, or mark the query '-- @scan <reason>' if it reads the whole "
+        "table by design"
         for m in (_FULL_SCAN.match(detail) for detail in plan)
-        if m
+        if m and m["name"] not in partial
     ]
 
 
