@@ -16,8 +16,8 @@ LINKS = 100_000
 MEMBERS = 50
 
 PLANS = [
-    (VoiceStatusQueries, ("refresh_watch", "prune_watch", "list_presence")),
-    (CoreQueries, ("forget_presence", "forget_watch_entries")),
+    ("voice_status", VoiceStatusQueries.SQL_SHA256, ("refresh_watch", "prune_watch", "list_presence")),
+    ("core", CoreQueries.SQL_SHA256, ("forget_presence", "forget_watch_entries")),
 ]
 #: tables (by their alias in the queries) that hold only the active members: scanning them is the point
 ACTIVE_ONLY = {"m", "deadlock_voice_watch"}
@@ -49,14 +49,14 @@ async def _fill(db: SqliteDatabase) -> None:
 async def _scans(db: SqliteDatabase) -> dict[str, list[str]]:
     found = {}
     async with db.write() as conn:
-        for cls, names in PLANS:
-            q = load_namespace(SQL_DIR, cls.NAMESPACE, cls.SQL_SHA256)
+        for namespace, hashes, names in PLANS:
+            q = load_namespace(SQL_DIR, namespace, hashes)
             for name in names:
                 rows = await as_sqlite(conn).fetch_all(
                     "EXPLAIN QUERY PLAN " + getattr(q, name).sql, {"updated_at": 1, "user_id": 7}
                 )
                 plan = [str(r[3]) for r in rows]
-                found[f"{cls.NAMESPACE}.{name}"] = [
+                found[f"{namespace}.{name}"] = [
                     line for line in plan if line.startswith("SCAN ") and line.split()[1] not in ACTIVE_ONLY
                 ]
     return found

@@ -71,9 +71,7 @@ def _partial_indexes(schema: SchemaModel) -> set[str]:
 
 # a bare SCAN and a SCAN through an index (even a covering one) both read every row: the
 # cost grows with the table
-_FULL_SCAN = re.compile(
-    r"^SCAN (?!CONSTANT ROW)(?P<table>\S+)(?P<index> USING (?:COVERING )?INDEX (?P<name>\S+))?$"
-)
+_FULL_SCAN = re.compile(r"^SCAN (?!CONSTANT ROW)(?P<table>\S+)(?P<index> USING (?:COVERING )?INDEX (?P<name>\S+))?$")
 
 
 def _scan_problems(spec: QuerySpec, plan: list[str], partial: set[str]) -> list[str]:
