@@ -15,7 +15,7 @@ import random
 from bot.db import Database
 from bot.db.connections import EngineConnection, WriteConn
 from bot.db.queries import queries
-from tests.conftest import reopened
+from tests.helpers import reopened
 
 TRIALS = 1000
 

@@ -98,22 +98,22 @@ class QueryNamespace:
         finally:
             METRICS.record(metric, time.perf_counter() - start, failed=failed)
 
-    async def _call(self, name: str, conn: EngineConnection, params: dict[str, Any]) -> Any:
+    # plain functions handing back the one coroutine that runs the query: no extra layer
+    def _call(self, name: str, conn: EngineConnection, params: dict[str, Any]) -> Awaitable[Any]:
         if type(conn) is not SqliteConnection:
-            return await self._on_other_engine(name, conn, params, "call")
-        return await self._run(name, conn, params)
+            return self._on_other_engine(name, conn, params, "call")
+        return self._run(name, conn, params)
 
-    async def _all(self, name: str, conn: EngineConnection, params: dict[str, Any]) -> list[Any]:
+    def _all(self, name: str, conn: EngineConnection, params: dict[str, Any]) -> Awaitable[list[Any]]:
         if type(conn) is not SqliteConnection:
-            return await self._on_other_engine(name, conn, params, "all")  # type: ignore[no-any-return]
-        return await self._run(name, conn, params)  # type: ignore[no-any-return]
+            return self._on_other_engine(name, conn, params, "all")
+        return self._run(name, conn, params)
 
-    async def _many(self, name: str, conn: EngineConnection, rows: Iterable[Mapping[str, Any]]) -> None:
+    def _many(self, name: str, conn: EngineConnection, rows: Iterable[Mapping[str, Any]]) -> Awaitable[None]:
         batch = list(rows)
         if type(conn) is not SqliteConnection:
-            await self._on_other_engine(name, conn, {"rows": batch}, "many")
-            return
-        await self._run(name, conn, batch)
+            return self._on_other_engine(name, conn, {"rows": batch}, "many")
+        return self._run(name, conn, batch)
 
     async def _on_other_engine(self, name: str, conn: EngineConnection, params: dict[str, Any], kind: str) -> Any:
         """Queries on another engine's connection (PostgreSQL): that connection runs them."""

@@ -148,6 +148,11 @@ class SqliteConnection(EngineConnection):
         except Exception as e:
             self._fail(e)
 
+    async def value(self, sql: str, params: Params = ()) -> Any:
+        """The first column of the first row (None without rows)."""
+        rows = await self.fetch_all(sql, params)
+        return rows[0][0] if rows else None
+
     async def run_statement(self, sql: str, params: Params = ()) -> aiosqlite.Cursor:
         """Execute a statement that returns no rows; its cursor carries `rowcount` / `lastrowid`
         (sqlite3 has already reset the finished statement: nothing to close)."""

@@ -31,7 +31,7 @@ import contextvars
 import dataclasses
 import logging
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -58,20 +58,9 @@ class _TxState:
 
     owner: asyncio.Task[Any] | None
     conn: SqliteConnection
-    depth: int = 0
 
 
 _current_tx: contextvars.ContextVar[_TxState | None] = contextvars.ContextVar("deadlock_db_tx", default=None)
-
-
-async def _exec(conn: SqliteConnection, sql: str) -> None:
-    """Run one control statement (one hop)."""
-    await conn.run_statement(sql)
-
-
-async def _value(conn: SqliteConnection, sql: str) -> Any:
-    rows = await conn.fetch_all(sql)
-    return rows[0][0] if rows else None
 
 
 def _is_not_a_database(e: BaseException) -> bool:
@@ -112,6 +101,7 @@ class SqliteDatabase(Database):
         self._open_lock = asyncio.Lock()
         self._state = "new"  # new -> open -> closing -> closed
         self._savepoints = 0
+        self._trace: Callable[[str], None] | None = None
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -179,22 +169,22 @@ class SqliteDatabase(Database):
 
     async def _configure(self, conn: SqliteConnection, role: str) -> None:
         # The first read fails on a file that is not an SQLite database, before anything is written.
-        version = int(await _value(conn, "PRAGMA user_version") or 0)
+        version = int(await conn.value("PRAGMA user_version") or 0)
         if role == "writer" and self.max_schema_version is not None and version > self.max_schema_version:
             raise SchemaTooNewError(
                 f"{self.path} has schema version {version}, but this bot knows versions up to "
                 f"{self.max_schema_version}: it was written by a newer deadlock-bot. Upgrade the bot; "
                 "the file was not changed."
             )
-        await _exec(conn, f"PRAGMA busy_timeout = {int(self.busy_timeout_ms)}")
-        if role == "writer":
-            await _exec(conn, "PRAGMA journal_mode = WAL")
-            await _exec(conn, "PRAGMA synchronous = NORMAL")
-            await _exec(conn, "PRAGMA journal_size_limit = 104857600")
-        else:
-            await _exec(conn, "PRAGMA query_only = ON")
-        await _exec(conn, "PRAGMA foreign_keys = ON")
-        await _exec(conn, "PRAGMA temp_store = MEMORY")
+        writer = ["PRAGMA journal_mode = WAL", "PRAGMA journal_size_limit = 104857600"]
+        for sql in [
+            f"PRAGMA busy_timeout = {int(self.busy_timeout_ms)}",
+            *(writer if role == "writer" else ["PRAGMA query_only = ON"]),
+            "PRAGMA synchronous = NORMAL",  # per connection: every one the same
+            "PRAGMA foreign_keys = ON",
+            "PRAGMA temp_store = MEMORY",
+        ]:
+            await conn.run_statement(sql)
         if role == "writer":
             await conn.fetch_all("PRAGMA optimize = 0x10002")  # statistics for the planner
 
@@ -225,7 +215,7 @@ class SqliteDatabase(Database):
         reader may block the checkpoint: wait briefly, then leave it."""
         try:
             await conn.fetch_all("PRAGMA optimize")
-            await _exec(conn, "PRAGMA busy_timeout = 2000")
+            await conn.run_statement("PRAGMA busy_timeout = 2000")
             rows = await conn.fetch_all("PRAGMA wal_checkpoint(TRUNCATE)")
             if rows and rows[0][0]:
                 log.warning("WAL checkpoint at close incomplete: another program is reading the database")
@@ -284,11 +274,11 @@ class SqliteDatabase(Database):
             token = _current_tx.set(_TxState(asyncio.current_task(), conn))
             failed_before = conn.failed_statements
             try:
-                await _exec(conn, "BEGIN IMMEDIATE")
+                await conn.run_statement("BEGIN IMMEDIATE")
                 yield WriteConn(conn)
                 if conn.failed_statements != failed_before:  # an error was caught inside
                     raise TransactionAbortedError
-                await _exec(conn, "COMMIT")
+                await conn.run_statement("COMMIT")
             except BaseException:
                 await conn.rollback_uncancellable()  # FIFO: after whatever is still queued
                 raise
@@ -301,19 +291,16 @@ class SqliteDatabase(Database):
         name = f"sp_{self._savepoints}"
         conn = state.conn
         failed_before = conn.failed_statements
-        state.depth += 1
         try:
-            await _exec(conn, f"SAVEPOINT {name}")
+            await conn.run_statement(f"SAVEPOINT {name}")
             yield
             if conn.failed_statements != failed_before:  # an error was caught inside
                 raise TransactionAbortedError
-            await _exec(conn, f"RELEASE SAVEPOINT {name}")
+            await conn.run_statement(f"RELEASE SAVEPOINT {name}")
         except BaseException:
             await conn.rollback_uncancellable(f"ROLLBACK TO SAVEPOINT {name}", f"RELEASE SAVEPOINT {name}")
             conn.failed_statements = failed_before  # undone with the savepoint
             raise
-        finally:
-            state.depth -= 1
 
     @contextlib.asynccontextmanager
     async def write(self) -> AsyncIterator[WriteConn]:
@@ -369,10 +356,12 @@ class SqliteDatabase(Database):
             self._check_open()
             if self._snapshot_conn is None:
                 self._snapshot_conn = await self._connect(role="snapshot")
+                if self._trace is not None:
+                    await self._snapshot_conn.aio.set_trace_callback(self._trace)
             conn = self._snapshot_conn
             self._reads_in_flight += 1
             try:
-                await _exec(conn, "BEGIN")  # the snapshot is taken at its first read
+                await conn.run_statement("BEGIN")  # the snapshot is taken at its first read
                 yield ReadConn(conn)
             finally:
                 await conn.rollback_uncancellable()
@@ -380,9 +369,16 @@ class SqliteDatabase(Database):
 
     # -- helpers for maintenance code --------------------------------------------------
 
+    async def trace_statements(self, callback: Callable[[str], None] | None) -> None:
+        """Hand every statement any connection runs (BEGIN/COMMIT included) to `callback`, in
+        that connection's thread; None stops it. The bench counts statements per event with it."""
+        self._trace = callback
+        for conn in [*self._readers, *(c for c in (self._snapshot_conn, self._writer) if c is not None)]:
+            await conn.aio.set_trace_callback(callback)  # type: ignore[arg-type]  # None is sqlite3's "off"
+
     async def user_version(self) -> int:
         async with self.read() as conn:
-            return int(await _value(conn_of(conn), "PRAGMA user_version") or 0)
+            return int(await conn_of(conn).value("PRAGMA user_version") or 0)
 
     async def pragma(self, name: str) -> list[tuple[Any, ...]]:
         """Run a read-only PRAGMA (`integrity_check`, `foreign_key_check`, ...)."""

@@ -20,7 +20,7 @@ from bot.db.connections import WriteConn
 from bot.db.errors import MigrationError, SchemaTooNewError
 from bot.db.legacy import AdoptionReport, adopt
 from bot.db.sqlite.connection import as_sqlite
-from bot.db.sqlite.engine import SqliteDatabase, _exec
+from bot.db.sqlite.engine import SqliteDatabase
 from bot.db.sqlite.maintenance import backup_to, default_backup_path, list_tables
 from bot.resources import MIGRATIONS_DIR
 
@@ -127,7 +127,7 @@ async def _apply(db: SqliteDatabase, mig: Migration) -> None:
             if "locked" not in str(e) and "busy" not in str(e):
                 raise await _failed(conn, mig, e) from e
             if conn.in_transaction:
-                await _exec(as_sqlite(conn), "ROLLBACK")
+                await as_sqlite(conn).run_statement("ROLLBACK")
             raise MigrationError(
                 f"migration {mig.path.name} could not start, the file is unchanged: {e} "
                 "(another program is writing to the database; try again when it is done)"
@@ -138,5 +138,5 @@ async def _apply(db: SqliteDatabase, mig: Migration) -> None:
 
 async def _failed(conn: WriteConn, mig: Migration, e: Exception) -> MigrationError:
     if conn.in_transaction:
-        await _exec(as_sqlite(conn), "ROLLBACK")
+        await as_sqlite(conn).run_statement("ROLLBACK")
     return MigrationError(f"migration {mig.path.name} failed and was rolled back, the file is unchanged: {e}")
