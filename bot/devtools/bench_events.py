@@ -153,7 +153,7 @@ def _voice_world(db: SqliteDatabase) -> tuple[Any, Callable[[], Any]]:
     channels = [world.add_voice(guild, f"Lane {i}", category) for i in range(1, 6)]
     service = VoiceStatusService(make_deps(db, world, clock), VoiceStatusConfig((category,)))
     for k in range(VOICE_MEMBERS):
-        user = 1 + k * 997
+        user = 1 + k * 19  # every one of them has a link in the 1k and in the 100k case
         world.user_moves(guild, world.add_member(guild, user), channels[k % len(channels)])
     return world, service.run_pass
 
