@@ -255,10 +255,10 @@ def _report(
         staging = events["counts"]["staging join"][1]
         goals.append((f"<= 8 statements per staging join: {staging}", staging <= 8))
         out("voice-status pass with 50 members in voice: writer held per pass; SQL of the steam_links joins:")
-        for links, (med, worst, sql) in events["voice"].items():
-            held = f"median {med * 1000:.3f} ms, max {worst * 1000:.3f} ms"
+        for links, (best, med, worst, sql) in events["voice"].items():
+            held = f"min {best * 1000:.3f} ms, median {med * 1000:.3f} ms, max {worst * 1000:.3f} ms"
             out(f"  {links:>7,} steam_links: {held}; joins {sql * 1000:.3f} ms")
-        med100k = events["voice"][100_000][0]
+        med100k = events["voice"][100_000][1]
         goals.append(
             (f"voice-status pass < 1 ms of writer time at 100k links: median {med100k * 1000:.3f} ms", med100k < 0.001)
         )

@@ -166,9 +166,9 @@ async def _voice_pass(db: SqliteDatabase, count: Count) -> tuple[int, int, int]:
     return count.take()
 
 
-async def voice_pass_writer_time(folder: Path, links: int, passes: int) -> tuple[float, float, float]:
-    """With `links` steam_links rows: (median, max) seconds the pass's transaction held the
-    writer, and the mean SQL time per pass of the queries that join steam_links."""
+async def voice_pass_writer_time(folder: Path, links: int, passes: int) -> tuple[float, float, float, float]:
+    """With `links` steam_links rows: (min, median, max) seconds the pass's transaction held
+    the writer, and the mean time per pass of the queries that join steam_links."""
     _import_tests()
     from bot.db.metrics import METRICS
 
@@ -190,6 +190,6 @@ async def voice_pass_writer_time(folder: Path, links: int, passes: int) -> tuple
             await run_pass()
         joined = ("voice_status.list_presence", "voice_status.refresh_watch", "voice_status.prune_watch")
         sql = sum(s.total_seconds for s in METRICS.snapshot() if s.name in joined) / passes
-        return statistics.median(db.held), max(db.held), sql
+        return min(db.held), statistics.median(db.held), max(db.held), sql
     finally:
         await db.close()
