@@ -135,3 +135,22 @@ async def test_read_only_open_changes_no_file(db_path: Path, tmp_path: Path) -> 
         assert await ro.pragma("journal_mode") == [("delete",)]  # not switched to WAL
     assert empty.stat().st_size == 0
     assert sorted(p.name for p in tmp_path.glob("empty*")) == ["empty.sqlite3"]
+
+
+async def test_close_runs_pragma_optimize(db_path: Path) -> None:
+    """The planner gets statistics for the tables the bot queried (SQLite's advice for
+    long-lived connections: PRAGMA optimize at open and at close)."""
+    async with SqliteDatabase(db_path) as database:
+        await upgrade(database, backup=False)
+        async with database.transaction() as conn:
+            await conn.executemany(
+                "INSERT INTO steam_links (user_id, steam_id) VALUES (?, ?)", [(u, f"s{u}") for u in range(1, 10_001)]
+            )
+        async with database.transaction() as conn:
+            await queries.core.forget_presence(conn, user_id=5)
+    raw = sqlite3.connect(db_path)
+    try:
+        analyzed = {str(r[0]) for r in raw.execute("SELECT tbl FROM sqlite_stat1")}
+    finally:
+        raw.close()
+    assert "steam_links" in analyzed
