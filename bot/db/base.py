@@ -3,21 +3,25 @@
 Services, cogs and engine-neutral tools (export/import, forget-user, leases) are written
 against `Database`. Two engines implement it:
 
-* `SqliteDatabase` (bot/db/database.py): the default, one file, one writer connection and
-  shared read-only readers, each in its own thread (bot/db/driver.py);
-* `PgDatabase` (bot/db/pg.py): a PostgreSQL server through two asyncpg pools.
+* `SqliteDatabase` (bot/db/sqlite/engine.py): the default, one file, one writer connection
+  and shared read-only readers, each an aiosqlite connection in its own thread, one hop per
+  query (bot/db/sqlite/connection.py);
+* `PgDatabase` (bot/db/postgres/engine.py): a PostgreSQL server through two asyncpg pools.
 
 Both give the same guarantees: `transaction()` is all or nothing and nests as savepoints,
 a statement that fails inside a transaction dooms it (`TransactionAbortedError` if the error
 was caught and the block went on), `read()` connections cannot write, `open()`/`close()` are
 idempotent and a closed database raises `DatabaseClosedError`. `open_database()` picks the
-engine from the target (a file path or a postgresql:// URL).
+engine from the target (a file path or a postgresql:// URL). A transaction cancelled at any
+await point is rolled back before the writer is handed on (`finish_uncancellable`).
 """
 
 from __future__ import annotations
 
 import abc
+import asyncio
 import contextlib
+from collections.abc import Awaitable, Callable
 from typing import Self
 
 from bot.db.connections import ReadConn, WriteConn
@@ -93,3 +97,18 @@ class _NoLock(contextlib.AbstractAsyncContextManager[None]):
 
 
 _NOTHING_TO_HOLD = _NoLock()
+
+
+async def finish_uncancellable(work: Callable[[], Awaitable[None]]) -> None:
+    """Run `work` to its end although the calling task may be cancelled meanwhile; then
+    re-raise that cancellation. Used for the clean-up that frees the writer lock."""
+    task = asyncio.ensure_future(work())
+    cancelled = False
+    while not task.done():
+        try:
+            await asyncio.shield(task)
+        except asyncio.CancelledError:
+            cancelled = True
+    task.result()
+    if cancelled:
+        raise asyncio.CancelledError

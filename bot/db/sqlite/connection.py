@@ -22,13 +22,14 @@ import logging
 import sqlite3
 import threading
 import urllib.parse
-from collections.abc import Awaitable, Callable, Generator, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Generator, Iterable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any, NoReturn, TypeVar
 
 import aiosqlite
 
+from bot.db.base import finish_uncancellable
 from bot.db.connections import EngineConnection
 from bot.db.errors import IntegrityError
 
@@ -243,21 +244,6 @@ class SqliteConnection(EngineConnection):
         if value > await self.identity_high_water(table, column):
             await self.run_statement("DELETE FROM sqlite_sequence WHERE name = ?", (table,))
             await self.run_statement("INSERT INTO sqlite_sequence (name, seq) VALUES (?, ?)", (table, value))
-
-
-async def finish_uncancellable(work: Callable[[], Awaitable[None]]) -> None:
-    """Run `work` to its end although the calling task may be cancelled meanwhile; then
-    re-raise that cancellation. Used for the clean-up that frees the writer lock."""
-    task = asyncio.ensure_future(work())
-    cancelled = False
-    while not task.done():
-        try:
-            await asyncio.shield(task)
-        except asyncio.CancelledError:
-            cancelled = True
-    task.result()
-    if cancelled:
-        raise asyncio.CancelledError
 
 
 async def _ended(thread: threading.Thread) -> None:
