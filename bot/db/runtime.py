@@ -61,8 +61,8 @@ def load_namespace(sql_dir: Path, namespace: str, expected: Mapping[str, str]) -
 
 class QueryNamespace:
     """Base of each generated namespace. Kept flat, this is every query's hot path: the
-    accessor's coroutine calls the adapter method of its operation with the query's SQL (one
-    hop through aiosqlite) and records the time into the metrics."""
+    accessor awaits the one coroutine the adapter method of its operation hands back, which
+    runs the query's SQL in one hop through aiosqlite and records its time into the metrics."""
 
     __slots__ = ("_plans", "_q")
     NAMESPACE = ""
@@ -87,33 +87,25 @@ class QueryNamespace:
             plan = self._plans[name] = (run, fn.sql, f"{self.NAMESPACE}.{name}")
         return plan
 
-    async def _run(self, name: str, conn: SqliteConnection, params: Any) -> Any:
-        run, sql, metric = self._plan(name)
-        start = time.perf_counter()
-        failed = True
-        try:
-            result = await run(conn, name, sql, params)
-            failed = False
-            return result
-        finally:
-            METRICS.record(metric, time.perf_counter() - start, failed=failed)
-
     # plain functions handing back the one coroutine that runs the query: no extra layer
     def _call(self, name: str, conn: EngineConnection, params: dict[str, Any]) -> Awaitable[Any]:
         if type(conn) is not SqliteConnection:
             return self._on_other_engine(name, conn, params, "call")
-        return self._run(name, conn, params)
+        run, sql, metric = self._plan(name)
+        return run(conn, metric, sql, params)
 
     def _all(self, name: str, conn: EngineConnection, params: dict[str, Any]) -> Awaitable[list[Any]]:
         if type(conn) is not SqliteConnection:
             return self._on_other_engine(name, conn, params, "all")
-        return self._run(name, conn, params)
+        run, sql, metric = self._plan(name)
+        return run(conn, metric, sql, params)
 
     def _many(self, name: str, conn: EngineConnection, rows: Iterable[Mapping[str, Any]]) -> Awaitable[None]:
         batch = list(rows)
         if type(conn) is not SqliteConnection:
             return self._on_other_engine(name, conn, {"rows": batch}, "many")
-        return self._run(name, conn, batch)
+        run, sql, metric = self._plan(name)
+        return run(conn, metric, sql, batch)
 
     async def _on_other_engine(self, name: str, conn: EngineConnection, params: dict[str, Any], kind: str) -> Any:
         """Queries on another engine's connection (PostgreSQL): that connection runs them."""

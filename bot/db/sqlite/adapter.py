@@ -11,56 +11,60 @@ it is handed is the engine's `SqliteConnection` (error accounting, plain-value p
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Iterable, Mapping
 from typing import Any
 
-from bot.db.sqlite.connection import Params, SqliteConnection
+from bot.db.sqlite.connection import Change, Params, Shape, SqliteConnection
 
 
 class OneHopAdapter:
-    """aiosql's adapter protocol, each method one aiosqlite call."""
+    """aiosql's adapter protocol, each method one aiosqlite call. `query_name` is the name the
+    query's time and failures are recorded under (the accessors pass "namespace.query").
+    The methods hand back the connection's one coroutine: no layer of their own."""
 
     is_aio_driver = True
 
     def process_sql(self, query_name: str, op_type: Any, sql: str) -> str:
         return sql  # sqlite3 reads aiosql's :name parameters as they are
 
-    async def fetch_rows(self, conn: SqliteConnection, query_name: str, sql: str, parameters: Params) -> list[Any]:
+    def fetch_rows(self, conn: SqliteConnection, query_name: str, sql: str, parameters: Params) -> Awaitable[Any]:
         """All rows as a list (what the accessors use; `select` is aiosql's generator form)."""
-        return await conn.fetch_all(sql, parameters)
+        return conn.query(sql, parameters, Shape.ROWS, query_name)
 
     async def select(
         self, conn: SqliteConnection, query_name: str, sql: str, parameters: Params, record_class: Any = None
     ) -> AsyncIterator[Any]:
-        for row in await conn.fetch_all(sql, parameters):
+        for row in await conn.query(sql, parameters, Shape.ROWS, query_name):
             yield row
 
-    async def select_one(
+    def select_one(
         self, conn: SqliteConnection, query_name: str, sql: str, parameters: Params, record_class: Any = None
-    ) -> Any:
-        rows = await conn.fetch_all(sql, parameters)
-        return rows[0] if rows else None
+    ) -> Awaitable[Any]:
+        return conn.query(sql, parameters, Shape.ROW, query_name)
 
-    async def select_value(self, conn: SqliteConnection, query_name: str, sql: str, parameters: Params) -> Any:
-        rows = await conn.fetch_all(sql, parameters)
-        return rows[0][0] if rows else None
+    def select_value(self, conn: SqliteConnection, query_name: str, sql: str, parameters: Params) -> Awaitable[Any]:
+        return conn.query(sql, parameters, Shape.VALUE, query_name)
 
     @contextlib.asynccontextmanager
     async def select_cursor(
         self, conn: SqliteConnection, query_name: str, sql: str, parameters: Params
     ) -> AsyncIterator[list[Any]]:
-        yield await conn.fetch_all(sql, parameters)
+        yield await conn.query(sql, parameters, Shape.ROWS, query_name)
 
-    async def insert_returning(self, conn: SqliteConnection, query_name: str, sql: str, parameters: Params) -> Any:
-        return (await conn.run_statement(sql, parameters)).lastrowid
+    def insert_returning(
+        self, conn: SqliteConnection, query_name: str, sql: str, parameters: Params
+    ) -> Awaitable[int | None]:
+        return conn.change(sql, parameters, Change.LASTROWID, query_name)
 
-    async def insert_update_delete(self, conn: SqliteConnection, query_name: str, sql: str, parameters: Params) -> int:
-        return (await conn.run_statement(sql, parameters)).rowcount
+    def insert_update_delete(
+        self, conn: SqliteConnection, query_name: str, sql: str, parameters: Params
+    ) -> Awaitable[int | None]:
+        return conn.change(sql, parameters, Change.ROWCOUNT, query_name)
 
-    async def insert_update_delete_many(
+    def insert_update_delete_many(
         self, conn: SqliteConnection, query_name: str, sql: str, parameters: Iterable[Mapping[str, Any]]
-    ) -> None:
-        await conn.run_many(sql, parameters)
+    ) -> Awaitable[None]:
+        return conn.run_many(sql, parameters, query_name)
 
     async def execute_script(self, conn: SqliteConnection, sql: str) -> str:
         await conn.executescript(sql)

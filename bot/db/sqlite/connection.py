@@ -18,9 +18,11 @@ It adds what the central database needs on top:
 from __future__ import annotations
 
 import asyncio
+import enum
 import logging
 import sqlite3
 import threading
+import time
 import urllib.parse
 from collections.abc import Awaitable, Generator, Iterable, Mapping, Sequence
 from pathlib import Path
@@ -32,6 +34,7 @@ import aiosqlite
 from bot.db.base import finish_uncancellable
 from bot.db.connections import EngineConnection
 from bot.db.errors import IntegrityError
+from bot.db.metrics import METRICS
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -91,9 +94,24 @@ class _Result:
         return None
 
 
+class Shape(enum.Enum):
+    """What a query hands back of its rows."""
+
+    ROWS = "all rows"
+    ROW = "the first row or None"
+    VALUE = "the first row's first value or None"
+
+
+class Change(enum.Enum):
+    """What a statement without rows hands back."""
+
+    ROWCOUNT = "rows changed"
+    LASTROWID = "the last inserted rowid"
+
+
 def check_params(params: Params) -> None:
     """Refuse (on the loop) a value sqlite3 would have to adapt with Python code in the thread."""
-    values = params.values() if isinstance(params, Mapping) else params
+    values = params.values() if type(params) is dict or isinstance(params, Mapping) else params
     for value in values:
         if type(value) not in _PLAIN:
             raise TypeError(f"not a plain SQL value: {type(value).__name__} (int, float, str, bytes or None)")
@@ -141,34 +159,70 @@ class SqliteConnection(EngineConnection):
         raise e
 
     # -- one hop each ------------------------------------------------------------------
+    # `metric`: the named query's metrics name; its time (submit to result) and failures are
+    # recorded here, in the one coroutine that runs it (the accessors' hot path).
 
-    async def fetch_all(self, sql: str, params: Params = ()) -> list[Any]:
+    async def query(self, sql: str, params: Params, shape: Shape, metric: str | None = None) -> Any:
+        """Rows (all, the first, or the first row's first value) in one hop: execute_fetchall."""
         check_params(params)
+        start = time.perf_counter()
         try:
-            return await self.aio.execute_fetchall(sql, params)  # type: ignore[return-value]
+            rows = await self.aio.execute_fetchall(sql, params)
         except Exception as e:
+            if metric is not None:
+                METRICS.record(metric, time.perf_counter() - start, failed=True)
             self._fail(e)
+        if metric is not None:
+            METRICS.record(metric, time.perf_counter() - start)
+        if shape is Shape.ROWS:
+            return rows
+        first = next(iter(rows), None)
+        if shape is Shape.ROW or first is None:
+            return first
+        return first[0]
 
-    async def value(self, sql: str, params: Params = ()) -> Any:
-        """The first column of the first row (None without rows)."""
-        rows = await self.fetch_all(sql, params)
-        return rows[0][0] if rows else None
-
-    async def run_statement(self, sql: str, params: Params = ()) -> aiosqlite.Cursor:
-        """Execute a statement that returns no rows; its cursor carries `rowcount` / `lastrowid`
-        (sqlite3 has already reset the finished statement: nothing to close)."""
+    async def change(self, sql: str, params: Params, result: Change, metric: str | None = None) -> int | None:
+        """A statement without rows in one hop (execute); its rowcount or lastrowid, read from
+        the cursor on the loop (sqlite3 has already reset the finished statement)."""
         check_params(params)
+        start = time.perf_counter()
         try:
-            return await self.aio.execute(sql, params)
+            cursor = await self.aio.execute(sql, params)
         except Exception as e:
+            if metric is not None:
+                METRICS.record(metric, time.perf_counter() - start, failed=True)
             self._fail(e)
+        if metric is not None:
+            METRICS.record(metric, time.perf_counter() - start)
+        return cursor.rowcount if result is Change.ROWCOUNT else cursor.lastrowid
 
-    async def run_many(self, sql: str, rows: Iterable[Params]) -> None:
+    async def run_many(self, sql: str, rows: Iterable[Params], metric: str | None = None) -> None:
+        """One statement over many parameter sets in one hop (executemany)."""
         batch = list(rows)
         for params in batch:
             check_params(params)
+        start = time.perf_counter()
         try:
             await self.aio.executemany(sql, batch)
+        except Exception as e:
+            if metric is not None:
+                METRICS.record(metric, time.perf_counter() - start, failed=True)
+            self._fail(e)
+        if metric is not None:
+            METRICS.record(metric, time.perf_counter() - start)
+
+    def fetch_all(self, sql: str, params: Params = ()) -> Awaitable[list[Any]]:
+        return self.query(sql, params, Shape.ROWS)
+
+    def value(self, sql: str, params: Params = ()) -> Awaitable[Any]:
+        """The first column of the first row (None without rows)."""
+        return self.query(sql, params, Shape.VALUE)
+
+    async def run_statement(self, sql: str, params: Params = ()) -> aiosqlite.Cursor:
+        """Execute a statement (one hop); its cursor carries `rowcount` / `lastrowid` / rows."""
+        check_params(params)
+        try:
+            return await self.aio.execute(sql, params)
         except Exception as e:
             self._fail(e)
 
