@@ -154,3 +154,24 @@ async def test_close_runs_pragma_optimize(db_path: Path) -> None:
     finally:
         raw.close()
     assert "steam_links" in analyzed
+
+
+def test_read_only_commands_change_no_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`db check`, `db stats` and `db export` open the file with mode=ro (issue 15)."""
+    from bot.cli.main import main
+
+    db = tmp_path / "d.sqlite3"
+    assert main(["db", "upgrade", "--db", str(db)]) == 0
+    before = (_digest(db), db.stat().st_mtime_ns)
+    assert main(["db", "check", "--db", str(db)]) == 0
+    assert main(["db", "stats", "--db", str(db)]) == 0
+    assert main(["db", "export", "--json", str(tmp_path / "out.json"), "--db", str(db)]) == 0
+    assert (_digest(db), db.stat().st_mtime_ns) == before
+
+    empty = tmp_path / "empty.sqlite3"
+    empty.touch()
+    assert main(["db", "check", "--db", str(empty)]) == 1  # version 0, every table missing: reported
+    assert main(["db", "stats", "--db", str(empty)]) == 0
+    assert empty.stat().st_size == 0  # not grown, not switched to WAL
+    assert sorted(p.name for p in tmp_path.glob("empty*")) == ["empty.sqlite3"]
+    assert "Traceback" not in capsys.readouterr().err
