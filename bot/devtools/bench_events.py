@@ -28,7 +28,10 @@ VOICE_MEMBERS = 50
 
 
 def fakes_available() -> bool:
-    return (SOURCE_ROOT / "tests" / "fakes" / "discord_world.py").is_file()
+    """A source checkout of this project (not an installed wheel) with the test suite's fakes."""
+    return (SOURCE_ROOT / "pyproject.toml").is_file() and (
+        SOURCE_ROOT / "tests" / "fakes" / "discord_world.py"
+    ).is_file()
 
 
 def _import_tests() -> None:
