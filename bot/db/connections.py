@@ -4,7 +4,7 @@
 `db.transaction()` / `db.write()` (the writer lock held). They are distinct types for mypy:
 the generated accessors of write queries accept only a `WriteConn`, so a write on a read
 connection is a type error, and a raw connection (one not obtained from the central
-database) is rejected too. Both wrap an `EngineConnection`: SQLite's batched driver or a
+database) is rejected too. Both wrap an `EngineConnection`: SQLite's aiosqlite connection or a
 PostgreSQL connection from the pool.
 """
 

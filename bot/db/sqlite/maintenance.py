@@ -193,7 +193,7 @@ def _new_backup_file(target: Path) -> sqlite3.Connection:
     target.parent.mkdir(parents=True, exist_ok=True)
     if target.exists():
         raise FileExistsError(f"backup target {target} exists; choose another file")
-    # used from the driver's thread by Connection.backup
+    # used from the reader's aiosqlite thread by SqliteConnection.backup
     return sqlite3.connect(target, check_same_thread=False)
 
 
