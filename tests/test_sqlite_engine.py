@@ -127,6 +127,8 @@ async def test_read_only_open_changes_no_file(db_path: Path, tmp_path: Path) -> 
                 async with writing:
                     pass
     assert _digest(db_path) == before
+    # a WAL file open nowhere is read as it is: no -wal/-shm left behind by a reader that cannot delete them
+    assert sorted(p.name for p in db_path.parent.glob(db_path.name + "*")) == [db_path.name]
 
     empty = tmp_path / "empty.sqlite3"
     empty.touch()

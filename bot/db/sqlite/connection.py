@@ -118,8 +118,24 @@ def check_params(params: Params) -> None:
 
 
 def read_only_uri(path: Path | str) -> str:
-    """`file:...?mode=ro`: SQLite opens the file read-only and never creates or grows it."""
-    return "file:" + urllib.parse.quote(str(Path(path).absolute())) + "?mode=ro"
+    """`file:...?mode=ro`: SQLite opens the file read-only and never creates or grows it.
+
+    A WAL-mode file without a `-wal` file beside it is open nowhere (a WAL connection keeps
+    that file while it is open) and has nothing outside the main file: it is opened
+    `immutable`, because a plain read-only reader of a WAL file would create `-wal` and `-shm`
+    and, unable to write, leave them behind."""
+    uri = "file:" + urllib.parse.quote(str(Path(path).absolute())) + "?mode=ro"
+    return uri + "&immutable=1" if _idle_wal_file(Path(path)) else uri
+
+
+def _idle_wal_file(path: Path) -> bool:
+    try:
+        with path.open("rb") as f:
+            header = f.read(20)
+    except OSError:
+        return False
+    wal_mode = len(header) == 20 and header.startswith(b"SQLite format 3\x00") and header[18] == 2
+    return wal_mode and not path.with_name(path.name + "-wal").exists()
 
 
 class SqliteConnection(EngineConnection):
