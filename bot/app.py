@@ -14,7 +14,7 @@ import contextlib
 import logging
 import signal
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import discord
 from discord.ext import commands
@@ -25,6 +25,7 @@ from bot.db.engines import migrate, missing_tables, open_database
 from bot.db.preflight import SchemaIncompleteError, inspect, require_complete, require_writable
 from bot.db.sqlite.instance_lock import InstanceLock
 from bot.db.sqlite.migrations import latest_version
+from bot.discord_glue import errors
 from bot.discord_glue.adapter import DiscordPort
 from bot.shared.deps import Deps
 from bot.shared.overwrites import OverwriteComposer
@@ -101,6 +102,7 @@ class DeadlockBot(commands.Bot):
             max_ratelimit_timeout=30.0,
             allowed_mentions=discord.AllowedMentions.none(),
         )
+        errors.install(self.tree)
         self.db = db
         self.auto_upgrade = auto_upgrade
         self.timers = TimerService(db)
@@ -121,6 +123,10 @@ class DeadlockBot(commands.Bot):
         self.renamer.start()
         self.timers.start()
         freeze_startup_objects()
+
+    async def on_command_error(self, ctx: commands.Context[Any], error: commands.CommandError, /) -> None:
+        """The one error path of every prefix and hybrid command (bot/discord_glue/errors.py)."""
+        await errors.on_command_error(ctx, error)
 
     async def close(self) -> None:
         log.info("shutting down")

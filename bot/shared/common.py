@@ -23,6 +23,14 @@ class Reply:
 
 HANDLED_ELSEWHERE = Reply(False, "", silent=True)
 
+#: the largest id any column holds (SQLite's INTEGER, PostgreSQL's BIGINT); Discord's snowflakes fit
+ID_MAX = 2**63 - 1
+
+
+def is_valid_id(value: int) -> bool:
+    """Could this be a Discord id or a row id? A longer number names nothing (and no database takes it)."""
+    return 0 < value <= ID_MAX
+
 
 class UserError(Exception):
     """A refusal the user is told about: carries the German text the cog replies with."""

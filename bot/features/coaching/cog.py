@@ -14,8 +14,9 @@ from typing import Any
 import discord
 from discord.ext import commands
 
+from bot.discord_glue.checks import require_guild_permission
+from bot.discord_glue.errors import Modal, View, answer_errors
 from bot.discord_glue.ports import PortError
-from bot.discord_glue.texts import Common
 from bot.features.coaching import texts
 from bot.features.coaching.rules import COMMENT_MAX, MATCH_ID_MAX, RANK_KEYS, SUBRANK_KEYS, SUBRANK_LABELS, hero_pages
 from bot.features.coaching.service import CoachingService
@@ -106,10 +107,11 @@ class RankSelect(discord.ui.DynamicItem[discord.ui.Select[Any]], template=r"dl:r
         return cls(int(match["sid"]))
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        value = self.item.values[0]
-        await _reply(
-            interaction, await _service(interaction).answer(self.session_id, interaction.user.id, "rank", value)
-        )
+        async with answer_errors(interaction, self.item.custom_id):
+            value = self.item.values[0]
+            await _reply(
+                interaction, await _service(interaction).answer(self.session_id, interaction.user.id, "rank", value)
+            )
 
 
 class SubrankSelect(discord.ui.DynamicItem[discord.ui.Select[Any]], template=r"dl:subrank:(?P<sid>\d+)"):
@@ -125,9 +127,10 @@ class SubrankSelect(discord.ui.DynamicItem[discord.ui.Select[Any]], template=r"d
         return cls(int(match["sid"]))
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        value = self.item.values[0]
-        reply = await _service(interaction).answer(self.session_id, interaction.user.id, "subrank", value)
-        await _reply(interaction, reply)
+        async with answer_errors(interaction, self.item.custom_id):
+            value = self.item.values[0]
+            reply = await _service(interaction).answer(self.session_id, interaction.user.id, "subrank", value)
+            await _reply(interaction, reply)
 
 
 class HeroSelect(discord.ui.DynamicItem[discord.ui.Select[Any]], template=r"dl:hero(?P<page>[12]):(?P<sid>\d+)"):
@@ -147,13 +150,14 @@ class HeroSelect(discord.ui.DynamicItem[discord.ui.Select[Any]], template=r"dl:h
         return cls(int(match["sid"]), int(match["page"]))
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        value = self.item.values[0]
-        await _reply(
-            interaction, await _service(interaction).answer(self.session_id, interaction.user.id, "hero", value)
-        )
+        async with answer_errors(interaction, self.item.custom_id):
+            value = self.item.values[0]
+            await _reply(
+                interaction, await _service(interaction).answer(self.session_id, interaction.user.id, "hero", value)
+            )
 
 
-class CommentModal(discord.ui.Modal, title=T.COMMENT_BUTTON):
+class CommentModal(Modal, title=T.COMMENT_BUTTON):
     comment: discord.ui.TextInput[CommentModal] = discord.ui.TextInput(
         label=T.COMMENT_LABEL, style=discord.TextStyle.paragraph, max_length=COMMENT_MAX
     )
@@ -179,7 +183,8 @@ class CommentButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"d
         return cls(int(match["sid"]))
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        await interaction.response.send_modal(CommentModal(self.session_id))
+        async with answer_errors(interaction, self.item.custom_id):
+            await interaction.response.send_modal(CommentModal(self.session_id))
 
 
 class FinishButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"dl:finish:(?P<sid>\d+)"):
@@ -198,8 +203,9 @@ class FinishButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"dl
         return cls(int(match["sid"]))
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        await interaction.response.defer(ephemeral=True, thinking=True)  # the claim bot may take a moment
-        await _reply(interaction, await _service(interaction).finish(self.session_id, interaction.user.id))
+        async with answer_errors(interaction, self.item.custom_id):
+            await interaction.response.defer(ephemeral=True, thinking=True)  # the claim bot may take a moment
+            await _reply(interaction, await _service(interaction).finish(self.session_id, interaction.user.id))
 
 
 DYNAMIC_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (
@@ -212,7 +218,7 @@ DYNAMIC_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (
 
 
 def step_view(session_id: int, step: str) -> discord.ui.View:
-    view = discord.ui.View(timeout=None)
+    view = View(timeout=None)
     if step == "rank":
         view.add_item(RankSelect(session_id))
     elif step == "subrank":
@@ -227,7 +233,7 @@ def step_view(session_id: int, step: str) -> discord.ui.View:
     return view
 
 
-class MatchIdModal(discord.ui.Modal, title=T.MATCH_ID_TITLE):
+class MatchIdModal(Modal, title=T.MATCH_ID_TITLE):
     match_id: discord.ui.TextInput[MatchIdModal] = discord.ui.TextInput(label=T.MATCH_ID_LABEL, max_length=MATCH_ID_MAX)
 
     async def on_submit(self, interaction: discord.Interaction) -> None:
@@ -245,7 +251,7 @@ class MatchIdModal(discord.ui.Modal, title=T.MATCH_ID_TITLE):
         await _reply(interaction, reply)
 
 
-class StartView(discord.ui.View):
+class StartView(View):
     def __init__(self) -> None:
         super().__init__(timeout=None)
 
@@ -268,12 +274,14 @@ class CoachingCog(commands.Cog, name="Coaching"):
         self.start_view.stop()
         self.bot.remove_dynamic_items(*DYNAMIC_ITEMS)
 
+    async def cog_check(self, ctx: commands.Context[Any]) -> bool:
+        """Every `!coaching` path (subcommands too) needs „Server verwalten“."""
+        return require_guild_permission(ctx, "manage_guild")
+
     @commands.group(name="coaching", invoke_without_command=True)
-    @commands.guild_only()
-    @commands.has_guild_permissions(manage_guild=True)
     async def coaching(self, ctx: commands.Context[commands.Bot]) -> None:
         """Match-Coaching verwalten: `!coaching panel` postet die Startnachricht."""
-        await ctx.reply("`!coaching panel` postet die Startnachricht in diesen Kanal.", mention_author=False)
+        await ctx.reply(T.PANEL_HELP.format(prefix=ctx.clean_prefix), mention_author=False)
 
     @coaching.command(name="panel")  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
     async def panel(self, ctx: commands.Context[commands.Bot]) -> None:
@@ -290,10 +298,3 @@ class CoachingCog(commands.Cog, name="Coaching"):
         embed = discord.Embed(title=T.PANEL_TITLE, description=T.PANEL_TEXT, colour=discord.Colour.dark_teal())
         message = await ctx.send(embed=embed, view=self.start_view)
         await self.service.remember_panel(ctx.guild.id, ctx.channel.id, message.id)
-
-    async def cog_command_error(self, ctx: commands.Context[Any], error: Exception) -> None:
-        if isinstance(error, commands.MissingPermissions):
-            await ctx.reply("Dafür brauchst du die Berechtigung „Server verwalten“.", mention_author=False)
-        else:
-            log.error("!coaching %s failed", ctx.command, exc_info=error)
-            await ctx.reply(Common.ERROR, mention_author=False)

@@ -193,7 +193,12 @@ class CoachingService:
                 return Reply(False, T.WRONG_STEP)
             await self._arm_timeout(session_id)
             if session.thread_id is not None:
-                await self.ui.post_step(session.thread_id, session_id, transition(step, step))
+                following = transition(step, step)
+                if following == "finish":  # the old bot showed the summary before „Abschließen“
+                    answered = await self._session(session_id)
+                    if answered is not None:
+                        await self.ui.post_text(session.thread_id, self.summary(answered))
+                await self.ui.post_step(session.thread_id, session_id, following)
         return Reply(True, T.SAVED)
 
     def summary(self, session: CoachingSession) -> str:

@@ -37,4 +37,5 @@ class Coaching:
         "Kommentar: {comment}\nAnalysiert von: <@{user}>"
     )
     PANEL_POSTED = "Coaching-Startnachricht gepostet."
+    PANEL_HELP = "`{prefix}coaching panel` postet die Startnachricht in diesen Kanal."
     PANEL_EXISTS = "Die Coaching-Startnachricht gibt es schon: {link}"

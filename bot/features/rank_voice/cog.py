@@ -8,7 +8,6 @@ from typing import Any
 import discord
 from discord.ext import commands
 
-from bot.discord_glue.texts import Common
 from bot.discord_glue.voice_events import VoiceMovesCog
 from bot.features.rank_voice import texts
 from bot.features.rank_voice.service import RankVoiceService
@@ -18,6 +17,8 @@ from bot.shared.ranks import RANK_NAMES
 log = logging.getLogger(__name__)
 T = texts.RankVoice
 ON = {"ein", "on", "an", "aktivieren", "enable", "true", "1"}
+#: not Optional: a name that is no member is an error the member hears, not the caller's rank instead
+CALLER = commands.parameter(default=lambda ctx: ctx.author, displayed_default="du")
 OFF = {"aus", "off", "deaktivieren", "disable", "false", "0"}
 
 
@@ -65,21 +66,23 @@ class RankVoiceCog(VoiceMovesCog, name="RankVoice"):
     @commands.hybrid_group(name="rrang", fallback="hilfe", description="Rang-Sprachkanäle")  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
     @commands.guild_only()
     async def rrang(self, ctx: commands.Context[commands.Bot]) -> None:
-        await ctx.reply(T.HELP, mention_author=False)
+        await ctx.reply(T.HELP.format(prefix=ctx.clean_prefix), mention_author=False)
 
     @rrang.command(name="status", description="Systemstatus und dein Rang")  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
     async def status(self, ctx: commands.Context[commands.Bot]) -> None:
         assert ctx.guild is not None
         rank = await self.service.ranks.rank_of(ctx.guild.id, ctx.author.id)
         anchors = await self.service.list_anchors(ctx.guild.id)
-        await ctx.reply(f"Verankerte Kanäle: {len(anchors)} · Dein Rang: {rank.label}", mention_author=False)
+        await ctx.reply(T.STATUS.format(count=len(anchors), rank=rank.label), mention_author=False)
 
     @rrang.command(name="anker", description="Verankerte Kanäle")  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
     async def anker(self, ctx: commands.Context[commands.Bot]) -> None:
         assert ctx.guild is not None
         anchors = await self.service.list_anchors(ctx.guild.id)
         lines = [
-            f"<#{a.channel_id}>: {a.rank_name} ({RANK_NAMES[a.allowed_min]}–{RANK_NAMES[a.allowed_max]})"
+            T.ANCHOR_LINE.format(
+                channel=a.channel_id, rank=a.rank_name, low=RANK_NAMES[a.allowed_min], high=RANK_NAMES[a.allowed_max]
+            )
             for a in anchors[:10]
         ]
         await ctx.reply("\n".join(lines) or T.NO_ANCHORS, mention_author=False)
@@ -104,11 +107,15 @@ class RankVoiceCog(VoiceMovesCog, name="RankVoice"):
         await ctx.reply(text, mention_author=False)
 
     @rrang.command(name="info", description="Rang eines Mitglieds")  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
-    async def info(self, ctx: commands.Context[commands.Bot], mitglied: discord.Member | None = None) -> None:
+    async def info(
+        self,
+        ctx: commands.Context[commands.Bot],
+        mitglied: discord.Member = CALLER,
+    ) -> None:
         assert ctx.guild is not None
-        target = mitglied or ctx.author
-        rank = await self.service.ranks.rank_of(ctx.guild.id, target.id)
-        await ctx.reply(f"{target.display_name}: {rank.label}", mention_author=False)
+        rank = await self.service.ranks.rank_of(ctx.guild.id, mitglied.id)
+        text = T.INFO.format(name=mitglied.display_name, rank=rank.label)
+        await ctx.reply(f"{text}\n{T.BALANCING_RULE}", mention_author=False)
 
     @rrang.command(name="aktualisieren", description="Kanal neu verankern (Kanäle verwalten)")  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
     async def aktualisieren(
@@ -129,8 +136,10 @@ class RankVoiceCog(VoiceMovesCog, name="RankVoice"):
         for role in ctx.guild.roles:
             value = self.service.ranks.rank_roles.rank_of_role(role.id, role.name)
             if value:
-                lines.append((value, f"{RANK_NAMES[value]}: {role.mention} ({len(role.members)})"))
-        await ctx.reply("\n".join(text for _, text in sorted(lines)) or "Keine Rang-Rollen gefunden.",
+                lines.append(
+                    (value, T.ROLE_LINE.format(rank=RANK_NAMES[value], role=role.mention, count=len(role.members)))
+                )
+        await ctx.reply("\n".join(text for _, text in sorted(lines)) or T.NO_ROLES,
                         mention_author=False, allowed_mentions=discord.AllowedMentions.none())  # fmt: skip
 
     @rrang.command(name="kanaele", aliases=["kanäle"], description="Überwachte Kategorien")  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
@@ -139,13 +148,4 @@ class RankVoiceCog(VoiceMovesCog, name="RankVoice"):
         ranked = ", ".join(f"<#{c}>" for c in sorted(config.ranked_category_ids)) or "–"
         grind = ", ".join(f"<#{c}>" for c in sorted(config.grind_category_ids)) or "–"
         excluded = ", ".join(f"<#{c}>" for c in sorted(config.excluded_channel_ids)) or "–"
-        await ctx.reply(f"Ranked (±1): {ranked}\nGrind (±2): {grind}\nAusgenommen: {excluded}", mention_author=False)
-
-    async def cog_command_error(self, ctx: commands.Context[Any], error: Exception) -> None:
-        if isinstance(error, (commands.BadArgument, commands.MemberNotFound, commands.ChannelNotFound)):
-            await ctx.reply("Das habe ich nicht verstanden: " + str(error), mention_author=False)
-        elif isinstance(error, commands.NoPrivateMessage):
-            await ctx.reply("Das geht nur auf einem Server.", mention_author=False)
-        else:
-            log.error("!rrang %s failed", ctx.command, exc_info=error)
-            await ctx.reply(Common.ERROR, mention_author=False)
+        await ctx.reply(T.CATEGORIES.format(ranked=ranked, grind=grind, excluded=excluded), mention_author=False)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 
+from bot.features.rank_voice.texts import RankVoice as T
 from bot.shared.ranks import TOP_RANK, rank_name
 
 
@@ -21,4 +22,4 @@ def window(anchor: int, mode: Mode) -> tuple[int, int]:
 def name_part(anchor: int, low: int, high: int) -> str:
     """' • <Rank> +/-N' (just the rank when the window is that rank alone)."""
     radius = max(anchor - low, high - anchor, 0)
-    return f" • {rank_name(anchor)}" + (f" +/-{radius}" if radius else "")
+    return T.NAME_PART.format(rank=rank_name(anchor)) + (T.NAME_RADIUS.format(radius=radius) if radius else "")

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from bot.discord_glue.texts import Common
+
 
 class RankVoice:
-    NO_PERMISSION = "Dafür brauchst du die Berechtigung „Kanäle verwalten“."
+    NO_PERMISSION = Common.NEEDS_MANAGE_CHANNELS
     NOT_MANAGED = "Dieser Kanal ist kein Rang-Sprachkanal."
     ENABLED = "Rang-System für diesen Kanal aktiviert."
     DISABLED = "Rang-System für diesen Kanal deaktiviert: der Kanal ist wieder offen."
@@ -16,8 +18,20 @@ class RankVoice:
     CHANNEL_ANCHORED = "Modus {mode}, {state}: Anker {rank} von <@{user}>, erlaubt {low} bis {high}."
     NOT_IN_VOICE = "Du bist in keinem Sprachkanal."
     NO_ANCHORS = "Keine verankerten Kanäle."
+    NAME_PART = " • {rank}"  # the channel-name part: the anchor's rank ...
+    NAME_RADIUS = " +/-{radius}"  # ... and the window around it
+    STATUS = "Verankerte Kanäle: {count} · Dein Rang: {rank}"
+    ANCHOR_LINE = "<#{channel}>: {rank} ({low}–{high})"
+    ROLE_LINE = "{rank}: {role} ({count})"
+    NO_ROLES = "Keine Rang-Rollen gefunden."
+    CATEGORIES = "Ranked (±1): {ranked}\nGrind (±2): {grind}\nAusgenommen: {excluded}"
+    INFO = "{name}: {rank}"
+    BALANCING_RULE = (
+        "Rang-Kanäle lassen ab dem ersten Spieler nur Ränge in seiner Nähe zu: in „Ranked“-Kategorien ±1, "
+        "in „Grind“-Kategorien ±2 Rangstufen (begrenzt auf Initiate bis Eternus)."
+    )
     HELP = (
-        "**!rrang** – Rang-Sprachkanäle\n"
+        "**{prefix}rrang** – Rang-Sprachkanäle\n"
         "`status` Systemstatus und dein Rang · `anker` verankerte Kanäle · `vcstatus` dein Kanal · "
         "`info [@Mitglied]` Rang · `rollen` Rang-Rollen · `kanaele` überwachte Kategorien\n"
         "Mit „Kanäle verwalten“: `toggle ein|aus`, `aktualisieren [#Kanal]`"

@@ -18,7 +18,7 @@ from bot.features.tempvoice.lanes import REASON, Lanes
 from bot.features.tempvoice.life import LaneLife
 from bot.features.tempvoice.rules import TEMPLATES, LimitError, lane_name, minrank_suffix, parse_user_limit
 from bot.shared.clock import legacy_timestamp
-from bot.shared.common import UserError
+from bot.shared.common import UserError, is_valid_id
 from bot.shared.ranks import rank_name
 
 log = logging.getLogger(__name__)
@@ -61,6 +61,8 @@ class PanelActions:
         text = raw.strip()
         digits = text.removeprefix("<@").removeprefix("!").removesuffix(">")
         if digits.isdigit():
+            if not is_valid_id(int(digits)):  # a number beyond any id names nobody
+                raise UserError(T.USER_NOT_FOUND)
             return int(digits)
         name = text.removeprefix("@").casefold()
         if not name:

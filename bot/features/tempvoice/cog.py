@@ -9,11 +9,11 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Awaitable
-from typing import Any
 
 import discord
 from discord.ext import commands
 
+from bot.discord_glue.errors import Modal, View
 from bot.discord_glue.voice_events import VoiceMovesCog
 from bot.features.tempvoice import texts
 from bot.features.tempvoice.service import LaneService
@@ -62,7 +62,7 @@ def _where(interaction: discord.Interaction) -> tuple[int, int, int | None]:
     return interaction.guild_id, interaction.user.id, interaction.channel_id
 
 
-class LimitModal(discord.ui.Modal, title=T.LIMIT_MODAL_TITLE):
+class LimitModal(Modal, title=T.LIMIT_MODAL_TITLE):
     limit: discord.ui.TextInput[LimitModal] = discord.ui.TextInput(
         label=T.LIMIT_MODAL_LABEL, min_length=1, max_length=2
     )
@@ -75,7 +75,7 @@ class LimitModal(discord.ui.Modal, title=T.LIMIT_MODAL_TITLE):
         await _answer(interaction, self.service.panel.set_limit(*_where(interaction), self.limit.value))
 
 
-class MemberModal(discord.ui.Modal):
+class MemberModal(Modal):
     who: discord.ui.TextInput[MemberModal] = discord.ui.TextInput(label=T.USER_MODAL_LABEL, max_length=64)
 
     def __init__(self, service: LaneService, *, unban: bool) -> None:
@@ -97,23 +97,18 @@ class KickSelect(discord.ui.Select["KickView"]):
         await _answer(interaction, self.service.panel.kick(*_where(interaction), int(self.values[0])))
 
 
-class KickView(discord.ui.View):
+class KickView(View):
     def __init__(self, service: LaneService, options: list[discord.SelectOption]) -> None:
         super().__init__(timeout=60)
         self.add_item(KickSelect(service, options))
 
 
-class MainView(discord.ui.View):
+class MainView(View):
     """The persistent panel (global with !tvpanel, and one in each lane's voice chat)."""
 
     def __init__(self, service: LaneService) -> None:
         super().__init__(timeout=None)
         self.service = service
-
-    async def on_error(self, interaction: discord.Interaction, error: Exception, item: discord.ui.Item[Any]) -> None:
-        log.exception("TempVoice panel %s failed", getattr(item, "custom_id", item), exc_info=error)
-        with contextlib.suppress(discord.HTTPException):
-            await _reply(interaction, T.ERROR)
 
     @discord.ui.button(label="🇩🇪 DE", style=discord.ButtonStyle.secondary, custom_id="tv_region_de", row=0)
     async def region_de(self, interaction: discord.Interaction, _: discord.ui.Button[MainView]) -> None:
@@ -234,12 +229,3 @@ class TempVoiceCog(VoiceMovesCog, name="TempVoice"):
         await self.service.panel.post_global_panel(ctx.guild.id, ctx.channel.id)
         with contextlib.suppress(discord.HTTPException):
             await ctx.message.delete()
-
-    async def cog_command_error(self, ctx: commands.Context[Any], error: Exception) -> None:
-        if isinstance(error, commands.MissingPermissions):
-            await ctx.reply("Dafür brauchst du die Berechtigung „Server verwalten“.", mention_author=False)
-        elif isinstance(error, commands.NoPrivateMessage):
-            await ctx.reply("Das geht nur auf einem Server.", mention_author=False)
-        else:
-            log.error("TempVoice command %s failed", ctx.command, exc_info=error)
-            await ctx.reply(T.ERROR, mention_author=False)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from bot.features.tempvoice.texts import TempVoice as T
 from bot.shared.ranks import MINRANK_SUFFIX_THRESHOLD, rank_name
 
 LANE_PREFIX = "Lane"
@@ -25,7 +26,7 @@ def lowest_free_number(used: Iterable[int]) -> int:
 
 def minrank_suffix(min_rank: int) -> str:
     """' • ab <Rank>' from Emissary upwards, nothing below (the old bot's rule)."""
-    return f" • ab {rank_name(min_rank)}" if min_rank >= MINRANK_SUFFIX_THRESHOLD else ""
+    return T.MINRANK_SUFFIX.format(rank=rank_name(min_rank)) if min_rank >= MINRANK_SUFFIX_THRESHOLD else ""
 
 
 class LimitError(ValueError):

@@ -41,6 +41,7 @@ class TempVoice:
     TEMPLATE_SET = "Vorlage gesetzt: {name} (Limit {limit})."
     TEMPLATE_RESET = "Lane zurückgesetzt: {name} (Limit {limit})."
     RENAME_PENDING = " Der neue Name folgt, sobald Discord es erlaubt."
+    MINRANK_SUFFIX = " • ab {rank}"  # the channel-name part of a min rank
     PANEL_POSTED = "TempVoice-Panel gepostet."
     PANEL_TITLE = "TempVoice Interface"
     LANE_PANEL_TITLE = "TempVoice Interface – {name}"

@@ -10,10 +10,13 @@ from typing import Any
 import discord
 from discord.ext import commands
 
+from bot.discord_glue.checks import require_guild_permission
+from bot.features.voice_status import texts
 from bot.features.voice_status.service import VoiceStatusService, trace
 from bot.shared.loop import WakeableLoop
 
 log = logging.getLogger(__name__)
+T = texts.VoiceStatus
 TRACE_FILE = Path("data") / "voice_status_trace.log"
 
 
@@ -55,15 +58,17 @@ class VoiceStatusCog(commands.Cog, name="VoiceStatus"):
             self._trace_handler = None
             trace.setLevel(logging.CRITICAL)
 
+    async def cog_check(self, ctx: commands.Context[Any]) -> bool:
+        """Every `!dlvs` path (subcommands too) needs „Server verwalten“."""
+        return require_guild_permission(ctx, "manage_guild")
+
     @commands.group(name="dlvs", invoke_without_command=True)
-    @commands.guild_only()
-    @commands.has_guild_permissions(manage_guild=True)
     async def dlvs(self, ctx: commands.Context[commands.Bot]) -> None:
         """Live-Voice-Status: Zustand aller überwachten Kanäle."""
         assert ctx.guild is not None
         rows = await self.service.statuses(ctx.guild.id)
-        lines = [f"<#{r.channel_id}>: {r.state}{r.suffix or ''}" for r in rows[:25]]
-        await ctx.reply("\n".join(lines) or "Noch keine Entscheidungen.", mention_author=False)
+        lines = [T.LINE.format(channel=r.channel_id, state=r.state, suffix=r.suffix or "") for r in rows[:25]]
+        await ctx.reply("\n".join(lines) or T.NO_DECISIONS, mention_author=False)
 
     @dlvs.command(name="snapshot")  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
     async def snapshot(self, ctx: commands.Context[commands.Bot], kanal: discord.VoiceChannel | None = None) -> None:
@@ -71,17 +76,17 @@ class VoiceStatusCog(commands.Cog, name="VoiceStatus"):
         channel = kanal or (ctx.author.voice.channel if isinstance(ctx.author, discord.Member) and ctx.author.voice
                             else None)  # fmt: skip
         if channel is None:
-            await ctx.reply("Nenne einen Sprachkanal oder tritt einem bei.", mention_author=False)
+            await ctx.reply(T.NAME_A_CHANNEL, mention_author=False)
             return
         status = await self.service.snapshot(channel.id)
         if status is None:
-            await ctx.reply("Für diesen Kanal gibt es noch keine Entscheidung.", mention_author=False)
+            await ctx.reply(T.NO_DECISION, mention_author=False)
             return
-        await ctx.reply(
-            f"<#{status.channel_id}>: {status.state}{status.suffix or ''} · Spieler {status.players}/{status.slots}"
-            f" · zuletzt umbenannt <t:{status.last_rename_at or 0}:R>\n```json\n{status.detail or '{}'}\n```",
-            mention_author=False,
-        )
+        text = T.SNAPSHOT.format(
+            channel=status.channel_id, state=status.state, suffix=status.suffix or "", players=status.players,
+            slots=status.slots, renamed_at=status.last_rename_at or 0, detail=status.detail or "{}",
+        )  # fmt: skip
+        await ctx.reply(text, mention_author=False)
 
     @dlvs.command(name="trace")  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
     async def trace_command(self, ctx: commands.Context[commands.Bot], zustand: str = "status") -> None:
@@ -90,12 +95,5 @@ class VoiceStatusCog(commands.Cog, name="VoiceStatus"):
             self.set_trace(True)
         elif zustand.lower() in ("off", "aus"):
             self.set_trace(False)
-        state = "an" if self._trace_handler else "aus"
-        await ctx.reply(f"Tracing ist {state} ({self.trace_file}).", mention_author=False)
-
-    async def cog_command_error(self, ctx: commands.Context[Any], error: Exception) -> None:
-        if isinstance(error, commands.MissingPermissions):
-            await ctx.reply("Dafür brauchst du die Berechtigung „Server verwalten“.", mention_author=False)
-        else:
-            log.error("!dlvs %s failed", ctx.command, exc_info=error)
-            await ctx.reply("Da ist etwas schiefgelaufen.", mention_author=False)
+        state = T.TRACE_ON if self._trace_handler else T.TRACE_OFF
+        await ctx.reply(T.TRACE.format(state=state, file=self.trace_file), mention_author=False)

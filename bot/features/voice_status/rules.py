@@ -13,6 +13,8 @@ import dataclasses
 import re
 from collections.abc import Iterable
 
+from bot.features.voice_status.texts import VoiceStatus as T
+
 STALE_AFTER = 180
 MINUTE_OFFSET = 3  # the old bot showed the highest minute of the cohort plus 3 (presence lags behind)
 MAX_TEAM = 6
@@ -94,9 +96,11 @@ def decide(members_in_channel: int, observations: Iterable[Observation]) -> Deci
         players = min(MAX_TEAM, len(dominant))
         slots = max(players, min(members_in_channel, MAX_TEAM))
         minutes = max(o.minutes or 0 for o in dominant) + MINUTE_OFFSET
-        return Decision("match", f" - im Match Min {minutes} ({players}/{slots})", minutes, players, slots)
+        return Decision(
+            "match", T.IN_MATCH.format(minutes=minutes, players=players, slots=slots), minutes, players, slots
+        )
     if obs:
-        return Decision("lobby", " - in der Lobby", None, len(obs), min(members_in_channel, MAX_TEAM))
+        return Decision("lobby", T.IN_LOBBY, None, len(obs), min(members_in_channel, MAX_TEAM))
     return Decision("none", None)
 
 

@@ -1,3 +1,21 @@
 """The live voice status's user-facing texts (German)."""
 
 from __future__ import annotations
+
+
+class VoiceStatus:
+    #: the channel-name parts the status appends
+    IN_MATCH = " - im Match Min {minutes} ({players}/{slots})"
+    IN_LOBBY = " - in der Lobby"
+    #: `!dlvs` (admins)
+    LINE = "<#{channel}>: {state}{suffix}"
+    NO_DECISIONS = "Noch keine Entscheidungen."
+    NAME_A_CHANNEL = "Nenne einen Sprachkanal oder tritt einem bei."
+    NO_DECISION = "Für diesen Kanal gibt es noch keine Entscheidung."
+    SNAPSHOT = (
+        "<#{channel}>: {state}{suffix} · Spieler {players}/{slots} · zuletzt umbenannt <t:{renamed_at}:R>\n"
+        "```json\n{detail}\n```"
+    )
+    TRACE_ON = "an"
+    TRACE_OFF = "aus"
+    TRACE = "Tracing ist {state} ({file})."
