@@ -101,6 +101,7 @@ class DeadlockBot(commands.Bot):
             # never sleep minutes inside a handler on a rate limit (renames): fail fast instead
             max_ratelimit_timeout=30.0,
             allowed_mentions=discord.AllowedMentions.none(),
+            help_command=None,  # discord.py's is English; `!balance` and `!rrang` explain themselves
         )
         errors.install(self.tree)
         self.db = db

@@ -14,6 +14,7 @@ import pytest
 
 from bot.db import Database, SqliteDatabase
 from bot.db.sqlite.migrations import latest_version, upgrade
+from tests.bot_harness import Harness, open_harness
 from tests.pg_support import fresh_pg_database, needs_postgres
 
 
@@ -50,3 +51,10 @@ async def any_db(request: pytest.FixtureRequest, db_path: Path) -> AsyncIterator
     async for pg in fresh_pg_database():
         assert isinstance(pg, Database)
         yield pg
+
+
+@pytest.fixture
+async def harness(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Harness]:
+    """A real DeadlockBot with every feature on, driven by gateway payloads (tests/bot_harness.py)."""
+    async with open_harness(tmp_path, monkeypatch) as h:
+        yield h
