@@ -13,9 +13,10 @@ import contextlib
 import dataclasses
 import itertools
 import sqlite3
+import types
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import discord
 import pytest
@@ -23,21 +24,23 @@ from discord.webhook.async_ import AsyncWebhookAdapter
 
 from bot.app import DeadlockBot
 from bot.db import SqliteDatabase
+from bot.db.queries import queries
 
-GUILD = 100
-TEXT = 110
-STAGING = 120
-LANE_CAT = 130
-LANE = 131
-RANKED_CAT = 140
-RANKED = 141
-MATCH_CAT = 150
-ADMIN_ROLE = 160
-OWNER = 170  # the guild's owner (nobody in the tests)
-ADMIN = 171  # manage_guild + manage_channels
-MEMBER = 172  # no rights at all
-PLAYERS = (181, 182, 183, 184)
-BOT_USER = 9999
+BASE = 10**17  # ids look like Discord's (converters take 15 to 20 digits as an id)
+GUILD = BASE + 100
+TEXT = BASE + 110
+STAGING = BASE + 120
+LANE_CAT = BASE + 130
+LANE = BASE + 131
+RANKED_CAT = BASE + 140
+RANKED = BASE + 141
+MATCH_CAT = BASE + 150
+ADMIN_ROLE = BASE + 160
+OWNER = BASE + 170  # the guild's owner (nobody in the tests)
+ADMIN = BASE + 171  # manage_guild + manage_channels
+MEMBER = BASE + 172  # no rights at all
+PLAYERS = tuple(range(BASE + 181, BASE + 194))  # 13: one more than a match takes
+BOT_USER = BASE + 9999
 ADMIN_PERMISSIONS = discord.Permissions(manage_guild=True, manage_channels=True, view_channel=True)
 
 ENV = {
@@ -47,7 +50,7 @@ ENV = {
     "COACHING_ENABLED": "1",
     "BALANCER_MATCH_CATEGORY_IDS": str(MATCH_CAT),
 }
-_ids = itertools.count(10**15)
+_ids = itertools.count(BASE * 10)
 
 
 def snowflake() -> int:
@@ -134,11 +137,14 @@ class Harness:
         return [c.text for c in self.calls if c.text]
 
     def changes(self) -> list[Call]:
-        return [c for c in self.calls if not c.is_answer]
+        """Calls that change something on the server (not an answer, not a read)."""
+        return [c for c in self.calls if not c.is_answer and c.method != "GET"]
 
     def modal(self) -> dict[str, Any]:
         """The last modal the bot opened (interaction response type 9)."""
-        modals = [c.payload["data"] for c in self.calls if isinstance(c.payload, dict) and c.payload.get("type") == 9]
+        modals: list[dict[str, Any]] = [
+            c.payload["data"] for c in self.calls if isinstance(c.payload, dict) and c.payload.get("type") == 9
+        ]
         assert modals, f"no modal opened: {self.calls}"
         return modals[-1]
 
@@ -161,6 +167,16 @@ class Harness:
             if not pending:
                 return
             await asyncio.wait(pending, timeout=10)
+
+    async def add_lane(self, owner: int, *members: int) -> None:
+        """LANE as a TempVoice lane of `owner`'s, with `members` in it (as the database knows it)."""
+        async with self.bot.db.transaction() as conn:
+            await queries.tempvoice.insert_lane(
+                conn, channel_id=LANE, guild_id=GUILD, owner_id=owner, base_name="Lane 1", category_id=LANE_CAT,
+                lane_number=1, min_rank=0, source_staging_id=None, created_at="2026-01-01 00:00:00",
+            )  # fmt: skip
+            for who in (owner, *members):
+                await queries.tempvoice.add_lane_member(conn, channel_id=LANE, user_id=who, joined_at=1)
 
     # -- what a member does ----------------------------------------------------------
 
@@ -190,7 +206,7 @@ class Harness:
                 "components": components or []}  # fmt: skip
 
     async def say(self, author: int, content: str) -> None:
-        self.bot._connection.parse_message_create(self._message(author, content))
+        self.bot._connection.parse_message_create(cast(Any, self._message(author, content)))
         await self.settle()
 
     async def slash(self, author: int, path: list[str], options: list[dict[str, Any]] | None = None) -> None:
@@ -198,7 +214,7 @@ class Harness:
         for name in reversed(path[1:]):
             inner = [{"type": 1, "name": name, "options": inner}]
         data = {"id": str(snowflake()), "name": path[0], "type": 1, "options": inner}
-        self.bot._connection.parse_interaction_create(self._interaction(2, author, data))
+        self.bot._connection.parse_interaction_create(cast(Any, self._interaction(2, author, data)))
         await self.settle()
 
     async def click(
@@ -213,7 +229,7 @@ class Harness:
         data: dict[str, Any] = {"custom_id": custom_id, "component_type": component["type"]}
         if select is not None:
             data["values"] = select
-        self.bot._connection.parse_interaction_create(self._interaction(3, author, data, message))
+        self.bot._connection.parse_interaction_create(cast(Any, self._interaction(3, author, data, message)))
         await self.settle()
 
     async def submit(self, author: int, modal: dict[str, Any], value: str) -> None:
@@ -221,7 +237,7 @@ class Harness:
         rows = [{"type": 1, "components": [{"type": 4, "custom_id": c["custom_id"], "value": value}
                  for c in row["components"]]} for row in modal["components"]]  # fmt: skip
         data = {"custom_id": modal["custom_id"], "components": rows}
-        self.bot._connection.parse_interaction_create(self._interaction(5, author, data))
+        self.bot._connection.parse_interaction_create(cast(Any, self._interaction(5, author, data)))
         await self.settle()
 
 
@@ -232,6 +248,10 @@ class _Recorder:
     async def rest(self, route: Any, **kwargs: Any) -> Any:
         assert self.harness is not None
         self.harness.calls.append(Call(route.method, route.path, kwargs.get("json")))
+        if route.method == "GET" and route.path == "/guilds/{guild_id}/members/{member_id}":
+            guild = self.harness.bot.get_guild(GUILD)
+            if guild is None or guild.get_member(int(route.url.rsplit("/", 1)[1])) is None:
+                raise discord.NotFound(types.SimpleNamespace(status=404, reason="Not Found"), "Unknown Member")
         if route.method == "POST" and route.path.endswith("/messages"):
             sent = dict(kwargs.get("json") or {})
             return self.harness._message(BOT_USER, sent.get("content") or "") | {"embeds": sent.get("embeds", [])}
@@ -263,8 +283,11 @@ async def open_harness(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *, prefi
     await bot._async_setup_hook()
     await bot.setup_hook()
     state = bot._connection
-    state.user = discord.ClientUser(state=state, data=user(BOT_USER) | {"bot": True})
+    state.user = discord.ClientUser(state=state, data=cast(Any, user(BOT_USER) | {"bot": True}))
     state.application_id = BOT_USER
+    # no gateway: a member lookup goes to HTTP as on a rate-limited gateway
+    gateway = types.SimpleNamespace(is_ratelimited=lambda: True)
+    monkeypatch.setattr(bot, "_get_websocket", lambda *_, **__: gateway)
     state.parse_guild_create(guild_payload())
     recorder.harness = h = Harness(bot, path)
     try:

@@ -129,6 +129,15 @@ async def test_a_whole_session(db: Database) -> None:
     assert await service.finish(session_id, 42) == Reply(False, T.CLOSED)
 
 
+async def test_the_summary_is_shown_before_finishing(db: Database) -> None:
+    service, ui, _, _ = build(db)
+    session_id = await run_session(service, 42)  # every step answered, "Abschließen" not clicked yet
+    session = await service._session(session_id)
+    assert session is not None and session.thread_id is not None
+    assert ui.threads[session.thread_id][1:] == [service.summary(session)]  # after the thread's name
+    assert "Match ID: 123" in ui.threads[session.thread_id][1] and "@everyone hilfe" in ui.threads[session.thread_id][1]
+
+
 async def test_each_step_is_validated(db: Database) -> None:
     service, _, _, _ = build(db)
     _, session_id = await service.start(GUILD, CHANNEL, 1, "A", "  m-77  ")

@@ -8,7 +8,7 @@ class Coaching:
     PANEL_TITLE = "Deadlock Match-Coaching"
     PANEL_TEXT = "Lass dein Match analysieren: Klick auf den Button, gib die Match ID ein und beantworte die Fragen."
     MATCH_ID_TITLE = "Match ID"
-    MATCH_ID_LABEL = "Match ID"
+    MATCH_ID_LABEL = MATCH_ID_TITLE
     MATCH_ID_INVALID = "Bitte gib eine Match ID mit 1 bis 50 Zeichen ein."
     THREAD_NAME = "Match-Coaching: {name}"
     STARTED = "Dein Coaching-Thread: {thread}"

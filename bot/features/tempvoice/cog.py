@@ -110,23 +110,23 @@ class MainView(View):
         super().__init__(timeout=None)
         self.service = service
 
-    @discord.ui.button(label="🇩🇪 DE", style=discord.ButtonStyle.secondary, custom_id="tv_region_de", row=0)
+    @discord.ui.button(label=T.BUTTON_DE, style=discord.ButtonStyle.secondary, custom_id="tv_region_de", row=0)
     async def region_de(self, interaction: discord.Interaction, _: discord.ui.Button[MainView]) -> None:
         await _answer(interaction, self.service.panel.set_region(*_where(interaction), "DE"))
 
-    @discord.ui.button(label="🇪🇺 EU", style=discord.ButtonStyle.secondary, custom_id="tv_region_e", row=0)
+    @discord.ui.button(label=T.BUTTON_EU, style=discord.ButtonStyle.secondary, custom_id="tv_region_e", row=0)
     async def region_eu(self, interaction: discord.Interaction, _: discord.ui.Button[MainView]) -> None:
         await _answer(interaction, self.service.panel.set_region(*_where(interaction), "EU"))
 
-    @discord.ui.button(label="👑 Owner Claim", style=discord.ButtonStyle.primary, custom_id="tv_owner_claim", row=0)
+    @discord.ui.button(label=T.BUTTON_CLAIM, style=discord.ButtonStyle.primary, custom_id="tv_owner_claim", row=0)
     async def claim(self, interaction: discord.Interaction, _: discord.ui.Button[MainView]) -> None:
         await _answer(interaction, self.service.panel.claim(*_where(interaction)))
 
-    @discord.ui.button(label="🎚️ Limit setzen", style=discord.ButtonStyle.secondary, custom_id="tv_limit_btn", row=0)
+    @discord.ui.button(label=T.BUTTON_LIMIT, style=discord.ButtonStyle.secondary, custom_id="tv_limit_btn", row=0)
     async def limit(self, interaction: discord.Interaction, _: discord.ui.Button[MainView]) -> None:
         await interaction.response.send_modal(LimitModal(self.service))
 
-    @discord.ui.button(label="👢 Kick", style=discord.ButtonStyle.danger, custom_id="tv_kick", row=1)
+    @discord.ui.button(label=T.BUTTON_KICK, style=discord.ButtonStyle.danger, custom_id="tv_kick", row=1)
     async def kick(self, interaction: discord.Interaction, _: discord.ui.Button[MainView]) -> None:
         try:
             found = await self.service.panel.kick_candidates(*_where(interaction))
@@ -136,11 +136,11 @@ class MainView(View):
         options = [discord.SelectOption(label=m.display_name[:100], value=str(m.id)) for m in found]
         await interaction.response.send_message(view=KickView(self.service, options), ephemeral=True)
 
-    @discord.ui.button(label="🚫 Ban", style=discord.ButtonStyle.danger, custom_id="tv_ban", row=1)
+    @discord.ui.button(label=T.BUTTON_BAN, style=discord.ButtonStyle.danger, custom_id="tv_ban", row=1)
     async def ban(self, interaction: discord.Interaction, _: discord.ui.Button[MainView]) -> None:
         await interaction.response.send_modal(MemberModal(self.service, unban=False))
 
-    @discord.ui.button(label="♻️ Unban", style=discord.ButtonStyle.secondary, custom_id="tv_unban", row=1)
+    @discord.ui.button(label=T.BUTTON_UNBAN, style=discord.ButtonStyle.secondary, custom_id="tv_unban", row=1)
     async def unban(self, interaction: discord.Interaction, _: discord.ui.Button[MainView]) -> None:
         await interaction.response.send_modal(MemberModal(self.service, unban=True))
 
@@ -155,15 +155,15 @@ class MainView(View):
         value = rank_from_key(select.values[0]) or 0
         await _answer(interaction, self.service.panel.set_min_rank(*_where(interaction), value))
 
-    @discord.ui.button(label="Normale Lane", style=discord.ButtonStyle.secondary, custom_id="tv_tpl_reset", row=3)
+    @discord.ui.button(label=T.BUTTON_RESET, style=discord.ButtonStyle.secondary, custom_id="tv_tpl_reset", row=3)
     async def tpl_reset(self, interaction: discord.Interaction, _: discord.ui.Button[MainView]) -> None:
         await _answer(interaction, self.service.panel.apply_template(*_where(interaction), "reset"))
 
-    @discord.ui.button(label="Duo Call (2)", style=discord.ButtonStyle.secondary, custom_id="tv_tpl_duo", row=3)
+    @discord.ui.button(label=T.BUTTON_DUO, style=discord.ButtonStyle.secondary, custom_id="tv_tpl_duo", row=3)
     async def tpl_duo(self, interaction: discord.Interaction, _: discord.ui.Button[MainView]) -> None:
         await _answer(interaction, self.service.panel.apply_template(*_where(interaction), "duo"))
 
-    @discord.ui.button(label="Trio Call (3)", style=discord.ButtonStyle.secondary, custom_id="tv_tpl_trio", row=3)
+    @discord.ui.button(label=T.BUTTON_TRIO, style=discord.ButtonStyle.secondary, custom_id="tv_tpl_trio", row=3)
     async def tpl_trio(self, interaction: discord.Interaction, _: discord.ui.Button[MainView]) -> None:
         await _answer(interaction, self.service.panel.apply_template(*_where(interaction), "trio"))
 

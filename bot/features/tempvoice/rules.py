@@ -46,7 +46,7 @@ def parse_user_limit(raw: str) -> int:
 
 #: Templates of the panel: base name (None = "Lane N") and user limit (None = the category's default cap).
 TEMPLATES: dict[str, tuple[str | None, int | None]] = {
-    "duo": ("Duo Call", 2),
-    "trio": ("Trio Call", 3),
+    "duo": (T.TEMPLATE_DUO, 2),
+    "trio": (T.TEMPLATE_TRIO, 3),
     "reset": (None, None),
 }

@@ -42,6 +42,20 @@ class TempVoice:
     TEMPLATE_RESET = "Lane zurückgesetzt: {name} (Limit {limit})."
     RENAME_PENDING = " Der neue Name folgt, sobald Discord es erlaubt."
     MINRANK_SUFFIX = " • ab {rank}"  # the channel-name part of a min rank
+    #: the panel's buttons
+    BUTTON_DE = "🇩🇪 DE"
+    BUTTON_EU = "🇪🇺 EU"
+    BUTTON_CLAIM = "👑 Owner Claim"
+    BUTTON_LIMIT = "🎚️ Limit setzen"
+    BUTTON_KICK = "👢 Kick"
+    BUTTON_BAN = "🚫 Ban"
+    BUTTON_UNBAN = "♻️ Unban"
+    BUTTON_RESET = "Normale Lane"
+    BUTTON_DUO = "Duo Call (2)"
+    BUTTON_TRIO = "Trio Call (3)"
+    #: the templates' channel names
+    TEMPLATE_DUO = "Duo Call"
+    TEMPLATE_TRIO = "Trio Call"
     PANEL_POSTED = "TempVoice-Panel gepostet."
     PANEL_TITLE = "TempVoice Interface"
     LANE_PANEL_TITLE = "TempVoice Interface – {name}"
