@@ -53,7 +53,7 @@ def inline_texts(path: Path) -> Iterator[str]:
     tree = ast.parse(path.read_text(encoding="utf-8"))
     hidden = _hidden(tree)
     for node in ast.walk(tree):
-        if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in hidden:
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in hidden:  # noqa: SIM102
             if WORDS.search(node.value):
                 yield f"{path.relative_to(ROOT)}:{node.lineno}: {node.value!r}"
 
