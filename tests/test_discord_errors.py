@@ -9,6 +9,7 @@ from typing import Any
 
 import discord
 import pytest
+from discord import app_commands
 
 from bot.discord_glue.texts import Common
 from bot.features.balancer.cog import BalancerCog
@@ -161,10 +162,27 @@ async def test_the_match_embed_shows_ranks_totals_and_the_configured_prefix(
         await cog.announce(guild, send, report, "?")
         [embed] = sent
         amber, sapphire = embed.fields[0], embed.fields[1]
-        assert (
-            amber.name == "🟠 Team Amber (Σ 12.33 · Ø 6.17)" and sapphire.name == "🔵 Team Sapphire (Σ 12.50 · Ø 6.25)"
-        )
+        assert amber.name == "🟠 Team Amber (Σ 12.33 · Ø 6.17 · Varianz 1.36)"
+        assert sapphire.name == "🔵 Team Sapphire (Σ 12.50 · Ø 6.25 · Varianz 0.06)"
         assert amber.value == f"User {PLAYERS[0]} – Archon III (7.33)\nUser {PLAYERS[1]} – Ritualist I (5.00)"
         assert embed.footer.text == "Beenden: ?balance end 12"
         await harness.say(MEMBER, "?balance")
         assert harness.texts()[0].startswith("**?balance** (auch ?bal, ?teams)")
+
+
+async def test_application_commands_take_the_one_path(harness: Harness, caplog: pytest.LogCaptureFixture) -> None:
+    @app_commands.command(name="kaputt", description="x")
+    async def broken(interaction: discord.Interaction) -> None:
+        raise RuntimeError("bug")
+
+    @app_commands.command(name="geheim", description="x")
+    @app_commands.checks.has_permissions(manage_guild=True)
+    async def secret(interaction: discord.Interaction) -> None:
+        await interaction.response.send_message("geheim")
+
+    harness.bot.tree.add_command(broken)
+    harness.bot.tree.add_command(secret)
+    await harness.slash(MEMBER, ["kaputt"])
+    await harness.slash(MEMBER, ["geheim"])
+    assert harness.texts() == [Common.ERROR, Common.NEEDS_MANAGE_GUILD]
+    assert len([r for r in caplog.records if r.levelno == logging.ERROR and r.exc_info]) == 1
