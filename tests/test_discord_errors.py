@@ -167,7 +167,9 @@ async def test_the_match_embed_shows_ranks_totals_and_the_configured_prefix(
         assert amber.value == f"User {PLAYERS[0]} – Archon III (7.33)\nUser {PLAYERS[1]} – Ritualist I (5.00)"
         assert embed.footer.text == "Beenden: ?balance end 12"
         await harness.say(MEMBER, "?balance")
+        await harness.slash(MEMBER, ["rrang", "hilfe"])
         assert harness.texts()[0].startswith("**?balance** (auch ?bal, ?teams)")
+        assert harness.texts()[1].startswith("**?rrang**")
 
 
 async def test_application_commands_take_the_one_path(harness: Harness, caplog: pytest.LogCaptureFixture) -> None:

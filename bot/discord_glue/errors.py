@@ -32,6 +32,12 @@ def usage(ctx: commands.Context[Any]) -> str:
     return f"{ctx.clean_prefix}{command.qualified_name} {command.signature}".rstrip()
 
 
+def text_prefix(ctx: commands.Context[Any]) -> str:
+    """The configured prefix for help texts (under a slash command too, where ctx's prefix is "/")."""
+    configured = ctx.bot.command_prefix
+    return configured if isinstance(configured, str) else ctx.clean_prefix
+
+
 def _unwrap(error: Exception) -> Exception:
     while isinstance(error, (commands.CommandInvokeError, commands.HybridCommandError)):
         inner = error.original
@@ -56,7 +62,7 @@ def member_text(error: Exception, ctx: commands.Context[Any] | None = None) -> s
         return Common.NOT_A_CHANNEL.format(value=error.argument)
     if isinstance(error, (commands.UserInputError, app_commands.TransformerError)) and ctx is not None:
         return Common.BAD_ARGUMENT.format(usage=usage(ctx))
-    if isinstance(error, commands.CheckFailure):  # a check without its own text (none of ours)
+    if isinstance(error, (commands.CheckFailure, app_commands.CheckFailure)):  # a check without its own text
         return Common.NOT_ALLOWED
     return None
 

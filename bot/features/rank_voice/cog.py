@@ -8,6 +8,7 @@ from typing import Any
 import discord
 from discord.ext import commands
 
+from bot.discord_glue.errors import text_prefix
 from bot.discord_glue.voice_events import VoiceMovesCog
 from bot.features.rank_voice import texts
 from bot.features.rank_voice.service import RankVoiceService
@@ -66,7 +67,7 @@ class RankVoiceCog(VoiceMovesCog, name="RankVoice"):
     @commands.hybrid_group(name="rrang", fallback="hilfe", description="Rang-Sprachkanäle")  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
     @commands.guild_only()
     async def rrang(self, ctx: commands.Context[commands.Bot]) -> None:
-        await ctx.reply(T.HELP.format(prefix=ctx.clean_prefix), mention_author=False)
+        await ctx.reply(T.HELP.format(prefix=text_prefix(ctx)), mention_author=False)
 
     @rrang.command(name="status", description="Systemstatus und dein Rang")  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
     async def status(self, ctx: commands.Context[commands.Bot]) -> None:
