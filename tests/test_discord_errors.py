@@ -97,7 +97,7 @@ async def test_a_failing_panel_button_is_answered_and_logged_once(
     async def broken(*_: Any) -> None:
         raise RuntimeError("bug")
 
-    monkeypatch.setattr(cog.service, "set_region", broken)
+    monkeypatch.setattr(cog.service.panel, "set_region", broken)
     await harness.click(MEMBER, "tv_region_de")
     assert harness.texts() == [Common.ERROR]
     assert len([r for r in caplog.records if r.levelno == logging.ERROR and r.exc_info]) == 1
