@@ -210,10 +210,18 @@ class Harness:
         await self.settle()
 
     async def slash(self, author: int, path: list[str], options: list[dict[str, Any]] | None = None) -> None:
+        """A slash command; a user option (type 6) gets its member resolved as Discord sends it."""
         inner: list[dict[str, Any]] = options or []
+        users = [int(o["value"]) for o in inner if o["type"] == 6]
         for name in reversed(path[1:]):
             inner = [{"type": 1, "name": name, "options": inner}]
-        data = {"id": str(snowflake()), "name": path[0], "type": 1, "options": inner}
+        data: dict[str, Any] = {"id": str(snowflake()), "name": path[0], "type": 1, "options": inner}
+        if users:
+            data["resolved"] = {
+                "users": {str(u): user(u) for u in users},
+                "members": {str(u): {k: v for k, v in member(u).items() if k != "user"} | {"permissions": "0"}
+                            for u in users},
+            }  # fmt: skip
         self.bot._connection.parse_interaction_create(cast(Any, self._interaction(2, author, data)))
         await self.settle()
 

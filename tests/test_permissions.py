@@ -21,7 +21,7 @@ from bot.features.balancer.texts import Balancer
 from bot.features.coaching.texts import Coaching
 from bot.features.rank_voice.texts import RankVoice
 from bot.features.tempvoice.cog import KickView, TempVoiceCog
-from bot.features.tempvoice.texts import TempVoice
+from bot.features.tempvoice.texts import LaneOwner, TempVoice
 from tests.bot_harness import ADMIN, GUILD, MEMBER, PLAYERS, Harness
 
 Act = Callable[[Harness, Any], Awaitable[None]]  # (harness, what the setup returned)
@@ -62,7 +62,8 @@ def slash(*path: str, **options: Any) -> Act:
     kinds = {int: 4, str: 3}
 
     async def act(h: Harness, _: Any) -> None:
-        opts = [{"type": kinds[type(v)], "name": k, "value": v} for k, v in options.items()]
+        opts = [{"type": 6 if k == "mitglied" else kinds[type(v)], "name": k, "value": str(v) if k == "mitglied" else v}
+                for k, v in options.items()]  # fmt: skip
         await h.slash(MEMBER, list(path), opts)
 
     return act
@@ -192,6 +193,47 @@ TABLE: dict[str, Refused | Open] = {
     "dynamic:HeroSelect": Refused(step_click("hero1", select=["abrams"]), Coaching.NOT_YOURS, _session),
     "dynamic:CommentButton": Refused(step_click("comment", modal="Hallo"), Coaching.NOT_YOURS, _session),
     "dynamic:FinishButton": Refused(step_click("finish"), Coaching.NOT_YOURS, _session),
+    # -- the lane owner's actions (commands and panel buttons) --------------------------
+    "prefix:lane": Open("the help text", say("!lane")),
+    "prefix:lane reset": Open("forgets the member's own preset", say("!lane reset")),
+    "slash:lane hilfe": Open("the help text", slash("lane", "hilfe")),
+    "slash:lane reset": Open("forgets the member's own preset", slash("lane", "reset")),
+    "view:LanePanel": Open("the TempVoice panel with the owner actions: each component has its entry"),
+    "prefix:lane umbenennen": Refused(say("!lane umbenennen Meine Lane"), TempVoice.NOT_OWNER, _lane),
+    "slash:lane umbenennen": Refused(slash("lane", "umbenennen", name="Meine Lane"), TempVoice.NOT_OWNER, _lane),
+    "prefix:lane sperren": Refused(say("!lane sperren"), TempVoice.NOT_OWNER, _lane),
+    "slash:lane sperren": Refused(slash("lane", "sperren"), TempVoice.NOT_OWNER, _lane),
+    "prefix:lane entsperren": Refused(say("!lane entsperren"), TempVoice.NOT_OWNER, _lane),
+    "slash:lane entsperren": Refused(slash("lane", "entsperren"), TempVoice.NOT_OWNER, _lane),
+    "prefix:lane verstecken": Refused(say("!lane verstecken"), TempVoice.NOT_OWNER, _lane),
+    "slash:lane verstecken": Refused(slash("lane", "verstecken"), TempVoice.NOT_OWNER, _lane),
+    "prefix:lane zeigen": Refused(say("!lane zeigen"), TempVoice.NOT_OWNER, _lane),
+    "slash:lane zeigen": Refused(slash("lane", "zeigen"), TempVoice.NOT_OWNER, _lane),
+    "prefix:lane zulassen": Refused(say(f"!lane zulassen <@{PLAYERS[0]}>"), TempVoice.NOT_OWNER, _lane),
+    "slash:lane zulassen": Refused(slash("lane", "zulassen", mitglied=PLAYERS[0]), TempVoice.NOT_OWNER, _lane),
+    "prefix:lane vertrauen": Refused(say(f"!lane vertrauen <@{PLAYERS[0]}>"), LaneOwner.ONLY_OWNER, _lane),
+    "slash:lane vertrauen": Refused(slash("lane", "vertrauen", mitglied=PLAYERS[0]), LaneOwner.ONLY_OWNER, _lane),
+    "prefix:lane misstrauen": Refused(say(f"!lane misstrauen <@{PLAYERS[0]}>"), LaneOwner.ONLY_OWNER, _lane),
+    "slash:lane misstrauen": Refused(slash("lane", "misstrauen", mitglied=PLAYERS[0]), LaneOwner.ONLY_OWNER, _lane),
+    "prefix:lane ablehnen": Refused(say(f"!lane ablehnen <@{PLAYERS[0]}>"), TempVoice.NOT_OWNER_OR_ADMIN, _lane),
+    "slash:lane ablehnen": Refused(slash("lane", "ablehnen", mitglied=PLAYERS[0]), TempVoice.NOT_OWNER_OR_ADMIN, _lane),
+    "prefix:lane entbannen": Refused(say(f"!lane entbannen <@{PLAYERS[0]}>"), TempVoice.NOT_OWNER_OR_ADMIN, _lane),
+    "slash:lane entbannen": Refused(
+        slash("lane", "entbannen", mitglied=PLAYERS[0]), TempVoice.NOT_OWNER_OR_ADMIN, _lane
+    ),
+    "prefix:lane uebertragen": Refused(say(f"!lane uebertragen <@{PLAYERS[0]}>"), TempVoice.NOT_OWNER, _lane),
+    "slash:lane uebertragen": Refused(slash("lane", "uebertragen", mitglied=PLAYERS[0]), TempVoice.NOT_OWNER, _lane),
+    "prefix:lane vorlage": Refused(say("!lane vorlage"), LaneOwner.ONLY_OWNER, _lane),
+    "slash:lane vorlage": Refused(slash("lane", "vorlage"), LaneOwner.ONLY_OWNER, _lane),
+    "component:tv_lock": Refused(lane_click("tv_lock"), TempVoice.NOT_OWNER, _lane),
+    "component:tv_hide": Refused(lane_click("tv_hide"), TempVoice.NOT_OWNER, _lane),
+    "component:tv_permit": Refused(lane_click("tv_permit"), TempVoice.NOT_OWNER, _lane),
+    "component:tv_trust": Refused(lane_click("tv_trust"), LaneOwner.ONLY_OWNER, _lane),
+    "component:tv_reject": Refused(lane_click("tv_reject"), TempVoice.NOT_OWNER_OR_ADMIN, _lane),
+    "component:tv_transfer": Refused(lane_click("tv_transfer"), TempVoice.NOT_OWNER, _lane),
+    "component:tv_preset": Refused(lane_click("tv_preset"), LaneOwner.ONLY_OWNER, _lane),
+    "component:tv_rename": Refused(lane_click("tv_rename", modal="Meine Lane"), TempVoice.NOT_OWNER, _lane),
+    "modal:RenameModal": Refused(lane_click("tv_rename", modal="Meine Lane"), TempVoice.NOT_OWNER, _lane),
     # -- every view and modal class ----------------------------------------------------
     "view:MainView": Open("the TempVoice panel: each of its components has its entry above"),
     "view:StartView": Open("the coaching start message: its button has its entry above"),

@@ -12,6 +12,7 @@ from typing import Any
 import discord
 from discord.ext import commands
 
+from bot.discord_glue.errors import Modal, View
 from bot.features.tempvoice import texts
 from bot.features.tempvoice.access import PermitKind
 from bot.features.tempvoice.access_service import LaneAccessService
@@ -37,7 +38,7 @@ OWNER_CUSTOM_IDS = (
 EPHEMERAL_TIMEOUT = 120
 
 
-class RenameModal(discord.ui.Modal, title=L.RENAME_MODAL_TITLE):
+class RenameModal(Modal, title=L.RENAME_MODAL_TITLE):
     name: discord.ui.TextInput[RenameModal] = discord.ui.TextInput(
         label=L.RENAME_MODAL_LABEL, min_length=1, max_length=100
     )
@@ -91,7 +92,7 @@ class PermitSelect(discord.ui.MentionableSelect["discord.ui.View"]):
 
 
 def _ephemeral(*items: discord.ui.Item[Any]) -> discord.ui.View:
-    view = discord.ui.View(timeout=EPHEMERAL_TIMEOUT)
+    view = View(timeout=EPHEMERAL_TIMEOUT)
     for item in items:
         view.add_item(item)
     return view
@@ -109,19 +110,19 @@ class LanePanel(MainView):
         self.access = access
         self.owner = owner
 
-    @discord.ui.button(label="✏️ Umbenennen", style=discord.ButtonStyle.primary, custom_id="tv_rename", row=0)
+    @discord.ui.button(label=L.BUTTON_RENAME, style=discord.ButtonStyle.primary, custom_id="tv_rename", row=0)
     async def rename(self, interaction: discord.Interaction, _: discord.ui.Button[LanePanel]) -> None:
         await interaction.response.send_modal(RenameModal(self.owner))
 
-    @discord.ui.button(label="🔒 Sperren/Entsperren", style=discord.ButtonStyle.secondary, custom_id="tv_lock", row=1)
+    @discord.ui.button(label=L.BUTTON_LOCK, style=discord.ButtonStyle.secondary, custom_id="tv_lock", row=1)
     async def lock(self, interaction: discord.Interaction, _: discord.ui.Button[LanePanel]) -> None:
         await _answer(interaction, self.access.toggle_lock(*_where(interaction)))
 
-    @discord.ui.button(label="🙈 Verstecken/Zeigen", style=discord.ButtonStyle.secondary, custom_id="tv_hide", row=1)
+    @discord.ui.button(label=L.BUTTON_HIDE, style=discord.ButtonStyle.secondary, custom_id="tv_hide", row=1)
     async def hide(self, interaction: discord.Interaction, _: discord.ui.Button[LanePanel]) -> None:
         await _answer(interaction, self.access.toggle_hide(*_where(interaction)))
 
-    @discord.ui.button(label="✅ Zulassen", style=discord.ButtonStyle.success, custom_id="tv_permit", row=3)
+    @discord.ui.button(label=L.BUTTON_PERMIT, style=discord.ButtonStyle.success, custom_id="tv_permit", row=3)
     async def permit(self, interaction: discord.Interaction, _: discord.ui.Button[LanePanel]) -> None:
         try:
             await self.service.panel._guarded(*_where(interaction))
@@ -130,7 +131,7 @@ class LanePanel(MainView):
             return
         await interaction.response.send_message(L.CHOOSE, view=_ephemeral(PermitSelect(self.access)), ephemeral=True)
 
-    @discord.ui.button(label="🤝 Vertraute", style=discord.ButtonStyle.success, custom_id="tv_trust", row=3)
+    @discord.ui.button(label=L.BUTTON_TRUST, style=discord.ButtonStyle.success, custom_id="tv_trust", row=3)
     async def trust(self, interaction: discord.Interaction, _: discord.ui.Button[LanePanel]) -> None:
         try:
             trusted = await self.access.trusted(*_where(interaction))
@@ -146,7 +147,7 @@ class LanePanel(MainView):
             text, view=_ephemeral(*items), ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
         )
 
-    @discord.ui.button(label="⛔ Ablehnen", style=discord.ButtonStyle.danger, custom_id="tv_reject", row=4)
+    @discord.ui.button(label=L.BUTTON_REJECT, style=discord.ButtonStyle.danger, custom_id="tv_reject", row=4)
     async def reject(self, interaction: discord.Interaction, _: discord.ui.Button[LanePanel]) -> None:
         try:
             banned = await self.owner.banned(*_where(interaction))
@@ -161,7 +162,7 @@ class LanePanel(MainView):
             text, view=_ephemeral(*items), ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
         )
 
-    @discord.ui.button(label="🔁 Übertragen", style=discord.ButtonStyle.secondary, custom_id="tv_transfer", row=4)
+    @discord.ui.button(label=L.BUTTON_TRANSFER, style=discord.ButtonStyle.secondary, custom_id="tv_transfer", row=4)
     async def transfer(self, interaction: discord.Interaction, _: discord.ui.Button[LanePanel]) -> None:
         try:
             found = await self.owner.transfer_candidates(*_where(interaction))
@@ -172,7 +173,7 @@ class LanePanel(MainView):
         view = _ephemeral(_Select(L.TRANSFER_PLACEHOLDER, options, self.owner.transfer))
         await interaction.response.send_message(L.CHOOSE, view=view, ephemeral=True)
 
-    @discord.ui.button(label="💾 Vorlage speichern", style=discord.ButtonStyle.secondary, custom_id="tv_preset", row=4)
+    @discord.ui.button(label=L.BUTTON_PRESET, style=discord.ButtonStyle.secondary, custom_id="tv_preset", row=4)
     async def preset(self, interaction: discord.Interaction, _: discord.ui.Button[LanePanel]) -> None:
         await _answer(interaction, self.owner.save_preset(*_where(interaction)))
 
@@ -203,18 +204,6 @@ class LaneCommands(commands.Cog, name="Lane"):
         if ctx.guild is None:
             raise commands.NoPrivateMessage()
         return True
-
-    async def cog_command_error(self, ctx: commands.Context[commands.Bot], error: Exception) -> None:  # type: ignore[override]
-        if isinstance(error, commands.NoPrivateMessage):
-            text = L.GUILD_ONLY
-        elif isinstance(error, commands.MemberNotFound | commands.BadArgument):
-            text = texts.TempVoice.USER_NOT_FOUND
-        elif isinstance(error, commands.UserInputError):
-            text = L.HELP
-        else:
-            log.error("/lane %s failed", ctx.command, exc_info=error)
-            text = texts.TempVoice.ERROR
-        await ctx.send(text, ephemeral=True, allowed_mentions=discord.AllowedMentions.none())
 
     @commands.hybrid_group(name="lane", fallback="hilfe", description="Deine TempVoice-Lane")  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
     @commands.guild_only()

@@ -82,7 +82,15 @@ class LaneOwner:
     """Texts of the owner actions: rename, lock, hide, permit, trust, reject, transfer, presets."""
 
     ONLY_OWNER = "Nur der Owner der Lane kann das."
-    GUILD_ONLY = "Das geht nur auf einem Server."
+    #: the panel's owner buttons
+    BUTTON_RENAME = "✏️ Umbenennen"
+    BUTTON_LOCK = "🔒 Sperren/Entsperren"
+    BUTTON_HIDE = "🙈 Verstecken/Zeigen"
+    BUTTON_PERMIT = "✅ Zulassen"
+    BUTTON_TRUST = "🤝 Vertraute"
+    BUTTON_REJECT = "⛔ Ablehnen"
+    BUTTON_TRANSFER = "🔁 Übertragen"
+    BUTTON_PRESET = "💾 Vorlage speichern"
     RENAMED_NOW = "Neuer Name: „{name}“. Er erscheint gleich."
     RENAMED_LATER = (
         "Neuer Name: „{name}“. Discord erlaubt nur 2 Umbenennungen in 10 Minuten: "
@@ -116,7 +124,7 @@ class LaneOwner:
     NOT_TRUSTED = "{member} war nicht auf deiner Vertrauten-Liste."
     TRUST_SELF = "Du musst dir nicht selbst vertrauen."
     TRUST_FULL = "Deine Vertrauten-Liste ist voll (höchstens {limit})."
-    TRUST_BANNED = "{member} ist von dir gebannt. Entbanne das Mitglied zuerst."
+    TRUST_BANNED = PERMIT_BANNED
     TRUSTED_LIST = "Deine Vertrauten: {members}"
     TRUSTED_NONE = "Deine Vertrauten-Liste ist leer."
     BANNED_LIST = "Von dir abgelehnt (gebannt): {members}"
@@ -126,7 +134,7 @@ class LaneOwner:
     TRANSFER_SELF = "Du bist schon Owner dieser Lane."
     TRANSFER_NOT_IN_LANE = "Übertragen geht nur an ein Mitglied, das gerade in der Lane ist."
     TRANSFER_BOT = "Ein Bot kann keine Lane besitzen."
-    TRANSFER_NOBODY = "Es ist niemand außer dir in der Lane."
+    TRANSFER_NOBODY = TempVoice.KICK_NOBODY
     PRESET_SAVED = (
         "Vorlage gespeichert: {summary}. Sie gilt ab deiner nächsten Lane (mit /lane reset vergisst der Bot sie)."
     )
