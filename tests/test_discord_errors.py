@@ -4,7 +4,6 @@ on a real DeadlockBot driven through discord.py's dispatch (tests/bot_harness.py
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 from typing import Any
 
 import discord
@@ -13,14 +12,12 @@ from discord import app_commands
 
 from bot.discord_glue.texts import Common
 from bot.features.balancer.cog import BalancerCog
-from bot.features.balancer.rules import Player, Split
-from bot.features.balancer.service import MatchReport
 from bot.features.balancer.texts import Balancer
 from bot.features.coaching.cog import CoachingCog
 from bot.features.rank_voice.texts import RankVoice
 from bot.features.tempvoice.cog import TempVoiceCog
 from bot.features.tempvoice.texts import TempVoice
-from tests.bot_harness import ADMIN, GUILD, MEMBER, PLAYERS, Harness, open_harness
+from tests.bot_harness import ADMIN, MEMBER, PLAYERS, Harness
 
 HUGE = "99999999999999999999999"  # beyond any 64-bit integer
 
@@ -132,44 +129,6 @@ async def test_a_failing_command_is_answered_once(
     await harness.slash(MEMBER, ["balance", "matches"])
     assert harness.texts() == [Common.ERROR, Common.ERROR]
     assert len([r for r in caplog.records if r.levelno == logging.ERROR and r.exc_info]) == 2
-
-
-async def test_manual_with_more_than_12_lets_the_host_choose(harness: Harness) -> None:
-    await harness.say(ADMIN, "!balance manual " + " ".join(f"<@{p}>" for p in PLAYERS))
-    [reply] = [c.payload for c in harness.calls]
-    assert reply["content"] == Balancer.SELECT_TITLE
-    labels = [b.get("label") for row in reply["components"] for b in row["components"]]
-    assert [f"User {p}" for p in PLAYERS] == labels[: len(PLAYERS)]
-
-
-async def test_the_match_embed_shows_ranks_totals_and_the_configured_prefix(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    async with open_harness(tmp_path, monkeypatch, prefix="?") as harness:
-        cog = harness.bot.get_cog("Balancer")
-        guild = harness.bot.get_guild(GUILD)
-        assert isinstance(cog, BalancerCog) and guild is not None
-        a, b = (
-            (Player(PLAYERS[0], 7 + 2 / 6), Player(PLAYERS[1], 5.0)),
-            (Player(PLAYERS[2], 6.5), Player(PLAYERS[3], 6.0)),
-        )
-        report = MatchReport(12, Split(a, b, (), 0.0), 1, 2, (), ())
-        sent: list[discord.Embed] = []
-
-        async def send(*, embed: discord.Embed, **_: Any) -> None:
-            sent.append(embed)
-
-        await cog.announce(guild, send, report, "?")
-        [embed] = sent
-        amber, sapphire = embed.fields[0], embed.fields[1]
-        assert amber.name == "🟠 Team Amber (Σ 12.33 · Ø 6.17 · Varianz 1.36)"
-        assert sapphire.name == "🔵 Team Sapphire (Σ 12.50 · Ø 6.25 · Varianz 0.06)"
-        assert amber.value == f"User {PLAYERS[0]} – Archon III (7.33)\nUser {PLAYERS[1]} – Ritualist I (5.00)"
-        assert embed.footer.text == "Beenden: ?balance end 12"
-        await harness.say(MEMBER, "?balance")
-        await harness.slash(MEMBER, ["rrang", "hilfe"])
-        assert harness.texts()[0].startswith("**?balance** (auch ?bal, ?teams)")
-        assert harness.texts()[1].startswith("**?rrang**")
 
 
 async def test_application_commands_take_the_one_path(harness: Harness, caplog: pytest.LogCaptureFixture) -> None:

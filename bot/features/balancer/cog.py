@@ -5,12 +5,12 @@ from __future__ import annotations
 import logging
 import random
 import re
-from typing import Any
+from typing import Any, Literal
 
 import discord
 from discord.ext import commands
 
-from bot.discord_glue.texts import Common
+from bot.discord_glue.errors import View
 from bot.discord_glue.voice_events import VoiceMovesCog
 from bot.features.balancer import texts
 from bot.features.balancer.embeds import history_embed, member_name, names, split_embed, stats_embed, top_embed
@@ -19,7 +19,7 @@ from bot.features.balancer.results import ResultService, parse_outcome
 from bot.features.balancer.rules import MAX_PLAYERS, MIN_PLAYERS, Split
 from bot.features.balancer.service import MatchReport, MatchService, match_label
 from bot.features.balancer.views import PagerView, PreviewView, ResultButton, answer_result, result_view
-from bot.shared.common import Reply
+from bot.shared.common import Reply, is_valid_id
 
 log = logging.getLogger(__name__)
 T = texts.Balancer
@@ -28,7 +28,7 @@ MENTION = re.compile(r"<@!?(\d+)>|\b(\d{15,20})\b")
 PLAYER_BUTTONS = 23  # 4 rows of 5 and 3 more beside the two controls in the last row
 
 
-class SelectionView(discord.ui.View):
+class SelectionView(View):
     """More than 12 players: the host picks up to 12 (only the host can use it)."""
 
     def __init__(self, cog: BalancerCog, host_id: int, players: list[discord.Member]) -> None:
@@ -212,16 +212,22 @@ class BalancerCog(VoiceMovesCog, name="Balancer"):
     async def manual(self, ctx: commands.Context[commands.Bot], *, spieler: str) -> None:
         assert ctx.guild is not None
         ids = [int(a or b) for a, b in MENTION.findall(spieler)]
+        strangers = [str(i) for i in ids if not is_valid_id(i) or ctx.guild.get_member(i) is None]
+        if strangers:
+            await ctx.reply(T.NOT_MEMBERS.format(ids=", ".join(strangers)), mention_author=False)
+            return
         if not MIN_PLAYERS <= len(set(ids)) <= MAX_PLAYERS:
             await ctx.reply(T.TOO_FEW.format(count=len(set(ids))), mention_author=False)
             return
         result = await self.service.start(ctx.guild.id, ctx.author.id, ids, event_id=_event_id(ctx))
         await self.announce(ctx.guild, ctx.send, result)
 
-    @balance.command(name="end", description="Match beenden (Host)")  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
-    async def end(self, ctx: commands.Context[commands.Bot], match_id: int, skip_debrief: bool = False) -> None:
+    @balance.command(name="end", usage="<id> [skip]", description="Match beenden (Host)")  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
+    async def end(
+        self, ctx: commands.Context[commands.Bot], match_id: int, skip: Literal["skip"] | None = None
+    ) -> None:
         assert ctx.guild is not None
-        reply = await self.service.end(ctx.guild.id, ctx.author.id, match_id, skip_debrief=skip_debrief)
+        reply = await self.service.end(ctx.guild.id, ctx.author.id, match_id, skip_debrief=skip is not None)
         await ctx.reply(reply.text, mention_author=False)
 
     @balance.command(name="result", description="Ergebnis eines Matches eintragen: A, B oder abbrechen (Host)")  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
@@ -307,14 +313,7 @@ class BalancerCog(VoiceMovesCog, name="Balancer"):
         target = mitglied or ctx.author
         from_roles = self.service.ranks.from_roles(ctx.guild.id, target.id)
         effective = await self.service.ranks.rank_of(ctx.guild.id, target.id)
-        roles = from_roles.label if from_roles else "keine Rang-Rolle"
-        await ctx.reply(f"{target.display_name}: {effective.label} (Rolle: {roles})", mention_author=False)
-
-    async def cog_command_error(self, ctx: commands.Context[Any], error: Exception) -> None:
-        if isinstance(error, (commands.BadArgument, commands.MissingRequiredArgument, commands.MemberNotFound)):
-            await ctx.reply(f"Das habe ich nicht verstanden: {error}\n{T.HELP}", mention_author=False)
-        elif isinstance(error, commands.NoPrivateMessage):
-            await ctx.reply("Das geht nur auf einem Server.", mention_author=False)
-        else:
-            log.error("!balance %s failed", ctx.command, exc_info=error)
-            await ctx.reply(Common.ERROR, mention_author=False)
+        roles = from_roles.label if from_roles else T.NO_RANK_ROLE
+        await ctx.reply(
+            T.STATUS.format(name=target.display_name, rank=effective.label, role=roles), mention_author=False
+        )

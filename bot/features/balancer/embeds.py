@@ -41,7 +41,7 @@ def _team_lines(guild: discord.Guild, team: Sequence[Player]) -> str:
 def split_embed(guild: discord.Guild, split: Split, title: str) -> discord.Embed:
     """The teams with the value the balancer used per player (rank or rating) and the win chance."""
     embed = discord.Embed(title=title, colour=discord.Colour.orange())
-    for label, team in (("🟠 Team Amber", split.team_a), ("🔵 Team Sapphire", split.team_b)):
+    for label, team in ((texts.Balancer.TEAM_AMBER, split.team_a), (texts.Balancer.TEAM_SAPPHIRE, split.team_b)):
         avg = sum(p.rating for p in team) / len(team)
         embed.add_field(name=f"{label} (Ø {avg:.2f})", value=_team_lines(guild, team), inline=True)
     balance_line = f"{split.mark} Ø-Differenz {split.avg_diff:.2f}"

@@ -20,7 +20,7 @@ from bot.discord_glue.ports import MemberInfo, NotFound, PortError, VoiceMove
 from bot.features.balancer import texts
 from bot.features.balancer.ratings import Rating, Standing
 from bot.features.balancer.rules import MIN_PLAYERS, Player, Split, balance, player_from
-from bot.shared.common import KeyedLocks, Reply, humans_in
+from bot.shared.common import KeyedLocks, Reply, humans_in, is_valid_id
 from bot.shared.coordination import EventClaims
 from bot.shared.deps import Deps
 from bot.shared.timers import TimerFired
@@ -246,6 +246,8 @@ class MatchService:
     async def end(self, guild_id: int, actor_id: int, match_id: int, *, skip_debrief: bool = False) -> Reply:
         if not self.is_host(self.view.member(guild_id, actor_id)):
             return Reply(False, T.NO_PERMISSION)
+        if not is_valid_id(match_id):  # a number beyond any id names no match
+            return Reply(False, T.NO_MATCH.format(id=match_label(match_id)))
         async with self._locks(("match", match_id)):
             match = await self._running(guild_id, match_id)
             if match is None or match.state != "active":

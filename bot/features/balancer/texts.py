@@ -24,6 +24,11 @@ class Balancer:
     SELECT_TOO_MANY = "Höchstens 12 Spieler (6v6)."
     SELECT_ONLY_HOST = "Nur der Host kann diese Auswahl bedienen."
     SELECT_START = "🎮 Match starten ({count}/12)"
+    NOT_MEMBERS = "Kein Mitglied dieses Servers: {ids}."
+    TEAM_AMBER = "🟠 Team Amber"
+    TEAM_SAPPHIRE = "🔵 Team Sapphire"
+    NO_RANK_ROLE = "keine Rang-Rolle"
+    STATUS = "{name}: {rank} (Rolle: {role})"
     SELECT_RANDOM = "🎲 Zufällige Auswahl"
     SELECT_TITLE = "Mehr als 12 Spieler: wähle bis zu 12 aus."
     HELP = (

@@ -11,6 +11,7 @@ from typing import Any, ClassVar
 
 import discord
 
+from bot.discord_glue.errors import View
 from bot.features.balancer import texts
 from bot.features.balancer.results import Outcome, ResultReport, ResultService, ResultStatus
 from bot.features.balancer.rules import Player, Split, balance, swap
@@ -108,13 +109,13 @@ class ResultButton(
 
 
 def result_view(match_id: int) -> discord.ui.View:
-    view = discord.ui.View(timeout=None)
+    view = View(timeout=None)
     for outcome in Outcome:
         view.add_item(ResultButton(match_id, outcome))
     return view
 
 
-class ConfirmCorrectionView(discord.ui.View):
+class ConfirmCorrectionView(View):
     """A host's second result for a match: one button confirms the correction."""
 
     def __init__(self, results: ResultService, guild_id: int, actor_id: int, match_id: int, outcome: Outcome) -> None:
@@ -146,7 +147,7 @@ Starter = Callable[[discord.Interaction, Split], Awaitable[None]]
 Render = Callable[[Split], discord.Embed]
 
 
-class PreviewView(discord.ui.View):
+class PreviewView(View):
     """Under a preview: "Neu würfeln" (another near-best split) for the caller and hosts; hosts may
     swap two players and start the match with exactly these teams."""
 
@@ -228,7 +229,7 @@ class PreviewView(discord.ui.View):
         await self.start(interaction, self.split)
 
 
-class PagerView(discord.ui.View):
+class PagerView(View):
     """◀ ▶ under a long list; only who opened it turns the pages."""
 
     def __init__(self, owner_id: int, page: int, pages: int, fetch: Callable[[int], Awaitable[discord.Embed]]) -> None:
