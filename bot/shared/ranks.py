@@ -96,15 +96,6 @@ class Rank:
     def label(self) -> str:
         return self.name if self.value == 0 else f"{self.name} {SUBTIERS[self.subtier - 1]}"
 
-    @classmethod
-    def from_rating(cls, rating: float) -> Rank:
-        """The rank a `rating` stands for (its inverse; 0 is no rank)."""
-        value = max(0, min(TOP_RANK, int(rating)))
-        if value == 0:
-            return cls(0)
-        subtier = round((rating - value) * len(SUBTIERS)) + 1
-        return cls(value, max(1, min(len(SUBTIERS), subtier)))
-
 
 def parse_rank_label(text: str) -> Rank | None:
     """'Ascendant 3', 'Arc 4', 'eternus', 'Oracle ✶', 'Phantom IV' -> Rank; None if it is no rank."""
