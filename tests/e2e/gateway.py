@@ -1,0 +1,138 @@
+"""The gateway websocket of the local Discord API: HELLO, IDENTIFY -> READY + GUILD_CREATE,
+heartbeats, RESUME with replay of missed dispatches, INVALID_SESSION, and the faults a test
+asks for (close 4000, a dropped TCP connection)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from typing import Any
+
+from aiohttp import WSMsgType, web
+
+from tests.e2e.world import Json, World
+
+log = logging.getLogger(__name__)
+
+HELLO, HEARTBEAT, IDENTIFY, RESUME, REQUEST_MEMBERS, INVALID_SESSION, HEARTBEAT_ACK, DISPATCH = 10, 1, 2, 6, 8, 9, 11, 0
+
+
+class Gateway:
+    def __init__(self, world: World, token: str) -> None:
+        self.world = world
+        self.token = token
+        self.url = ""  # set by the server once it listens (READY's resume_gateway_url)
+        self.ws: web.WebSocketResponse | None = None
+        self.session_id = ""
+        self.sessions = 0
+        self.seq = 0
+        self.sent: list[tuple[int, str, Json]] = []  # this session's dispatches, for RESUME
+        self.identifies = 0
+        self.resumes = 0
+        self.replayed = 0
+        self.connections = 0
+        self.ops_received: list[int] = []
+
+    @property
+    def connected(self) -> bool:
+        return self.ws is not None and not self.ws.closed
+
+    async def handle(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse(autoping=True)
+        await ws.prepare(request)
+        self.connections += 1
+        self.ws = ws
+        await ws.send_json({"op": HELLO, "d": {"heartbeat_interval": 41250}, "s": None, "t": None})
+        try:
+            async for msg in ws:
+                if msg.type is not WSMsgType.TEXT:
+                    break
+                await self._on_message(ws, json.loads(msg.data))
+        finally:
+            if self.ws is ws:
+                self.ws = None
+        return ws
+
+    async def _on_message(self, ws: web.WebSocketResponse, msg: Json) -> None:
+        op, data = msg.get("op"), msg.get("d")
+        self.ops_received.append(op)
+        if op == HEARTBEAT:
+            await ws.send_json({"op": HEARTBEAT_ACK, "d": None, "s": None, "t": None})
+        elif op == IDENTIFY:
+            await self._identify(ws, data)
+        elif op == RESUME:
+            await self._resume(ws, data)
+        elif op == REQUEST_MEMBERS:
+            members = [self.world.member_json(m) for m in self.world.members]
+            await self.dispatch("GUILD_MEMBERS_CHUNK", {"guild_id": str(self.world.guild_id), "members": members,
+                                                        "chunk_index": 0, "chunk_count": 1, "nonce": data.get("nonce")})  # fmt: skip
+
+    async def _identify(self, ws: web.WebSocketResponse, data: Json) -> None:
+        if data.get("token") != self.token:
+            await ws.close(code=4004, message=b"Authentication failed.")
+            return
+        self.identifies += 1
+        self.sessions += 1
+        self.session_id = f"session-{self.sessions}"
+        self.seq = 0
+        self.sent = []
+        w = self.world
+        ready = {
+            "v": 10, "user": {**w.user_json(w.bot_id), "verified": True, "mfa_enabled": False, "flags": 0},
+            "guilds": [{"id": str(w.guild_id), "unavailable": True}], "session_id": self.session_id,
+            "resume_gateway_url": self.url, "application": {"id": str(w.application_id), "flags": 0},
+            "private_channels": [], "relationships": [], "presences": [], "geo_ordered_rtc_regions": [],
+            "_trace": ["local-e2e"],
+        }  # fmt: skip
+        await self.dispatch("READY", ready)
+        await self.dispatch("GUILD_CREATE", w.guild_create())
+
+    async def _resume(self, ws: web.WebSocketResponse, data: Json) -> None:
+        if data.get("token") != self.token or data.get("session_id") != self.session_id:
+            await ws.send_json({"op": INVALID_SESSION, "d": False, "s": None, "t": None})
+            return
+        self.resumes += 1
+        missed = [entry for entry in self.sent if entry[0] > int(data.get("seq") or 0)]
+        for seq, name, payload in missed:
+            await ws.send_json({"op": DISPATCH, "s": seq, "t": name, "d": payload})
+        self.replayed += len(missed)
+        await self.dispatch("RESUMED", {"_trace": ["local-e2e"]})
+
+    async def dispatch(self, name: str, data: Json) -> None:
+        """Send an event now (kept for a RESUME if the connection is gone)."""
+        self.seq += 1
+        self.sent.append((self.seq, name, data))
+        ws = self.ws
+        if ws is not None and not ws.closed:
+            with contextlib.suppress(ConnectionError, RuntimeError):
+                await ws.send_json({"op": DISPATCH, "s": self.seq, "t": name, "d": data})
+
+    # -- faults ----------------------------------------------------------------------------------
+
+    async def close(self, code: int) -> None:
+        """Close the connection with a code (4000: unknown error, the client resumes)."""
+        if self.ws is not None:
+            ws, self.ws = self.ws, None
+            await ws.close(code=code, message=b"local e2e close")
+
+    def drop(self) -> None:
+        """Cut the TCP connection without a close frame."""
+        if self.ws is not None:
+            ws, self.ws = self.ws, None
+            transport: Any = ws._req.transport if ws._req is not None else None  # noqa: SLF001
+            if transport is not None:
+                transport.abort()
+
+    async def invalidate(self) -> None:
+        """op 9 INVALID_SESSION (not resumable): the client IDENTIFYs afresh."""
+        if self.ws is not None:
+            await self.ws.send_json({"op": INVALID_SESSION, "d": False, "s": None, "t": None})
+
+    async def wait_connected(self, timeout: float = 20.0) -> None:
+        deadline = asyncio.get_running_loop().time() + timeout
+        while not self.connected:
+            if asyncio.get_running_loop().time() > deadline:
+                raise TimeoutError("the bot did not connect to the gateway")
+            await asyncio.sleep(0.02)

@@ -1,0 +1,114 @@
+"""The real `deadlock-bot run` process against the local Discord API: started with the
+README's feature configuration and `child/sitecustomize.py` first on its PYTHONPATH, its log
+kept in a file, stopped with SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import signal
+import sqlite3
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from tests.e2e.server import TOKEN, LocalDiscord
+
+CHILD_DIR = Path(__file__).parent / "child"
+REPO = Path(__file__).resolve().parents[2]
+ERROR_LINE = re.compile(r"^\S+ \S+ (ERROR|CRITICAL) ", re.MULTILINE)
+
+
+def _coverage_env(tmp: Path) -> dict[str, str]:
+    """Under coverage (pytest --cov), the child writes its own data file next to ours."""
+    try:
+        import coverage
+    except ImportError:
+        return {}
+    current = coverage.Coverage.current()
+    if current is None:
+        return {}
+    data_file = Path(str(current.get_option("run:data_file"))).resolve()
+    rc = tmp / "child-coveragerc"
+    rc.write_text(f"[run]\nparallel = True\nsource = bot\ndata_file = {data_file}\n")
+    return {"COVERAGE_PROCESS_START": str(rc)}
+
+
+class BotProcess:
+    def __init__(self, server: LocalDiscord, db: Path, log: Path, env: Mapping[str, str]) -> None:
+        self.server = server
+        self.db = db
+        self.log_path = log
+        self.env = dict(env)
+        self.proc: asyncio.subprocess.Process | None = None
+        self.starts = 0
+
+    async def start(self) -> None:
+        """Start the bot and wait until the gateway sent it READY and the guild."""
+        identifies = self.server.gateway.identifies
+        env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith(("TEMPVOICE_", "RANKVOICE_", "BALANCER_",
+                                                                         "VOICE_STATUS_", "COACHING_", "DATABASE_URL"))},
+            **_coverage_env(self.db.parent),
+            "PYTHONPATH": os.pathsep.join([str(CHILD_DIR), str(REPO)]),
+            "DEADLOCK_E2E_API": self.server.api_base,
+            "DEADLOCK_E2E_GATEWAY": self.server.gateway_url,
+            "DISCORD_TOKEN": TOKEN,
+            **self.env,
+        }  # fmt: skip
+        self.starts += 1
+        with self.log_path.open("a") as log:
+            log.write(f"==== start {self.starts}\n")
+            log.flush()
+            self.proc = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "bot.cli.main", "run", "--db", str(self.db),
+                stdout=log, stderr=log, env=env, cwd=str(self.db.parent),
+            )  # fmt: skip
+        await self.until_log("connected to Gateway", why="the bot's gateway connection", timeout=30)
+        await self.server.until(lambda: self.server.gateway.identifies > identifies, why="IDENTIFY")
+
+    async def stop(self, sig: signal.Signals = signal.SIGTERM, timeout: float = 20.0) -> int:
+        assert self.proc is not None
+        if self.proc.returncode is None:
+            self.proc.send_signal(sig)
+        try:
+            return await asyncio.wait_for(self.proc.wait(), timeout)
+        except TimeoutError:
+            self.proc.kill()
+            await self.proc.wait()
+            raise
+
+    async def kill(self) -> None:
+        if self.proc is not None and self.proc.returncode is None:
+            self.proc.kill()
+            await self.proc.wait()
+
+    @property
+    def log(self) -> str:
+        return self.log_path.read_text() if self.log_path.exists() else ""
+
+    async def until_log(self, text: str, *, count: int = 1, timeout: float = 10.0, why: str = "") -> None:
+        def seen() -> bool:
+            if self.log.count(text) >= count:
+                return True
+            if self.proc is not None and self.proc.returncode is not None:
+                raise AssertionError(f"the bot exited ({self.proc.returncode}) before {why or text}:\n{self.log[-3000:]}")
+            return False
+
+        await self.server.until(seen, timeout, why or f"{text!r} in the log")
+
+    def assert_clean_log(self) -> None:
+        """No traceback, no ERROR/CRITICAL line."""
+        log = self.log
+        assert "Traceback" not in log, log[-6000:]
+        assert not ERROR_LINE.search(log), ERROR_LINE.findall(log)
+
+    def rows(self, sql: str, *params: Any) -> list[tuple[Any, ...]]:
+        """Read the bot's database file (read-only, beside the running bot: WAL)."""
+        conn = sqlite3.connect(f"file:{self.db}?mode=ro", uri=True)
+        try:
+            return conn.execute(sql, params).fetchall()
+        finally:
+            conn.close()
