@@ -105,6 +105,15 @@ class BotProcess:
         assert "Traceback" not in log, log[-6000:]
         assert not ERROR_LINE.search(log), ERROR_LINE.findall(log)
 
+    async def until_row(self, sql: str, *params: Any, value: Any, timeout: float = 10.0) -> None:
+        """Wait until the first column of the first row of `sql` equals `value`."""
+
+        def first() -> Any:
+            rows = self.rows(sql, *params)
+            return rows[0][0] if rows else None
+
+        await self.server.until(lambda: first() == value, timeout, f"{sql} {params} = {value!r} (is {first()!r})")
+
     def rows(self, sql: str, *params: Any) -> list[tuple[Any, ...]]:
         """Read the bot's database file (read-only, beside the running bot: WAL)."""
         conn = sqlite3.connect(f"file:{self.db}?mode=ro", uri=True)

@@ -90,15 +90,22 @@ class Interactions:
             data["values"] = values
         return await self._create(COMPONENT, user_id, int(message["channel_id"]), data, message)
 
-    async def submit(self, opened: Pending, values: dict[str, str]) -> Pending:
-        """Fill in the modal `opened` showed (its text inputs by custom_id) and send it."""
+    async def submit(self, opened: Pending, values: list[str]) -> Pending:
+        """Fill in the text inputs of the modal `opened` showed, in order, and send it."""
         assert opened.modal is not None, "that interaction opened no modal"
-        rows = [
-            {"type": 1, "components": [{"type": 4, "custom_id": c["custom_id"], "value": values.get(c["custom_id"], "")}
-                                       for c in row["components"]]}  # fmt: skip
-            for row in opened.modal["components"]
-        ]
-        data = {"custom_id": opened.modal["custom_id"], "components": rows}
+        given = iter(values)
+
+        def filled(component: Json) -> Json:
+            if component.get("type") == 4:
+                return {"type": 4, "custom_id": component["custom_id"], "value": next(given, "")}
+            out = {k: v for k, v in component.items() if k in ("type", "id")}
+            if "components" in component:
+                out["components"] = [filled(c) for c in component["components"]]
+            if "component" in component:
+                out["component"] = filled(component["component"])
+            return out
+
+        data = {"custom_id": opened.modal["custom_id"], "components": [filled(c) for c in opened.modal["components"]]}
         return await self._create(MODAL_SUBMIT, opened.user_id, opened.channel_id, data, opened.message)
 
     async def slash(self, user_id: int, channel_id: int, name: str, options: list[Json] | None = None) -> Pending:

@@ -45,7 +45,7 @@ class Rest:
         self.unhandled: list[str] = []
         self.faults = Faults()
         self.renames = RenameBudget()
-        self.order = Order.AFTER
+        self.order = Order.BEFORE  # the order a test asks for (Order.AFTER, LATE, NEVER) changes it
         self.interactions = Interactions(world, gateway)
         self.commands: dict[str, list[Json]] = {}  # "global" or guild id -> registered commands
         self._later: asyncio.Queue[tuple[float, str, Json]] = asyncio.Queue()
