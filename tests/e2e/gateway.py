@@ -34,6 +34,9 @@ class Gateway:
         self.replayed = 0
         self.connections = 0
         self.ops_received: list[int] = []
+        self.last_dispatch = 0.0
+        self.heartbeats = 0
+        self._flush_lock = asyncio.Lock()
 
     @property
     def connected(self) -> bool:
@@ -59,6 +62,7 @@ class Gateway:
         op, data = msg.get("op"), msg.get("d")
         self.ops_received.append(op)
         if op == HEARTBEAT:
+            self.heartbeats += 1
             await ws.send_json({"op": HEARTBEAT_ACK, "d": None, "s": None, "t": None})
         elif op == IDENTIFY:
             await self._identify(ws, data)
@@ -104,10 +108,26 @@ class Gateway:
         """Send an event now (kept for a RESUME if the connection is gone)."""
         self.seq += 1
         self.sent.append((self.seq, name, data))
+        self.last_dispatch = asyncio.get_running_loop().time()
         ws = self.ws
         if ws is not None and not ws.closed:
             with contextlib.suppress(ConnectionError, RuntimeError):
                 await ws.send_json({"op": DISPATCH, "s": self.seq, "t": name, "d": data})
+
+    async def flush(self, timeout: float = 2.0) -> None:
+        """Return once the client has processed every event sent so far: ask for a heartbeat
+        (op 1); discord.py answers it in order, after parsing (and caching) the earlier events."""
+        async with self._flush_lock:
+            ws = self.ws
+            if ws is None or ws.closed:
+                return
+            before = self.heartbeats
+            with contextlib.suppress(ConnectionError, RuntimeError):
+                await ws.send_json({"op": HEARTBEAT, "d": self.seq, "s": None, "t": None})
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + timeout
+            while self.heartbeats == before and self.ws is ws and loop.time() < deadline:
+                await asyncio.sleep(0.001)
 
     # -- faults ----------------------------------------------------------------------------------
 

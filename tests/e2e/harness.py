@@ -10,6 +10,7 @@ import re
 import signal
 import sqlite3
 import sys
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -63,14 +64,22 @@ class BotProcess:
             log.write(f"==== start {self.starts}\n")
             log.flush()
             self.proc = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "bot.cli.main", "run", "--db", str(self.db),
+                sys.executable, "-m", "bot.cli.main", *(["-v"] if os.environ.get("E2E_VERBOSE") else []), "run", "--db", str(self.db),
                 stdout=log, stderr=log, env=env, cwd=str(self.db.parent),
             )  # fmt: skip
         await self.until_log("connected to Gateway", why="the bot's gateway connection", timeout=30)
         await self.server.until(lambda: self.server.gateway.identifies > identifies, why="IDENTIFY")
 
-    async def stop(self, sig: signal.Signals = signal.SIGTERM, timeout: float = 20.0) -> int:
+    async def quiet(self, seconds: float = 0.25, timeout: float = 15.0) -> None:
+        """Wait until the bot made no REST call for `seconds` (its handlers have finished)."""
+        await self.server.until(lambda: time.monotonic() - self.server.rest.last_activity >= seconds, timeout,
+                                "the bot to go quiet")  # fmt: skip
+
+    async def stop(self, sig: signal.Signals = signal.SIGTERM, timeout: float = 20.0, *, settle: bool = True) -> int:
+        """Send `sig` (after the bot went quiet, unless `settle` is False) and return the exit code."""
         assert self.proc is not None
+        if settle and self.proc.returncode is None:
+            await self.quiet()
         if self.proc.returncode is None:
             self.proc.send_signal(sig)
         try:

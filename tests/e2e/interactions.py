@@ -109,8 +109,7 @@ class Interactions:
         return await self._create(MODAL_SUBMIT, opened.user_id, opened.channel_id, data, opened.message)
 
     async def slash(self, user_id: int, channel_id: int, name: str, options: list[Json] | None = None) -> Pending:
-        data = {"id": str(self.world.new_id()), "name": name, "type": 1, "options": options or [],
-                "guild_id": str(self.world.guild_id)}  # fmt: skip
+        data = {"id": str(self.world.new_id()), "name": name, "type": 1, "options": options or []}  # a global command
         return await self._create(COMMAND, user_id, channel_id, data, None)
 
     async def answered(self, p: Pending, *, replies: int = 1, timeout: float = 10.0) -> Pending:

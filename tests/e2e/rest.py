@@ -43,6 +43,9 @@ class Rest:
         self.token = token
         self.calls: list[Call] = []
         self.unhandled: list[str] = []
+        self.received: list[str] = []  # "METHOD /path" as each request arrives (before it is answered)
+        self.holds: list[tuple[str, re.Pattern[str], float]] = []  # answer matching calls this much later
+        self.last_activity = time.monotonic()
         self.faults = Faults()
         self.renames = RenameBudget()
         self.order = Order.BEFORE  # the order a test asks for (Order.AFTER, LATE, NEVER) changes it
@@ -85,6 +88,8 @@ class Rest:
 
     async def handle(self, request: web.Request) -> web.Response:
         path = "/" + request.match_info["tail"]
+        self.received.append(f"{request.method} {path}")
+        self.last_activity = time.monotonic()
         body: Json = {}
         if request.can_read_body:
             raw = await request.read()
@@ -94,8 +99,12 @@ class Rest:
             elif request.content_type.startswith("multipart/") or raw:
                 body = {"_raw": raw.decode("utf-8", "replace")}
         reason = request.headers.get("X-Audit-Log-Reason")
+        for method, pattern, seconds in self.holds:
+            if method == request.method and pattern.search(path):
+                await asyncio.sleep(seconds)
         status, payload = await self._route(request, path, body)
         self.calls.append(Call(request.method, path, body, status, reason, time.monotonic()))
+        self.last_activity = time.monotonic()
         if status == 204:
             return web.Response(status=204)
         headers: dict[str, str] = {}
@@ -129,6 +138,7 @@ class Rest:
             return
         if self.order is Order.BEFORE:
             await self.gateway.dispatch(name, data)
+            await self.gateway.flush()  # the client has the event in its cache before it sees the response
             return
         if self._worker is None or self._worker.done():
             self._worker = asyncio.create_task(self._dispatch_later())

@@ -24,6 +24,7 @@ class Scene:
     match_cat: int
     status_cat: int
     status_channel: int
+    lobby: int
     rank_roles: dict[int, int]  # rank value -> role id
     admin: int
     members: list[int]
@@ -66,8 +67,9 @@ def build_scene(members: int = 12) -> Scene:
     match_cat = w.add_channel("Matches", CATEGORY)
     status_cat = w.add_channel("Deadlock Voice", CATEGORY)
     status_channel = w.add_channel("Deadlock 1", VOICE, parent_id=status_cat)
+    lobby = w.add_channel("Treffpunkt", VOICE, parent_id=text_cat)
     scene = Scene(w, commands, lanes_cat, staging, ranked_cat, ranked_staging, overflow_cat, rank_cat,
-                  rank_channels, match_cat, status_cat, status_channel, rank_roles, admin, [])  # fmt: skip
+                  rank_channels, match_cat, status_cat, status_channel, lobby, rank_roles, admin, [])  # fmt: skip
     for i in range(members):
         scene.add_members(1, rank=1 + i % 11)
     return scene

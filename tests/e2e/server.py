@@ -101,5 +101,6 @@ class LocalDiscord:
         deadline = time.monotonic() + timeout
         while not what():
             if time.monotonic() > deadline:
-                raise TimeoutError(f"timed out after {timeout}s waiting for {why or what}")
+                recent = "\n".join(f"  {c.method} {c.path} -> {c.status}" for c in self.rest.calls[-12:])
+                raise TimeoutError(f"timed out after {timeout}s waiting for {why or what}; last calls:\n{recent}")
             await asyncio.sleep(0.02)

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import re
 import signal
 
+import pytest
+
 from tests.e2e.harness import BotProcess
+from tests.e2e.scene import Scene
 from tests.e2e.server import LocalDiscord
 
 
@@ -19,3 +23,20 @@ async def test_login_ready_and_sigterm(discord_api: LocalDiscord, bot: BotProces
     assert "shutting down" in log
     bot.assert_clean_log()
     assert not discord_api.rest.unhandled
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 14 finding: SIGTERM while a voice event is being handled closes the database under the "
+    "running handler: 'ERROR Ignoring exception in on_voice_state_update ... DatabaseClosedError' "
+    "(DeadlockBot.close does not wait for the event handlers in flight)",
+)
+async def test_sigterm_while_a_lane_is_being_created(discord_api: LocalDiscord, bot: BotProcess, scene: Scene) -> None:
+    api = discord_api
+    await bot.start()
+    api.rest.holds.append(("POST", re.compile(r"^/guilds/\d+/channels$"), 1.0))
+    await api.join(scene.members[0], scene.staging)
+    await api.until(lambda: any(r.startswith("POST /guilds/") for r in api.rest.received), why="the create call")
+    assert await bot.stop(settle=False) == 0
+    assert "database" in bot.log and "closed" in bot.log
+    bot.assert_clean_log()

@@ -116,7 +116,7 @@ ISSUE_13_MOVE = pytest.mark.xfail(
 
 
 @pytest.mark.parametrize(
-    "order", [Order.BEFORE, pytest.param(Order.AFTER, marks=ISSUE_13_MOVE), pytest.param(Order.LATE, marks=ISSUE_13_MOVE)]
+    "order", [Order.BEFORE, pytest.param(Order.LATE, marks=ISSUE_13_MOVE)]  # 2 ms (Order.AFTER) fails the same way
 )
 async def test_lane_survives_any_event_order(discord_api: LocalDiscord, bot: BotProcess, scene: Scene,
                                              order: Order) -> None:  # fmt: skip

@@ -4,13 +4,14 @@ members and voice states, kept in Discord's JSON shapes (what REST answers and t
 from __future__ import annotations
 
 import datetime as dt
-import itertools
+import time
 from typing import Any
 
 Json = dict[str, Any]
 
 VOICE, TEXT, CATEGORY, DM, PUBLIC_THREAD, PRIVATE_THREAD = 2, 0, 4, 1, 11, 12
 ADMINISTRATOR = 1 << 3
+DISCORD_EPOCH_MS = 1_420_070_400_000
 #: what @everyone may do by default (view, connect, speak, send messages, ...)
 EVERYONE_PERMISSIONS = 0x0000_0006_3E6C_6E41
 
@@ -23,7 +24,7 @@ class World:
     """Guild state consistent with the calls received. Ids are snowflakes counted upward."""
 
     def __init__(self) -> None:
-        self._ids = itertools.count(1_300_000_000_000_000_000)
+        self._last_id = 0
         self.application_id = self.new_id()
         self.bot_id = self.application_id
         self.guild_id = self.new_id()
@@ -39,7 +40,10 @@ class World:
         self.add_member("deadlock-bot", member_id=self.bot_id, roles=[bot_role], bot=True)
 
     def new_id(self) -> int:
-        return next(self._ids)
+        """A snowflake of now (discord.py reads an interaction's age from its id), strictly increasing."""
+        stamp = (int(time.time() * 1000) - DISCORD_EPOCH_MS) << 22
+        self._last_id = max(self._last_id + 1, stamp)
+        return self._last_id
 
     # -- building the world ----------------------------------------------------------------
 
