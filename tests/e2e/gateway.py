@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import json
 import logging
+from collections import deque
 from typing import Any
 
 from aiohttp import WSMsgType, web
@@ -16,6 +17,7 @@ from tests.e2e.world import Json, World
 
 log = logging.getLogger(__name__)
 
+FLUSH_BUDGET = 60
 HELLO, HEARTBEAT, IDENTIFY, RESUME, REQUEST_MEMBERS, INVALID_SESSION, HEARTBEAT_ACK, DISPATCH = 10, 1, 2, 6, 8, 9, 11, 0
 
 
@@ -36,7 +38,10 @@ class Gateway:
         self.ops_received: list[int] = []
         self.last_dispatch = 0.0
         self.heartbeats = 0
-        self._flush_lock = asyncio.Lock()
+        self.guild_sent_at = 0.0
+        self.acked_seq = 0  # the highest sequence number a client heartbeat carried
+        self.requested_seq = 0  # the sequence number the last heartbeat request covers
+        self._flushes: deque[float] = deque()
 
     @property
     def connected(self) -> bool:
@@ -63,6 +68,7 @@ class Gateway:
         self.ops_received.append(op)
         if op == HEARTBEAT:
             self.heartbeats += 1
+            self.acked_seq = max(self.acked_seq, int(data or 0))
             await ws.send_json({"op": HEARTBEAT_ACK, "d": None, "s": None, "t": None})
         elif op == IDENTIFY:
             await self._identify(ws, data)
@@ -81,6 +87,7 @@ class Gateway:
         self.sessions += 1
         self.session_id = f"session-{self.sessions}"
         self.seq = 0
+        self.acked_seq = self.requested_seq = 0
         self.sent = []
         w = self.world
         ready = {
@@ -92,6 +99,7 @@ class Gateway:
         }  # fmt: skip
         await self.dispatch("READY", ready)
         await self.dispatch("GUILD_CREATE", w.guild_create())
+        self.guild_sent_at = asyncio.get_running_loop().time()
 
     async def _resume(self, ws: web.WebSocketResponse, data: Json) -> None:
         if data.get("token") != self.token or data.get("session_id") != self.session_id:
@@ -114,20 +122,30 @@ class Gateway:
             with contextlib.suppress(ConnectionError, RuntimeError):
                 await ws.send_json({"op": DISPATCH, "s": self.seq, "t": name, "d": data})
 
-    async def flush(self, timeout: float = 2.0) -> None:
+    async def flush(self, timeout: float = 1.0) -> None:
         """Return once the client has processed every event sent so far: ask for a heartbeat
-        (op 1); discord.py answers it in order, after parsing (and caching) the earlier events."""
-        async with self._flush_lock:
-            ws = self.ws
-            if ws is None or ws.closed:
+        (op 1). discord.py answers with the last sequence number it received, and it parses
+        (and caches) each event in the same step as taking its number. Its answer counts
+        against its gateway send limit (110 a minute, and the limiter would stall its event
+        loop), so at most FLUSH_BUDGET requests a minute; beyond that a pause stands in."""
+        ws, wanted = self.ws, self.seq
+        if ws is None or ws.closed or self.acked_seq >= wanted:
+            return
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        while self._flushes and now - self._flushes[0] > 60:
+            self._flushes.popleft()
+        if self.requested_seq < wanted:
+            if len(self._flushes) >= FLUSH_BUDGET:
+                await asyncio.sleep(0.05)
                 return
-            before = self.heartbeats
+            self._flushes.append(now)
+            self.requested_seq = wanted
             with contextlib.suppress(ConnectionError, RuntimeError):
-                await ws.send_json({"op": HEARTBEAT, "d": self.seq, "s": None, "t": None})
-            loop = asyncio.get_running_loop()
-            deadline = loop.time() + timeout
-            while self.heartbeats == before and self.ws is ws and loop.time() < deadline:
-                await asyncio.sleep(0.001)
+                await ws.send_json({"op": HEARTBEAT, "d": None, "s": None, "t": None})
+        deadline = now + timeout
+        while self.acked_seq < wanted and self.ws is ws and loop.time() < deadline:
+            await asyncio.sleep(0.002)
 
     # -- faults ----------------------------------------------------------------------------------
 

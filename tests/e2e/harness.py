@@ -19,6 +19,7 @@ from tests.e2e.server import TOKEN, LocalDiscord
 
 CHILD_DIR = Path(__file__).parent / "child"
 REPO = Path(__file__).resolve().parents[2]
+GUILD_READY_TIMEOUT = 2.0  # discord.py's default guild_ready_timeout
 ERROR_LINE = re.compile(r"^\S+ \S+ (ERROR|CRITICAL) ", re.MULTILINE)
 
 
@@ -69,6 +70,14 @@ class BotProcess:
             )  # fmt: skip
         await self.until_log("connected to Gateway", why="the bot's gateway connection", timeout=30)
         await self.server.until(lambda: self.server.gateway.identifies > identifies, why="IDENTIFY")
+
+    async def ready(self) -> None:
+        """Wait until discord.py has dispatched `ready`: it waits GUILD_READY_TIMEOUT after the last
+        GUILD_CREATE for more guilds (nothing on the wire says so), so wait until that has passed."""
+        gateway = self.server.gateway
+        loop = asyncio.get_running_loop()
+        await self.server.until(lambda: loop.time() >= gateway.guild_sent_at + GUILD_READY_TIMEOUT + 0.5,
+                                why="discord.py's ready")  # fmt: skip
 
     async def quiet(self, seconds: float = 0.25, timeout: float = 15.0) -> None:
         """Wait until the bot made no REST call for `seconds` (its handlers have finished)."""

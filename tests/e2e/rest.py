@@ -138,7 +138,8 @@ class Rest:
             return
         if self.order is Order.BEFORE:
             await self.gateway.dispatch(name, data)
-            await self.gateway.flush()  # the client has the event in its cache before it sees the response
+            if name == "VOICE_STATE_UPDATE":  # the client has the move in its cache before it sees the response
+                await self.gateway.flush()
             return
         if self._worker is None or self._worker.done():
             self._worker = asyncio.create_task(self._dispatch_later())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 
 import pytest
 
@@ -84,6 +85,7 @@ async def test_hundred_members_join_staging_at_once(discord_api: LocalDiscord, b
     api, w = discord_api, discord_api.world
     crowd = scene.add_members(100, rank=5, prefix="andrang")
     await bot.start()
+    await bot.ready()  # the startup reconcile races with creations in progress (xfail below)
     for uid in crowd:  # one burst of gateway events, nothing awaited in between on the bot's side
         w.voice[uid] = scene.staging
     await asyncio.gather(*(api.gateway.dispatch("VOICE_STATE_UPDATE", w.voice_state(uid)) for uid in crowd))
@@ -97,6 +99,7 @@ async def test_hundred_members_join_staging_at_once(discord_api: LocalDiscord, b
     assert len(set(lanes)) == 99, "a member shares a lane"
     assert len(w.children(scene.lanes_cat)) == 50 and len(w.children(scene.overflow_cat)) == 50
     await bot.until_row("SELECT count(*) FROM tempvoice_lanes", value=99)
+    await api.until(lambda: len(api.bot_messages_with("tv_limit_btn")) == 99, why="99 lane panels")
     assert len(api.calls_to("POST", GUILD_CHANNELS)) == 99  # never a channel too many, none deleted again
     assert api.calls_to("DELETE", r"/channels/\d+") == []
     assert await bot.stop() == 0
@@ -110,6 +113,7 @@ def _dm_texts(api: LocalDiscord) -> list[str]:
 
 ISSUE_13_MOVE = pytest.mark.xfail(
     strict=True,
+    raises=AssertionError,
     reason="issue 13: the lane is deleted as 'Ersteller ist schon wieder weg' when the move's "
     "VOICE_STATE_UPDATE comes after the HTTP response (services/tempvoice.py reads the cache right after its move)",
 )
@@ -136,3 +140,22 @@ async def test_lane_survives_any_event_order(discord_api: LocalDiscord, bot: Bot
     await bot.until_row("SELECT count(*) FROM tempvoice_lanes", value=1)
     assert await bot.stop() == 0
     assert_invariants(api, bot)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="issue 14 finding: the startup reconcile (at discord.py's ready) deletes a lane that is being "
+    "created: its row exists but the creator's move has not been answered yet ('leer nach Neustart')",
+)
+async def test_startup_reconcile_spares_a_lane_being_created(discord_api: LocalDiscord, bot: BotProcess,
+                                                             scene: Scene) -> None:  # fmt: skip
+    api = discord_api
+    member = scene.members[0]
+    api.rest.holds.append(("PATCH", re.compile(r"^/guilds/\d+/members/\d+$"), 3.5))
+    await bot.start()
+    await api.join(member, scene.staging)  # before ready; the move is answered after ready
+    await api.until(lambda: api.calls_to("PATCH", r"/guilds/\d+/members/\d+"), timeout=15, why="the move answered")
+    await bot.quiet()
+    assert api.calls_to("DELETE", r"/channels/\d+") == [], "the lane was deleted while it was being created"
+    assert lane_of(api, member) is not None
