@@ -42,6 +42,7 @@ class Gateway:
         self.acked_seq = 0  # the highest sequence number a client heartbeat carried
         self.requested_seq = 0  # the sequence number the last heartbeat request covers
         self._flushes: deque[float] = deque()
+        self._acked = asyncio.Event()
 
     @property
     def connected(self) -> bool:
@@ -64,11 +65,14 @@ class Gateway:
         return ws
 
     async def _on_message(self, ws: web.WebSocketResponse, msg: Json) -> None:
-        op, data = msg.get("op"), msg.get("d")
+        op: int = msg.get("op", -1)
+        raw = msg.get("d")
+        data: Json = raw if isinstance(raw, dict) else {}
         self.ops_received.append(op)
         if op == HEARTBEAT:
             self.heartbeats += 1
-            self.acked_seq = max(self.acked_seq, int(data or 0))
+            self.acked_seq = max(self.acked_seq, int(msg.get("d") or 0))
+            self._acked.set()
             await ws.send_json({"op": HEARTBEAT_ACK, "d": None, "s": None, "t": None})
         elif op == IDENTIFY:
             await self._identify(ws, data)
@@ -76,8 +80,16 @@ class Gateway:
             await self._resume(ws, data)
         elif op == REQUEST_MEMBERS:
             members = [self.world.member_json(m) for m in self.world.members]
-            await self.dispatch("GUILD_MEMBERS_CHUNK", {"guild_id": str(self.world.guild_id), "members": members,
-                                                        "chunk_index": 0, "chunk_count": 1, "nonce": data.get("nonce")})  # fmt: skip
+            await self.dispatch(
+                "GUILD_MEMBERS_CHUNK",
+                {
+                    "guild_id": str(self.world.guild_id),
+                    "members": members,
+                    "chunk_index": 0,
+                    "chunk_count": 1,
+                    "nonce": data.get("nonce"),
+                },
+            )
 
     async def _identify(self, ws: web.WebSocketResponse, data: Json) -> None:
         if data.get("token") != self.token:
@@ -91,12 +103,18 @@ class Gateway:
         self.sent = []
         w = self.world
         ready = {
-            "v": 10, "user": {**w.user_json(w.bot_id), "verified": True, "mfa_enabled": False, "flags": 0},
-            "guilds": [{"id": str(w.guild_id), "unavailable": True}], "session_id": self.session_id,
-            "resume_gateway_url": self.url, "application": {"id": str(w.application_id), "flags": 0},
-            "private_channels": [], "relationships": [], "presences": [], "geo_ordered_rtc_regions": [],
+            "v": 10,
+            "user": {**w.user_json(w.bot_id), "verified": True, "mfa_enabled": False, "flags": 0},
+            "guilds": [{"id": str(w.guild_id), "unavailable": True}],
+            "session_id": self.session_id,
+            "resume_gateway_url": self.url,
+            "application": {"id": str(w.application_id), "flags": 0},
+            "private_channels": [],
+            "relationships": [],
+            "presences": [],
+            "geo_ordered_rtc_regions": [],
             "_trace": ["local-e2e"],
-        }  # fmt: skip
+        }
         await self.dispatch("READY", ready)
         await self.dispatch("GUILD_CREATE", w.guild_create())
         self.guild_sent_at = asyncio.get_running_loop().time()
@@ -122,7 +140,7 @@ class Gateway:
             with contextlib.suppress(ConnectionError, RuntimeError):
                 await ws.send_json({"op": DISPATCH, "s": self.seq, "t": name, "d": data})
 
-    async def flush(self, timeout: float = 1.0) -> None:
+    async def flush(self, max_wait: float = 1.0) -> None:
         """Return once the client has processed every event sent so far: ask for a heartbeat
         (op 1). discord.py answers with the last sequence number it received, and it parses
         (and caches) each event in the same step as taking its number. Its answer counts
@@ -143,9 +161,11 @@ class Gateway:
             self.requested_seq = wanted
             with contextlib.suppress(ConnectionError, RuntimeError):
                 await ws.send_json({"op": HEARTBEAT, "d": None, "s": None, "t": None})
-        deadline = now + timeout
-        while self.acked_seq < wanted and self.ws is ws and loop.time() < deadline:
-            await asyncio.sleep(0.002)
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(max_wait):
+                while self.acked_seq < wanted and self.ws is ws:
+                    self._acked.clear()
+                    await self._acked.wait()
 
     # -- faults ----------------------------------------------------------------------------------
 
@@ -159,7 +179,7 @@ class Gateway:
         """Cut the TCP connection without a close frame."""
         if self.ws is not None:
             ws, self.ws = self.ws, None
-            transport: Any = ws._req.transport if ws._req is not None else None  # noqa: SLF001
+            transport: Any = ws._req.transport if ws._req is not None else None
             if transport is not None:
                 transport.abort()
 
@@ -167,10 +187,3 @@ class Gateway:
         """op 9 INVALID_SESSION (not resumable): the client IDENTIFYs afresh."""
         if self.ws is not None:
             await self.ws.send_json({"op": INVALID_SESSION, "d": False, "s": None, "t": None})
-
-    async def wait_connected(self, timeout: float = 20.0) -> None:
-        deadline = asyncio.get_running_loop().time() + timeout
-        while not self.connected:
-            if asyncio.get_running_loop().time() > deadline:
-                raise TimeoutError("the bot did not connect to the gateway")
-            await asyncio.sleep(0.02)

@@ -51,24 +51,38 @@ class BotProcess:
         """Start the bot and wait until the gateway sent it READY and the guild."""
         identifies = self.server.gateway.identifies
         env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith(("TEMPVOICE_", "RANKVOICE_", "BALANCER_",
-                                                                         "VOICE_STATUS_", "COACHING_", "DATABASE_URL"))},
+            **{
+                k: v
+                for k, v in os.environ.items()
+                if not k.startswith(
+                    ("TEMPVOICE_", "RANKVOICE_", "BALANCER_", "VOICE_STATUS_", "COACHING_", "DATABASE_URL")
+                )
+            },
             **_coverage_env(self.db.parent),
             "PYTHONPATH": os.pathsep.join([str(CHILD_DIR), str(REPO)]),
             "DEADLOCK_E2E_API": self.server.api_base,
             "DEADLOCK_E2E_GATEWAY": self.server.gateway_url,
             "DISCORD_TOKEN": TOKEN,
             **self.env,
-        }  # fmt: skip
+        }
         self.starts += 1
         with self.log_path.open("a") as log:
             log.write(f"==== start {self.starts}\n")
             log.flush()
             self.proc = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "bot.cli.main", *(["-v"] if os.environ.get("E2E_VERBOSE") else []), "run", "--db", str(self.db),
-                stdout=log, stderr=log, env=env, cwd=str(self.db.parent),
-            )  # fmt: skip
-        await self.until_log("connected to Gateway", why="the bot's gateway connection", timeout=30)
+                sys.executable,
+                "-m",
+                "bot.cli.main",
+                *(["-v"] if os.environ.get("E2E_VERBOSE") else []),
+                "run",
+                "--db",
+                str(self.db),
+                stdout=log,
+                stderr=log,
+                env=env,
+                cwd=str(self.db.parent),
+            )
+        await self.until_log("connected to Gateway", why="the bot's gateway connection", max_wait=30)
         await self.server.until(lambda: self.server.gateway.identifies > identifies, why="IDENTIFY")
 
     async def ready(self) -> None:
@@ -76,15 +90,21 @@ class BotProcess:
         GUILD_CREATE for more guilds (nothing on the wire says so), so wait until that has passed."""
         gateway = self.server.gateway
         loop = asyncio.get_running_loop()
-        await self.server.until(lambda: loop.time() >= gateway.guild_sent_at + GUILD_READY_TIMEOUT + 0.5,
-                                why="discord.py's ready")  # fmt: skip
+        await self.server.until(
+            lambda: loop.time() >= gateway.guild_sent_at + GUILD_READY_TIMEOUT + 0.5, why="discord.py's ready"
+        )
 
-    async def quiet(self, seconds: float = 0.25, timeout: float = 15.0) -> None:
-        """Wait until the bot made no REST call for `seconds` (its handlers have finished)."""
-        await self.server.until(lambda: time.monotonic() - self.server.rest.last_activity >= seconds, timeout,
-                                "the bot to go quiet")  # fmt: skip
+    async def quiet(self, seconds: float = 0.4, max_wait: float = 15.0) -> None:
+        """Wait until `seconds` passed without a REST call of the bot or a gateway event to it
+        (what an event started has had time to finish)."""
 
-    async def stop(self, sig: signal.Signals = signal.SIGTERM, timeout: float = 20.0, *, settle: bool = True) -> int:
+        def idle() -> bool:
+            last = max(self.server.rest.last_activity, self.server.gateway.last_dispatch)
+            return time.monotonic() - last >= seconds
+
+        await self.server.until(idle, max_wait, "the bot to go quiet")
+
+    async def stop(self, sig: signal.Signals = signal.SIGTERM, max_wait: float = 20.0, *, settle: bool = True) -> int:
         """Send `sig` (after the bot went quiet, unless `settle` is False) and return the exit code."""
         assert self.proc is not None
         if settle and self.proc.returncode is None:
@@ -92,7 +112,7 @@ class BotProcess:
         if self.proc.returncode is None:
             self.proc.send_signal(sig)
         try:
-            return await asyncio.wait_for(self.proc.wait(), timeout)
+            return await asyncio.wait_for(self.proc.wait(), max_wait)
         except TimeoutError:
             self.proc.kill()
             await self.proc.wait()
@@ -107,15 +127,17 @@ class BotProcess:
     def log(self) -> str:
         return self.log_path.read_text() if self.log_path.exists() else ""
 
-    async def until_log(self, text: str, *, count: int = 1, timeout: float = 10.0, why: str = "") -> None:
+    async def until_log(self, text: str, *, count: int = 1, max_wait: float = 10.0, why: str = "") -> None:
         def seen() -> bool:
             if self.log.count(text) >= count:
                 return True
             if self.proc is not None and self.proc.returncode is not None:
-                raise AssertionError(f"the bot exited ({self.proc.returncode}) before {why or text}:\n{self.log[-3000:]}")
+                raise AssertionError(
+                    f"the bot exited ({self.proc.returncode}) before {why or text}:\n{self.log[-3000:]}"
+                )
             return False
 
-        await self.server.until(seen, timeout, why or f"{text!r} in the log")
+        await self.server.until(seen, max_wait, why or f"{text!r} in the log")
 
     def assert_clean_log(self) -> None:
         """No traceback, no ERROR/CRITICAL line."""
@@ -123,14 +145,14 @@ class BotProcess:
         assert "Traceback" not in log, log[-6000:]
         assert not ERROR_LINE.search(log), ERROR_LINE.findall(log)
 
-    async def until_row(self, sql: str, *params: Any, value: Any, timeout: float = 10.0) -> None:
+    async def until_row(self, sql: str, *params: Any, value: Any, max_wait: float = 10.0) -> None:
         """Wait until the first column of the first row of `sql` equals `value`."""
 
         def first() -> Any:
             rows = self.rows(sql, *params)
             return rows[0][0] if rows else None
 
-        await self.server.until(lambda: first() == value, timeout, f"{sql} {params} = {value!r} (is {first()!r})")
+        await self.server.until(lambda: first() == value, max_wait, f"{sql} {params} = {value!r} (is {first()!r})")
 
     def rows(self, sql: str, *params: Any) -> list[tuple[Any, ...]]:
         """Read the bot's database file (read-only, beside the running bot: WAL)."""

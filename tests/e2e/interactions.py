@@ -61,17 +61,34 @@ class Interactions:
         self._by_token[p.token] = p
         channel = w.channels[channel_id]
         payload: Json = {
-            "id": str(p.id), "application_id": str(w.application_id), "type": kind, "data": data,
-            "guild_id": str(w.guild_id), "channel_id": str(channel_id),
-            "channel": {"id": str(channel_id), "type": channel["type"], "name": channel.get("name"),
-                        "guild_id": str(w.guild_id), "parent_id": channel.get("parent_id"), "flags": 0,
-                        "permission_overwrites": channel.get("permission_overwrites", []), "position": 0,
-                        "nsfw": False},
+            "id": str(p.id),
+            "application_id": str(w.application_id),
+            "type": kind,
+            "data": data,
+            "guild_id": str(w.guild_id),
+            "channel_id": str(channel_id),
+            "channel": {
+                "id": str(channel_id),
+                "type": channel["type"],
+                "name": channel.get("name"),
+                "guild_id": str(w.guild_id),
+                "parent_id": channel.get("parent_id"),
+                "flags": 0,
+                "permission_overwrites": channel.get("permission_overwrites", []),
+                "position": 0,
+                "nsfw": False,
+            },
             "member": {**w.member_json(user_id), "permissions": self._permissions(user_id)},
-            "token": p.token, "version": 1, "locale": "de", "guild_locale": "de", "app_permissions": "8",
-            "entitlements": [], "authorizing_integration_owners": {"0": str(w.guild_id)}, "context": 0,
+            "token": p.token,
+            "version": 1,
+            "locale": "de",
+            "guild_locale": "de",
+            "app_permissions": "8",
+            "entitlements": [],
+            "authorizing_integration_owners": {"0": str(w.guild_id)},
+            "context": 0,
             "attachment_size_limit": 10_485_760,
-        }  # fmt: skip
+        }
         if message is not None:
             payload["message"] = message
         await self.gateway.dispatch("INTERACTION_CREATE", payload)
@@ -112,9 +129,9 @@ class Interactions:
         data = {"id": str(self.world.new_id()), "name": name, "type": 1, "options": options or []}  # a global command
         return await self._create(COMMAND, user_id, channel_id, data, None)
 
-    async def answered(self, p: Pending, *, replies: int = 1, timeout: float = 10.0) -> Pending:
+    async def answered(self, p: Pending, *, replies: int = 1, max_wait: float = 10.0) -> Pending:
         """Wait until the bot answered `p` and sent `replies` messages for it."""
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + max_wait
         while not (p.answered and len(p.replies) >= replies):
             if time.monotonic() > deadline:
                 raise TimeoutError(f"interaction {p.id}: answers {p.answers}, replies {p.texts()}")
@@ -151,16 +168,22 @@ class Interactions:
             resource["message"] = p.message
         elif kind == MODAL:
             p.modal = data
-        interaction = {"id": str(p.id), "type": kind, "response_message_loading": kind == DEFERRED_ANSWER,
-                       "response_message_ephemeral": bool(int(data.get("flags") or 0) & EPHEMERAL)}  # fmt: skip
+        interaction = {
+            "id": str(p.id),
+            "type": kind,
+            "response_message_loading": kind == DEFERRED_ANSWER,
+            "response_message_ephemeral": bool(int(data.get("flags") or 0) & EPHEMERAL),
+        }
         if "message" in resource:
             interaction["response_message_id"] = resource["message"]["id"]
         return 200, {"interaction": interaction, "resource": resource}
 
     def _reply(self, p: Pending, data: Json) -> Json:
         message = self.world.message_json(self.world.new_id(), p.channel_id, self.world.bot_id, data)
-        message.update(interaction={"id": str(p.id), "type": 2, "name": "x", "user": self.world.user_json(p.user_id)},
-                       webhook_id=str(self.world.application_id))  # fmt: skip
+        message.update(
+            interaction={"id": str(p.id), "type": 2, "name": "x", "user": self.world.user_json(p.user_id)},
+            webhook_id=str(self.world.application_id),
+        )
         if self.world.channels.get(p.channel_id, {}).get("type") == DM:
             message.pop("guild_id", None)
         self.world.messages[int(message["id"])] = message

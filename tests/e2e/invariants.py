@@ -15,7 +15,9 @@ def assert_invariants(api: LocalDiscord, bot: BotProcess) -> None:
     bot.assert_clean_log()
     assert api.rest.renames.refused == 0, "a rename was refused: the 2-per-10-minutes budget was overspent"
     names = Counter(
-        (c.get("parent_id"), c["name"]) for c in api.world.channels.values() if c.get("type") != CATEGORY and "name" in c
+        (c.get("parent_id"), c["name"])
+        for c in api.world.channels.values()
+        if c.get("type") != CATEGORY and "name" in c
     )
     assert [k for k, n in names.items() if n > 1] == []
     ints = api.interactions

@@ -110,14 +110,24 @@ class Rest:
         headers: dict[str, str] = {}
         if status == 429:
             retry = payload["retry_after"]
-            headers = {"Via": "1.1 google", "X-RateLimit-Limit": "2", "X-RateLimit-Remaining": "0",
-                       "X-RateLimit-Reset-After": str(retry), "X-RateLimit-Reset": str(time.time() + retry),
-                       "X-RateLimit-Bucket": "local-e2e", "X-RateLimit-Scope": "user", "Retry-After": str(retry)}  # fmt: skip
+            headers = {
+                "Via": "1.1 google",
+                "X-RateLimit-Limit": "2",
+                "X-RateLimit-Remaining": "0",
+                "X-RateLimit-Reset-After": str(retry),
+                "X-RateLimit-Reset": str(time.time() + retry),
+                "X-RateLimit-Bucket": "local-e2e",
+                "X-RateLimit-Scope": "user",
+                "Retry-After": str(retry),
+            }
         headers["Content-Type"] = "application/json"  # exactly: discord.py parses nothing else
         return web.Response(status=status, body=json.dumps(payload).encode(), headers=headers)
 
     async def _route(self, request: web.Request, path: str, body: Json) -> tuple[int, Any]:
-        if not path.startswith(("/interactions/", "/webhooks/")) and request.headers.get("Authorization") != f"Bot {self.token}":
+        if (
+            not path.startswith(("/interactions/", "/webhooks/"))
+            and request.headers.get("Authorization") != f"Bot {self.token}"
+        ):
             return 401, {"code": 0, "message": "401: Unauthorized"}
         fault = self.faults.take(request.method, path)
         if fault is not None:
@@ -150,12 +160,11 @@ class Rest:
             due, name, data = await self._later.get()
             await asyncio.sleep(max(0.0, due - time.monotonic()))
             await self.gateway.dispatch(name, data)
+            self._later.task_done()
 
     async def settled(self) -> None:
         """Every deferred gateway event sent."""
-        while not self._later.empty():
-            await asyncio.sleep(0.01)
-        await asyncio.sleep(DELAYS[Order.LATE])
+        await self._later.join()
 
     async def stop(self) -> None:
         if self._worker is not None:
@@ -176,20 +185,36 @@ class Rest:
 
     async def _application(self, m: re.Match[str], body: Json) -> tuple[int, Any]:
         w = self.world
-        return 200, {"id": str(w.application_id), "name": "deadlock-bot", "icon": None, "description": "",
-                     "rpc_origins": [], "bot_public": False, "bot_require_code_grant": False,
-                     "owner": w.user_json(w.bot_id), "summary": "", "verify_key": "00", "team": None,
-                     "flags": 0, "bot": w.user_json(w.bot_id)}  # fmt: skip
+        return 200, {
+            "id": str(w.application_id),
+            "name": "deadlock-bot",
+            "icon": None,
+            "description": "",
+            "rpc_origins": [],
+            "bot_public": False,
+            "bot_require_code_grant": False,
+            "owner": w.user_json(w.bot_id),
+            "summary": "",
+            "verify_key": "00",
+            "team": None,
+            "flags": 0,
+            "bot": w.user_json(w.bot_id),
+        }
 
     async def _gateway_url(self, m: re.Match[str], body: Json) -> tuple[int, Any]:
-        return 200, {"url": self.gateway.url, "shards": 1,
-                     "session_start_limit": {"total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": 1}}  # fmt: skip
+        return 200, {
+            "url": self.gateway.url,
+            "shards": 1,
+            "session_start_limit": {"total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": 1},
+        }
 
     async def _put_commands(self, m: re.Match[str], body: Json) -> tuple[int, Any]:
         where = m.group(2) if m.lastindex and m.lastindex >= 2 else "global"
         commands: list[Json] = body.get("_list", [])
-        registered = [{**c, "id": str(self.world.new_id()), "application_id": str(self.world.application_id),
-                       "version": "1"} for c in commands]  # fmt: skip
+        registered = [
+            {**c, "id": str(self.world.new_id()), "application_id": str(self.world.application_id), "version": "1"}
+            for c in commands
+        ]
         self.commands[where] = registered
         return 200, registered
 
@@ -212,8 +237,12 @@ class Rest:
 
     @staticmethod
     def _overwrite(o: Json) -> Json:
-        return {"id": str(o["id"]), "type": int(o.get("type", 0)), "allow": str(o.get("allow", "0")),
-                "deny": str(o.get("deny", "0"))}  # fmt: skip
+        return {
+            "id": str(o["id"]),
+            "type": int(o.get("type", 0)),
+            "allow": str(o.get("allow", "0")),
+            "deny": str(o.get("deny", "0")),
+        }
 
     async def _edit_channel(self, m: re.Match[str], body: Json) -> tuple[int, Any]:
         cid = int(m.group(1))
@@ -318,8 +347,12 @@ class Rest:
         uid = int(body["recipient_id"])
         if uid not in w.dm_channels:
             w.dm_channels[uid] = w.new_id()
-            w.channels[w.dm_channels[uid]] = {"id": str(w.dm_channels[uid]), "type": DM, "last_message_id": None,
-                                              "recipients": [w.user_json(uid)]}  # fmt: skip
+            w.channels[w.dm_channels[uid]] = {
+                "id": str(w.dm_channels[uid]),
+                "type": DM,
+                "last_message_id": None,
+                "recipients": [w.user_json(uid)],
+            }
         return 200, w.channels[w.dm_channels[uid]]
 
     async def _create_thread(self, m: re.Match[str], body: Json) -> tuple[int, Any]:
@@ -327,10 +360,19 @@ class Rest:
         self.channel(parent)
         check_name(body.get("name"))
         w = self.world
-        tid = w.add_channel(body["name"], int(body.get("type", PRIVATE_THREAD)), owner_id=str(w.bot_id),
-                            member_count=1, message_count=0,
-                            thread_metadata={"archived": False, "locked": False, "auto_archive_duration": 1440,
-                                             "archive_timestamp": "2026-01-01T00:00:00+00:00"})  # fmt: skip
+        tid = w.add_channel(
+            body["name"],
+            int(body.get("type", PRIVATE_THREAD)),
+            owner_id=str(w.bot_id),
+            member_count=1,
+            message_count=0,
+            thread_metadata={
+                "archived": False,
+                "locked": False,
+                "auto_archive_duration": 1440,
+                "archive_timestamp": "2026-01-01T00:00:00+00:00",
+            },
+        )
         w.channels[tid]["parent_id"] = str(parent)
         await self.emit("THREAD_CREATE", {**w.channels[tid], "newly_created": True})
         return 201, dict(w.channels[tid])

@@ -19,8 +19,14 @@ INTERACTION_DEADLINE = 3.0
 class ApiError(Exception):
     """A Discord error answer: HTTP status and JSON body."""
 
-    def __init__(self, status: int, code: int, message: str, errors: dict[str, Any] | None = None,
-                 retry_after: float | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        status: int,
+        code: int,
+        message: str,
+        errors: dict[str, Any] | None = None,
+        retry_after: float | None = None,
+    ) -> None:
         super().__init__(f"{status} {code} {message}")
         self.status = status
         self.body: dict[str, Any] = {"code": code, "message": message}
@@ -63,7 +69,9 @@ class RenameBudget:
             times.popleft()
         if len(times) >= RENAMES_PER_WINDOW:
             self.refused += 1
-            raise ApiError(429, 0, "You are being rate limited.", retry_after=round(RENAME_WINDOW - (now - times[0]), 3))
+            raise ApiError(
+                429, 0, "You are being rate limited.", retry_after=round(RENAME_WINDOW - (now - times[0]), 3)
+            )
         times.append(now)
 
 
@@ -93,10 +101,13 @@ class Faults:
     def __init__(self) -> None:
         self._faults: list[Fault] = []
 
-    def add(self, method: str, path: str, status: int, *, times: int = 1, retry_after: float | None = None,
-            code: int = 0) -> None:  # fmt: skip
+    def add(
+        self, method: str, path: str, status: int, *, times: int = 1, retry_after: float | None = None, code: int = 0
+    ) -> None:
         message = "You are being rate limited." if status == 429 else f"injected {status}"
-        self._faults.append(Fault(method, re.compile(path), ApiError(status, code, message, retry_after=retry_after), times))
+        self._faults.append(
+            Fault(method, re.compile(path), ApiError(status, code, message, retry_after=retry_after), times)
+        )
 
     def take(self, method: str, path: str) -> ApiError | None:
         for fault in self._faults:

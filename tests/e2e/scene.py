@@ -68,8 +68,24 @@ def build_scene(members: int = 12) -> Scene:
     status_cat = w.add_channel("Deadlock Voice", CATEGORY)
     status_channel = w.add_channel("Deadlock 1", VOICE, parent_id=status_cat)
     lobby = w.add_channel("Treffpunkt", VOICE, parent_id=text_cat)
-    scene = Scene(w, commands, lanes_cat, staging, ranked_cat, ranked_staging, overflow_cat, rank_cat,
-                  rank_channels, match_cat, status_cat, status_channel, lobby, rank_roles, admin, [])  # fmt: skip
+    scene = Scene(
+        w,
+        commands,
+        lanes_cat,
+        staging,
+        ranked_cat,
+        ranked_staging,
+        overflow_cat,
+        rank_cat,
+        rank_channels,
+        match_cat,
+        status_cat,
+        status_channel,
+        lobby,
+        rank_roles,
+        admin,
+        [],
+    )
     for i in range(members):
         scene.add_members(1, rank=1 + i % 11)
     return scene

@@ -42,7 +42,7 @@ class LocalDiscord:
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
-        server = site._server  # noqa: SLF001
+        server = site._server
         assert server is not None
         self.port = server.sockets[0].getsockname()[1]  # type: ignore[attr-defined]
         self.gateway.url = self.gateway_url
@@ -84,8 +84,11 @@ class LocalDiscord:
         return [c for c in self.rest.calls if c.is_(method, pattern)]
 
     def replies_in(self, channel_id: int, *, after: int = 0) -> list[Json]:
-        return [m for mid, m in self.world.messages.items()
-                if mid > after and m["channel_id"] == str(channel_id) and m["author"]["id"] == str(self.world.bot_id)]  # fmt: skip
+        return [
+            m
+            for mid, m in self.world.messages.items()
+            if mid > after and m["channel_id"] == str(channel_id) and m["author"]["id"] == str(self.world.bot_id)
+        ]
 
     def bot_messages_with(self, custom_id: str) -> list[int]:
         """Messages of the bot carrying a component with this custom_id."""
@@ -96,11 +99,11 @@ class LocalDiscord:
                     out.append(mid)
         return out
 
-    async def until(self, what: Callable[[], object], timeout: float = 10.0, why: str = "") -> None:
+    async def until(self, what: Callable[[], object], max_wait: float = 10.0, why: str = "") -> None:
         """Wait until `what()` is true (polled), or fail naming `why`."""
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + max_wait
         while not what():
             if time.monotonic() > deadline:
                 recent = "\n".join(f"  {c.method} {c.path} -> {c.status}" for c in self.rest.calls[-12:])
-                raise TimeoutError(f"timed out after {timeout}s waiting for {why or what}; last calls:\n{recent}")
+                raise TimeoutError(f"timed out after {max_wait}s waiting for {why or what}; last calls:\n{recent}")
             await asyncio.sleep(0.02)

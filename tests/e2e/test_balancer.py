@@ -33,7 +33,9 @@ async def test_preview_start_and_end_with_debrief(discord_api: LocalDiscord, bot
     await api.until(lambda: _embed_titles(api.replies_in(scene.commands, after=last)), why="the preview")
     assert _embed_titles(api.replies_in(scene.commands, after=last)) == ["Vorschau"]
     slash = await api.interactions.answered(
-        await api.interactions.slash(players[4], scene.commands, "balance", [{"type": 1, "name": "auto", "options": []}])
+        await api.interactions.slash(
+            players[4], scene.commands, "balance", [{"type": 1, "name": "auto", "options": []}]
+        )
     )
     assert "Vorschau" in " ".join(slash.texts())
     assert api.calls_to("POST", CREATE) == []  # a preview creates nothing
@@ -49,8 +51,13 @@ async def test_preview_start_and_end_with_debrief(discord_api: LocalDiscord, bot
 
     await api.say(scene.admin, scene.commands, "!balance end 1")
     await bot.until_row("SELECT state FROM balancer_matches WHERE match_id = 1", value="debrief")
-    await api.until(lambda: all(int(c["id"]) not in team_channels for c in w.children(scene.match_cat)) and
-                    len(w.children(scene.match_cat)) == 1, why="only the debrief left")  # fmt: skip
+    await api.until(
+        lambda: (
+            all(int(c["id"]) not in team_channels for c in w.children(scene.match_cat))
+            and len(w.children(scene.match_cat)) == 1
+        ),
+        why="only the debrief left",
+    )
     debrief = int(w.children(scene.match_cat)[0]["id"])
     await api.until(lambda: all(w.voice.get(u) == debrief for u in players), why="everyone in the debrief")
     for uid in players:
@@ -61,8 +68,9 @@ async def test_preview_start_and_end_with_debrief(discord_api: LocalDiscord, bot
     assert_invariants(api, bot)
 
 
-async def test_more_than_twelve_open_a_selection_for_the_host(discord_api: LocalDiscord, bot: BotProcess,
-                                                              scene: Scene) -> None:  # fmt: skip
+async def test_more_than_twelve_open_a_selection_for_the_host(
+    discord_api: LocalDiscord, bot: BotProcess, scene: Scene
+) -> None:
     api, w = discord_api, discord_api.world
     players = await _fill_lobby(api, scene, 14)
     await bot.start()
@@ -70,8 +78,9 @@ async def test_more_than_twelve_open_a_selection_for_the_host(discord_api: Local
         await api.join(uid, scene.lobby)
     last = max(w.messages, default=0)
     await api.say(scene.admin, scene.commands, "!balance start")
-    await api.until(lambda: [m for m in api.replies_in(scene.commands, after=last) if m.get("components")],
-                    why="the selection")  # fmt: skip
+    await api.until(
+        lambda: [m for m in api.replies_in(scene.commands, after=last) if m.get("components")], why="the selection"
+    )
     selection = next(m for m in api.replies_in(scene.commands, after=last) if m.get("components"))
     buttons = {c["label"]: c["custom_id"] for row in selection["components"] for c in row["components"]}
     random_id = buttons[texts.Balancer.SELECT_RANDOM]

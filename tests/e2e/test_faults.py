@@ -28,12 +28,13 @@ async def _lane_with_panel(api: LocalDiscord, scene: Scene, member: int) -> tupl
 
 async def _set_limit(api: LocalDiscord, member: int, panel: int, value: str) -> list[str]:
     opened = await api.interactions.answered(await api.click(member, panel, "tv_limit_btn"), replies=0)
-    done = await api.interactions.answered(await api.interactions.submit(opened, [value]), timeout=15)
+    done = await api.interactions.answered(await api.interactions.submit(opened, [value]), max_wait=15)
     return done.texts()
 
 
-async def test_429_with_a_short_retry_after_is_waited_out(discord_api: LocalDiscord, bot: BotProcess,
-                                                         scene: Scene) -> None:  # fmt: skip
+async def test_429_with_a_short_retry_after_is_waited_out(
+    discord_api: LocalDiscord, bot: BotProcess, scene: Scene
+) -> None:
     api = discord_api
     await bot.start()
     owner = scene.members[0]
@@ -48,8 +49,9 @@ async def test_429_with_a_short_retry_after_is_waited_out(discord_api: LocalDisc
     assert_invariants(api, bot)
 
 
-async def test_429_with_a_long_retry_after_fails_fast_with_an_answer(discord_api: LocalDiscord, bot: BotProcess,
-                                                                     scene: Scene) -> None:  # fmt: skip
+async def test_429_with_a_long_retry_after_fails_fast_with_an_answer(
+    discord_api: LocalDiscord, bot: BotProcess, scene: Scene
+) -> None:
     """A retry_after beyond the bot's 30 s limit is not slept inside the handler: the member
     gets an answer at once and the limit stays."""
     api = discord_api
@@ -79,11 +81,11 @@ async def test_500_on_create(discord_api: LocalDiscord, bot: BotProcess, scene: 
         await bot.until_row("SELECT count(*) FROM tempvoice_lanes", value=1)
         assert [c.status for c in api.calls_to("POST", CREATE)] == [500, 201]
     else:
-        await api.until(lambda: _dm_texts(api), timeout=30, why="the member told")
+        await api.until(lambda: _dm_texts(api), max_wait=30, why="the member told")
         assert _dm_texts(api) == [texts.TempVoice.CREATE_FAILED]
         assert [c.status for c in api.calls_to("POST", CREATE)] == [500] * 5
         await bot.until_row("SELECT count(*) FROM tempvoice_lanes", value=0)
-        assert bot.rows("SELECT count(*) FROM tempvoice_creation_claims") == [(0,)]
+        await bot.until_row("SELECT count(*) FROM tempvoice_creation_claims", value=0)
         assert bot.rows("SELECT count(*) FROM tempvoice_number_reservations") == [(0,)]
     assert await bot.stop() == 0
     assert_invariants(api, bot)
@@ -95,8 +97,9 @@ def _dm_texts(api: LocalDiscord) -> list[str]:
 
 
 @pytest.mark.parametrize("how", ["close 4000", "dropped TCP"])
-async def test_gateway_loss_resumes_and_replays(discord_api: LocalDiscord, bot: BotProcess, scene: Scene,
-                                                how: str) -> None:  # fmt: skip
+async def test_gateway_loss_resumes_and_replays(
+    discord_api: LocalDiscord, bot: BotProcess, scene: Scene, how: str
+) -> None:
     """Events sent while the connection was gone are replayed on RESUME: the join is handled."""
     api = discord_api
     await bot.start()

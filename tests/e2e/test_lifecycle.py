@@ -12,17 +12,22 @@ from tests.e2e.scene import Scene
 from tests.e2e.server import LocalDiscord
 
 
-async def test_login_ready_and_sigterm(discord_api: LocalDiscord, bot: BotProcess) -> None:
+async def test_login_ready_and_sigterm(discord_api: LocalDiscord, bot: BotProcess, scene: Scene) -> None:
+    """The real process logs in (GET /users/@me), gets READY and the guild, answers a command,
+    and a SIGTERM ends it with exit code 0: features unloaded, the database closed once."""
+    api = discord_api
     await bot.start()
-    assert discord_api.calls_to("GET", "/users/@me")
-    scene_channel = next(int(c["id"]) for c in discord_api.world.channels.values() if c["name"] == "bot-befehle")
-    await discord_api.say(discord_api.world.bot_id - 0 if False else list(discord_api.world.members)[-1], scene_channel, "!rrang kanaele")
-    await discord_api.until(lambda: discord_api.replies_in(scene_channel), why="the reply to !rrang kanaele")
+    assert api.calls_to("GET", "/users/@me")
+    assert api.gateway.identifies == 1 and api.gateway.resumes == 0
+    await api.say(scene.members[0], scene.commands, "!rrang kanaele")
+    await api.until(lambda: api.replies_in(scene.commands), why="the reply to !rrang kanaele")
     assert await bot.stop(signal.SIGTERM) == 0
     log = bot.log
-    assert "shutting down" in log
+    assert "shutting down" in log and log.count("closed; query metrics") == 1
+    for stopped in ("timer service stopped", "rename scheduler stopped", "voice status stopped"):
+        assert stopped in log
     bot.assert_clean_log()
-    assert not discord_api.rest.unhandled
+    assert not api.rest.unhandled
 
 
 @pytest.mark.xfail(

@@ -84,8 +84,9 @@ async def test_restart_recognises_everything(discord_api: LocalDiscord, bot: Bot
     reason="issue 13: name suffixes survive a restart and pile up ('Lane 1 • ab Ascendant • ab Phantom'): "
     "the rename scheduler keeps base names and parts in memory only",
 )
-async def test_min_rank_name_stays_clean_after_restart(discord_api: LocalDiscord, bot: BotProcess,
-                                                       scene: Scene) -> None:  # fmt: skip
+async def test_min_rank_name_stays_clean_after_restart(
+    discord_api: LocalDiscord, bot: BotProcess, scene: Scene
+) -> None:
     api, w = discord_api, discord_api.world
     alive = await _alive_before_restart(api, bot, scene)
     await bot.start()

@@ -29,8 +29,10 @@ async def test_a_lanes_whole_life(discord_api: LocalDiscord, bot: BotProcess, sc
     created = api.calls_to("POST", GUILD_CHANNELS)
     assert [c.body["name"] for c in created] == ["Lane 1"]
     assert int(created[0].body["parent_id"]) == scene.lanes_cat and created[0].body["user_limit"] == 8
-    await api.until(lambda: [m for m in api.bot_messages_with("tv_limit_btn") if w.messages[m]["channel_id"] == str(lane)],
-                    why="the lane's own panel")  # fmt: skip
+    await api.until(
+        lambda: [m for m in api.bot_messages_with("tv_limit_btn") if w.messages[m]["channel_id"] == str(lane)],
+        why="the lane's own panel",
+    )
     panel = next(m for m in api.bot_messages_with("tv_limit_btn") if w.messages[m]["channel_id"] == str(lane))
     await bot.until_row("SELECT owner_id FROM tempvoice_lanes WHERE channel_id = ?", lane, value=owner)
 
@@ -50,8 +52,9 @@ async def test_a_lanes_whole_life(discord_api: LocalDiscord, bot: BotProcess, sc
 
     # kick the third member through the select the kick button offers
     offer = await api.interactions.answered(await api.click(owner, panel, "tv_kick"))
-    kicked = await api.interactions.click(owner, int(offer.replies[0]["id"]), _select_id(offer.replies[0]),
-                                          values=[str(third)])  # fmt: skip
+    kicked = await api.interactions.click(
+        owner, int(offer.replies[0]["id"]), _select_id(offer.replies[0]), values=[str(third)]
+    )
     await api.interactions.answered(kicked)
     await api.until(lambda: w.voice.get(third) is None, why="the kicked member out of voice")
 
@@ -90,7 +93,7 @@ async def test_hundred_members_join_staging_at_once(discord_api: LocalDiscord, b
         w.voice[uid] = scene.staging
     await asyncio.gather(*(api.gateway.dispatch("VOICE_STATE_UPDATE", w.voice_state(uid)) for uid in crowd))
 
-    await api.until(lambda: sum(1 for u in crowd if lane_of(api, u)) == 99, timeout=60, why="99 lanes")
+    await api.until(lambda: sum(1 for u in crowd if lane_of(api, u)) == 99, max_wait=60, why="99 lanes")
     await api.until(lambda: api.calls_to("POST", r"/channels/\d+/messages") and _dm_texts(api), why="the DM")
     left_over = [u for u in crowd if lane_of(api, u) is None]
     assert len(left_over) == 1 and w.voice[left_over[0]] == scene.staging
@@ -120,10 +123,12 @@ ISSUE_13_MOVE = pytest.mark.xfail(
 
 
 @pytest.mark.parametrize(
-    "order", [Order.BEFORE, pytest.param(Order.LATE, marks=ISSUE_13_MOVE)]  # 2 ms (Order.AFTER) fails the same way
+    "order",
+    [Order.BEFORE, pytest.param(Order.LATE, marks=ISSUE_13_MOVE)],  # 2 ms (Order.AFTER) fails the same way
 )
-async def test_lane_survives_any_event_order(discord_api: LocalDiscord, bot: BotProcess, scene: Scene,
-                                             order: Order) -> None:  # fmt: skip
+async def test_lane_survives_any_event_order(
+    discord_api: LocalDiscord, bot: BotProcess, scene: Scene, order: Order
+) -> None:
     """The VOICE_STATE_UPDATE of the move into the new lane arrives before, 2 ms after or
     50 ms after the HTTP response of the move: the lane stays, its creator in it."""
     api, w = discord_api, discord_api.world
@@ -131,8 +136,10 @@ async def test_lane_survives_any_event_order(discord_api: LocalDiscord, bot: Bot
     api.rest.order = order
     member = scene.members[0]
     await api.join(member, scene.staging)
-    await api.until(lambda: api.bot_messages_with("tv_limit_btn") or api.calls_to("DELETE", r"/channels/\d+"),
-                    why="the lane's panel, or the lane deleted")  # fmt: skip
+    await api.until(
+        lambda: api.bot_messages_with("tv_limit_btn") or api.calls_to("DELETE", r"/channels/\d+"),
+        why="the lane's panel, or the lane deleted",
+    )
     await api.rest.settled()
     assert api.calls_to("DELETE", r"/channels/\d+") == [], "the new lane was deleted again"
     lane = lane_of(api, member)
@@ -148,14 +155,15 @@ async def test_lane_survives_any_event_order(discord_api: LocalDiscord, bot: Bot
     reason="issue 14 finding: the startup reconcile (at discord.py's ready) deletes a lane that is being "
     "created: its row exists but the creator's move has not been answered yet ('leer nach Neustart')",
 )
-async def test_startup_reconcile_spares_a_lane_being_created(discord_api: LocalDiscord, bot: BotProcess,
-                                                             scene: Scene) -> None:  # fmt: skip
+async def test_startup_reconcile_spares_a_lane_being_created(
+    discord_api: LocalDiscord, bot: BotProcess, scene: Scene
+) -> None:
     api = discord_api
     member = scene.members[0]
     api.rest.holds.append(("PATCH", re.compile(r"^/guilds/\d+/members/\d+$"), 3.5))
     await bot.start()
     await api.join(member, scene.staging)  # before ready; the move is answered after ready
-    await api.until(lambda: api.calls_to("PATCH", r"/guilds/\d+/members/\d+"), timeout=15, why="the move answered")
+    await api.until(lambda: api.calls_to("PATCH", r"/guilds/\d+/members/\d+"), max_wait=15, why="the move answered")
     await bot.quiet()
     assert api.calls_to("DELETE", r"/channels/\d+") == [], "the lane was deleted while it was being created"
     assert lane_of(api, member) is not None

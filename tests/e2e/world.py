@@ -50,21 +50,42 @@ class World:
     def add_role(self, name: str, *, role_id: int | None = None, permissions: int = 0, position: int = 1) -> int:
         rid = role_id or self.new_id()
         self.roles[rid] = {
-            "id": str(rid), "name": name, "color": 0, "colors": {"primary_color": 0}, "hoist": False,
-            "position": position, "permissions": str(permissions), "managed": False, "mentionable": False,
-            "flags": 0, "icon": None, "unicode_emoji": None,
-        }  # fmt: skip
+            "id": str(rid),
+            "name": name,
+            "color": 0,
+            "colors": {"primary_color": 0},
+            "hoist": False,
+            "position": position,
+            "permissions": str(permissions),
+            "managed": False,
+            "mentionable": False,
+            "flags": 0,
+            "icon": None,
+            "unicode_emoji": None,
+        }
         return rid
 
-    def add_member(self, name: str, *, member_id: int | None = None, roles: list[int] | None = None,
-                   bot: bool = False) -> int:  # fmt: skip
+    def add_member(
+        self, name: str, *, member_id: int | None = None, roles: list[int] | None = None, bot: bool = False
+    ) -> int:
         mid = member_id or self.new_id()
         self.members[mid] = {
-            "user": {"id": str(mid), "username": name, "global_name": name, "discriminator": "0",
-                     "avatar": None, "bot": bot},
-            "roles": [str(r) for r in roles or []], "nick": None, "joined_at": now_iso(),
-            "deaf": False, "mute": False, "flags": 0, "pending": False,
-        }  # fmt: skip
+            "user": {
+                "id": str(mid),
+                "username": name,
+                "global_name": name,
+                "discriminator": "0",
+                "avatar": None,
+                "bot": bot,
+            },
+            "roles": [str(r) for r in roles or []],
+            "nick": None,
+            "joined_at": now_iso(),
+            "deaf": False,
+            "mute": False,
+            "flags": 0,
+            "pending": False,
+        }
         return mid
 
     def add_channel(self, name: str, kind: int, *, parent_id: int | None = None, **extra: Any) -> int:
@@ -74,13 +95,25 @@ class World:
 
     def channel_json(self, cid: int, name: str, kind: int, parent_id: int | None, extra: Json) -> Json:
         data: Json = {
-            "id": str(cid), "type": kind, "guild_id": str(self.guild_id), "name": name,
-            "position": len(self.channels), "parent_id": str(parent_id) if parent_id else None,
-            "permission_overwrites": [], "nsfw": False, "flags": 0,
-        }  # fmt: skip
+            "id": str(cid),
+            "type": kind,
+            "guild_id": str(self.guild_id),
+            "name": name,
+            "position": len(self.channels),
+            "parent_id": str(parent_id) if parent_id else None,
+            "permission_overwrites": [],
+            "nsfw": False,
+            "flags": 0,
+        }
         if kind == VOICE:
-            data.update(bitrate=64000, user_limit=0, rtc_region=None, video_quality_mode=1, rate_limit_per_user=0,
-                        last_message_id=None)  # fmt: skip
+            data.update(
+                bitrate=64000,
+                user_limit=0,
+                rtc_region=None,
+                video_quality_mode=1,
+                rate_limit_per_user=0,
+                last_message_id=None,
+            )
         elif kind == TEXT:
             data.update(topic=None, rate_limit_per_user=0, last_message_id=None)
         data.update(extra)
@@ -114,23 +147,53 @@ class World:
     def voice_state(self, uid: int) -> Json:
         cid = self.voice.get(uid)
         return {
-            "guild_id": str(self.guild_id), "channel_id": str(cid) if cid else None, "user_id": str(uid),
-            "member": self.member_json(uid), "session_id": f"voice-{uid}", "deaf": False, "mute": False,
-            "self_deaf": False, "self_mute": False, "self_video": False, "self_stream": False, "suppress": False,
+            "guild_id": str(self.guild_id),
+            "channel_id": str(cid) if cid else None,
+            "user_id": str(uid),
+            "member": self.member_json(uid),
+            "session_id": f"voice-{uid}",
+            "deaf": False,
+            "mute": False,
+            "self_deaf": False,
+            "self_mute": False,
+            "self_video": False,
+            "self_stream": False,
+            "suppress": False,
             "request_to_speak_timestamp": None,
-        }  # fmt: skip
+        }
 
     def guild_json(self) -> Json:
         return {
-            "id": str(self.guild_id), "name": self.guild_name, "icon": None, "owner_id": str(self.bot_id),
-            "roles": list(self.roles.values()), "emojis": [], "stickers": [], "features": [],
-            "premium_tier": 1, "premium_subscription_count": 2, "preferred_locale": "de",
-            "verification_level": 0, "default_message_notifications": 0, "explicit_content_filter": 0,
-            "mfa_level": 0, "nsfw_level": 0, "system_channel_flags": 0, "afk_timeout": 300,
-            "max_members": 500000, "vanity_url_code": None, "description": None, "banner": None, "splash": None,
-            "discovery_splash": None, "application_id": None, "system_channel_id": None,
-            "rules_channel_id": None, "public_updates_channel_id": None, "afk_channel_id": None,
-        }  # fmt: skip
+            "id": str(self.guild_id),
+            "name": self.guild_name,
+            "icon": None,
+            "owner_id": str(self.bot_id),
+            "roles": list(self.roles.values()),
+            "emojis": [],
+            "stickers": [],
+            "features": [],
+            "premium_tier": 1,
+            "premium_subscription_count": 2,
+            "preferred_locale": "de",
+            "verification_level": 0,
+            "default_message_notifications": 0,
+            "explicit_content_filter": 0,
+            "mfa_level": 0,
+            "nsfw_level": 0,
+            "system_channel_flags": 0,
+            "afk_timeout": 300,
+            "max_members": 500000,
+            "vanity_url_code": None,
+            "description": None,
+            "banner": None,
+            "splash": None,
+            "discovery_splash": None,
+            "application_id": None,
+            "system_channel_id": None,
+            "rules_channel_id": None,
+            "public_updates_channel_id": None,
+            "afk_channel_id": None,
+        }
 
     def guild_create(self) -> Json:
         """GUILD_CREATE with every member (member_count matches: no chunking wait)."""
@@ -138,11 +201,20 @@ class World:
         for s in states:
             del s["member"], s["guild_id"]
         return {
-            **self.guild_json(), "unavailable": False, "large": False, "member_count": len(self.members),
-            "joined_at": now_iso(), "channels": [self._without_guild(c) for c in self.channels.values()],
-            "threads": [], "members": [self.member_json(m) for m in self.members], "voice_states": states,
-            "presences": [], "stage_instances": [], "guild_scheduled_events": [], "soundboard_sounds": [],
-        }  # fmt: skip
+            **self.guild_json(),
+            "unavailable": False,
+            "large": False,
+            "member_count": len(self.members),
+            "joined_at": now_iso(),
+            "channels": [self._without_guild(c) for c in self.channels.values()],
+            "threads": [],
+            "members": [self.member_json(m) for m in self.members],
+            "voice_states": states,
+            "presences": [],
+            "stage_instances": [],
+            "guild_scheduled_events": [],
+            "soundboard_sounds": [],
+        }
 
     @staticmethod
     def _without_guild(channel: Json) -> Json:
@@ -150,10 +222,22 @@ class World:
 
     def message_json(self, mid: int, channel_id: int, author_id: int, body: Json) -> Json:
         return {
-            "id": str(mid), "channel_id": str(channel_id), "guild_id": str(self.guild_id),
-            "author": self.user_json(author_id), "member": self.member_json(author_id),
-            "content": body.get("content") or "", "timestamp": now_iso(), "edited_timestamp": None, "tts": False,
-            "mention_everyone": False, "mentions": [], "mention_roles": [], "attachments": [],
-            "embeds": body.get("embeds") or [], "components": body.get("components") or [], "pinned": False,
-            "type": 0, "flags": body.get("flags") or 0,
-        }  # fmt: skip
+            "id": str(mid),
+            "channel_id": str(channel_id),
+            "guild_id": str(self.guild_id),
+            "author": self.user_json(author_id),
+            "member": self.member_json(author_id),
+            "content": body.get("content") or "",
+            "timestamp": now_iso(),
+            "edited_timestamp": None,
+            "tts": False,
+            "mention_everyone": False,
+            "mentions": [],
+            "mention_roles": [],
+            "attachments": [],
+            "embeds": body.get("embeds") or [],
+            "components": body.get("components") or [],
+            "pinned": False,
+            "type": 0,
+            "flags": body.get("flags") or 0,
+        }

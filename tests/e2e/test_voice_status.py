@@ -1,0 +1,61 @@
+"""The live voice status end to end: `live_player_state` rows (the Node service's) become a
+channel name suffix; `deadlock_voice_watch` is refreshed; `!dlvs` shows the decision."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import sys
+import time
+
+from tests.e2e.harness import BotProcess
+from tests.e2e.invariants import assert_invariants
+from tests.e2e.scene import Scene
+from tests.e2e.server import LocalDiscord
+
+
+async def _prepared_database(bot: BotProcess, scene: Scene, players: list[int]) -> None:
+    upgrade = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot.cli.main", "db", "upgrade", "--db", str(bot.db), "--no-backup"
+    )
+    assert await upgrade.wait() == 0
+    now = int(time.time())
+    conn = sqlite3.connect(bot.db)
+    with conn:
+        for i, uid in enumerate(players):
+            steam = f"7656119800000000{i}"
+            conn.execute(
+                "INSERT INTO steam_links (user_id, steam_id, verified, primary_account) VALUES (?, ?, 1, 1)",
+                (uid, steam),
+            )
+            conn.execute(
+                "INSERT INTO live_player_state (steam_id, last_seen_ts, in_deadlock_now, in_match_now_strict,"
+                " deadlock_stage, deadlock_updated_at) VALUES (?, ?, 1, 0, 'lobby', ?)",
+                (steam, now, now),
+            )
+    conn.close()
+
+
+async def test_lobby_status_from_presence_rows(discord_api: LocalDiscord, bot: BotProcess, scene: Scene) -> None:
+    api, w = discord_api, discord_api.world
+    players = scene.members[:2]
+    await _prepared_database(bot, scene, players)
+    await bot.start()
+    for uid in players:
+        await api.join(uid, scene.status_channel)
+    # the first pass after discord.py's ready (VOICE_STATUS_INTERVAL_SECONDS=15, the smallest allowed)
+    await api.until(
+        lambda: w.channel_name(scene.status_channel) == "Deadlock 1 - in der Lobby", max_wait=40, why="the lobby suffix"
+    )
+    watch = bot.rows("SELECT channel_id, updated_at FROM deadlock_voice_watch ORDER BY steam_id")
+    assert [c for c, _ in watch] == [scene.status_channel] * 2
+    assert all(abs(at - time.time()) < 120 for _, at in watch)  # unix seconds, as the Node service reads them
+    assert bot.rows("SELECT holder IS NOT NULL FROM leases WHERE name = ?", f"voice_status:{w.guild_id}") == [(1,)]
+
+    last = max(w.messages, default=0)
+    await api.say(scene.admin, scene.commands, "!dlvs")
+    await api.until(lambda: api.replies_in(scene.commands, after=last), why="the !dlvs answer")
+    assert "lobby - in der Lobby" in api.replies_in(scene.commands, after=last)[0]["content"]
+    assert await bot.stop() == 0
+    assert bot.rows("SELECT count(*) FROM leases") == [(0,)]  # released at a clean shutdown
+    assert_invariants(api, bot)
