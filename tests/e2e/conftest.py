@@ -36,3 +36,13 @@ async def bot(discord_api: LocalDiscord, scene: Scene, tmp_path: Path) -> AsyncI
         yield process
     finally:
         await process.kill()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "e2e: the real bot process against the local Discord API (runs in CI)")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "tests/e2e/" in item.nodeid.replace("\\", "/"):
+            item.add_marker(pytest.mark.e2e)

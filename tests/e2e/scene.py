@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from bot.domain.ranks import RANK_NAMES
+from bot.shared.ranks import RANK_NAMES
 from tests.e2e.world import CATEGORY, TEXT, VOICE, World
 
 MANAGE_CHANNELS, MANAGE_GUILD = 1 << 4, 1 << 5

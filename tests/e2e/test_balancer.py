@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot import texts
+from bot.features.balancer.texts import Balancer
 from tests.e2e.harness import BotProcess
 from tests.e2e.invariants import assert_invariants
 from tests.e2e.scene import Scene
@@ -83,8 +83,8 @@ async def test_more_than_twelve_open_a_selection_for_the_host(
     )
     selection = next(m for m in api.replies_in(scene.commands, after=last) if m.get("components"))
     buttons = {c["label"]: c["custom_id"] for row in selection["components"] for c in row["components"]}
-    random_id = buttons[texts.Balancer.SELECT_RANDOM]
-    start_id = buttons[texts.Balancer.SELECT_START.format(count=0)]
+    random_id = buttons[Balancer.SELECT_RANDOM]
+    start_id = buttons[Balancer.SELECT_START.format(count=0)]
 
     refused = await api.interactions.answered(await api.click(players[5], int(selection["id"]), random_id))
     assert refused.texts() and api.calls_to("POST", CREATE) == []  # only the host may use it

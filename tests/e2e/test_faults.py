@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot import texts
+from bot.features.tempvoice.texts import TempVoice
 from tests.e2e.harness import BotProcess
 from tests.e2e.invariants import assert_invariants, lane_of
 from tests.e2e.scene import Scene
@@ -82,7 +82,7 @@ async def test_500_on_create(discord_api: LocalDiscord, bot: BotProcess, scene: 
         assert [c.status for c in api.calls_to("POST", CREATE)] == [500, 201]
     else:
         await api.until(lambda: _dm_texts(api), max_wait=30, why="the member told")
-        assert _dm_texts(api) == [texts.TempVoice.CREATE_FAILED]
+        assert _dm_texts(api) == [TempVoice.CREATE_FAILED]
         assert [c.status for c in api.calls_to("POST", CREATE)] == [500] * 5
         await bot.until_row("SELECT count(*) FROM tempvoice_lanes", value=0)
         await bot.until_row("SELECT count(*) FROM tempvoice_creation_claims", value=0)

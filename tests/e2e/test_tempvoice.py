@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from bot import texts
+from bot.features.tempvoice.texts import TempVoice
 from tests.e2e.harness import BotProcess
 from tests.e2e.invariants import assert_invariants, lane_of
 from tests.e2e.rules import Order
@@ -97,7 +97,7 @@ async def test_hundred_members_join_staging_at_once(discord_api: LocalDiscord, b
     await api.until(lambda: api.calls_to("POST", r"/channels/\d+/messages") and _dm_texts(api), why="the DM")
     left_over = [u for u in crowd if lane_of(api, u) is None]
     assert len(left_over) == 1 and w.voice[left_over[0]] == scene.staging
-    assert _dm_texts(api) == [texts.TempVoice.CATEGORY_FULL]
+    assert _dm_texts(api) == [TempVoice.CATEGORY_FULL]
     lanes = [lane_of(api, u) for u in crowd if lane_of(api, u)]
     assert len(set(lanes)) == 99, "a member shares a lane"
     assert len(w.children(scene.lanes_cat)) == 50 and len(w.children(scene.overflow_cat)) == 50
