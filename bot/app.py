@@ -27,6 +27,7 @@ from bot.db.sqlite.instance_lock import InstanceLock
 from bot.db.sqlite.migrations import latest_version
 from bot.discord_glue import errors
 from bot.discord_glue.adapter import DiscordPort
+from bot.discord_glue.command_sync import sync_if_changed
 from bot.shared.deps import Deps
 from bot.shared.overwrites import OverwriteComposer
 from bot.shared.rank_resolver import RankResolver
@@ -118,9 +119,9 @@ class DeadlockBot(commands.Bot):
 
     async def setup_hook(self) -> None:
         await prepare_database(self.db, auto_upgrade=self.auto_upgrade)  # done already when run_bot started us
-        for feature in FEATURES:
-            await self.load_extension(feature)
+        await self.load_features()
         await self.renamer.load()  # the names' parts and the rename budget from before the restart
+        await sync_if_changed(self.tree, self.db)  # only when the slash commands changed since the last sync
         self.renamer.start()
         self.timers.start()
         freeze_startup_objects()
@@ -128,6 +129,10 @@ class DeadlockBot(commands.Bot):
     async def on_command_error(self, ctx: commands.Context[Any], error: commands.CommandError, /) -> None:
         """The one error path of every prefix and hybrid command (bot/discord_glue/errors.py)."""
         await errors.on_command_error(ctx, error)
+
+    async def load_features(self) -> None:
+        for feature in FEATURES:
+            await self.load_extension(feature)
 
     async def close(self) -> None:
         log.info("shutting down")

@@ -54,6 +54,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         from bot.cli.run_command import run_command
 
         return run_command(args)
+    if args.command == "commands":
+        from bot.cli.commands_command import commands_command
+
+        return commands_command(args)
     if args.command == "sql":
         from bot.cli.sql_command import sql_command
 

@@ -1,4 +1,4 @@
-"""The command line's arguments: `deadlock-bot run | db ... | ratings rebuild | sql ... | bench`."""
+"""The command line's arguments: `deadlock-bot run | db ... | ratings rebuild | commands sync | sql ... | bench`."""
 
 from __future__ import annotations
 
@@ -40,6 +40,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-auto-upgrade", action="store_true", help="refuse to start on an old schema instead of upgrading it"
     )
     _db_commands(sub.add_parser("db", help="database operations", epilog=EPILOG))
+    cmds = sub.add_parser("commands", help="the slash commands", epilog=EPILOG).add_subparsers(
+        dest="commands_command", required=True, metavar="COMMANDS_COMMAND"
+    )
+    sync = cmds.add_parser("sync", help="register the slash commands with Discord (token from $DISCORD_TOKEN)")
+    sync.add_argument("--guild", type=int, metavar="ID", help="only in this guild (appears at once; for testing)")
+    sync.add_argument("--db", help=ANY_DB_HELP)
 
     ratings = sub.add_parser("ratings", help="the team balancer's ratings").add_subparsers(
         dest="ratings_command", required=True, metavar="RATINGS_COMMAND"

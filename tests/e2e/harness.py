@@ -47,17 +47,11 @@ class BotProcess:
         self.proc: asyncio.subprocess.Process | None = None
         self.starts = 0
 
-    async def start(self) -> None:
-        """Start the bot and wait until the gateway sent it READY and the guild."""
-        identifies = self.server.gateway.identifies
-        env = {
-            **{
-                k: v
-                for k, v in os.environ.items()
-                if not k.startswith(
-                    ("TEMPVOICE_", "RANKVOICE_", "BALANCER_", "VOICE_STATUS_", "COACHING_", "DATABASE_URL")
-                )
-            },
+    def child_env(self) -> dict[str, str]:
+        """The environment of a bot process: the README's feature settings, the local API."""
+        feature_vars = ("TEMPVOICE_", "RANKVOICE_", "BALANCER_", "VOICE_STATUS_", "COACHING_", "DATABASE_URL")
+        return {
+            **{k: v for k, v in os.environ.items() if not k.startswith(feature_vars)},
             **_coverage_env(self.db.parent),
             "PYTHONPATH": os.pathsep.join([str(CHILD_DIR), str(REPO)]),
             "DEADLOCK_E2E_API": self.server.api_base,
@@ -65,6 +59,21 @@ class BotProcess:
             "DISCORD_TOKEN": TOKEN,
             **self.env,
         }
+
+    async def cli(self, *args: str) -> tuple[int, str, str]:
+        """Run `deadlock-bot ARGS` against the local API; exit code, stdout, stderr."""
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot.cli.main", *args, env=self.child_env(), cwd=str(self.db.parent),
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        out, err = await asyncio.wait_for(proc.communicate(), 60)
+        assert proc.returncode is not None
+        return proc.returncode, out.decode(), err.decode()
+
+    async def start(self) -> None:
+        """Start the bot and wait until the gateway sent it READY and the guild."""
+        identifies = self.server.gateway.identifies
+        env = self.child_env()
         self.starts += 1
         with self.log_path.open("a") as log:
             log.write(f"==== start {self.starts}\n")

@@ -206,6 +206,19 @@ class Interactions:
         target.update({k: body[k] for k in ("content", "embeds", "components") if k in body})
         return 200, target
 
+    async def get_response(self, m: re.Match[str], body: Json) -> tuple[int, Any]:
+        p = self._pending(m.group(2))
+        if not p.replies:
+            raise ApiError(404, 10008, "Unknown Message")
+        return 200, p.replies[0] if m.group(3) == "@original" else self._reply_by_id(p, int(m.group(3)))
+
+    @staticmethod
+    def _reply_by_id(p: Pending, message_id: int) -> Json:
+        for reply in p.replies:
+            if int(reply["id"]) == message_id:
+                return reply
+        raise ApiError(404, 10008, "Unknown Message")
+
     async def delete_response(self, m: re.Match[str], body: Json) -> tuple[int, Any]:
         self._pending(m.group(2))
         return 204, None

@@ -81,6 +81,7 @@ class Rest:
                 ("POST", rf"/webhooks/{w}/([\w.-]+)", self.interactions.followup),
                 ("PATCH", rf"/webhooks/{w}/([\w.-]+)/messages/(@original|\d+)", self.interactions.edit_response),
                 ("DELETE", rf"/webhooks/{w}/([\w.-]+)/messages/(@original|\d+)", self.interactions.delete_response),
+                ("GET", rf"/webhooks/{w}/([\w.-]+)/messages/(@original|\d+)", self.interactions.get_response),
             ]
         ]
 

@@ -8,6 +8,7 @@ import re
 from typing import Any, Literal
 
 import discord
+from discord import app_commands
 from discord.ext import commands
 
 from bot.discord_glue.errors import View
@@ -209,6 +210,7 @@ class BalancerCog(VoiceMovesCog, name="Balancer"):
         await self.announce(ctx.guild, ctx.send, result)
 
     @balance.command(name="manual", description="Teams aus genannten Spielern (Host)")  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
+    @app_commands.describe(spieler="Die Spieler als Erwähnungen, z. B. @a @b @c @d")
     async def manual(self, ctx: commands.Context[commands.Bot], *, spieler: str) -> None:
         assert ctx.guild is not None
         ids = [int(a or b) for a, b in MENTION.findall(spieler)]
@@ -223,6 +225,7 @@ class BalancerCog(VoiceMovesCog, name="Balancer"):
         await self.announce(ctx.guild, ctx.send, result)
 
     @balance.command(name="end", usage="<id> [skip]", description="Match beenden (Host)")  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
+    @app_commands.describe(match_id="Die Nummer des Matches", skip="skip: ohne Nachbesprechungskanal beenden")
     async def end(
         self, ctx: commands.Context[commands.Bot], match_id: int, skip: Literal["skip"] | None = None
     ) -> None:
@@ -292,6 +295,7 @@ class BalancerCog(VoiceMovesCog, name="Balancer"):
         await ctx.reply(embed=embed, mention_author=False, allowed_mentions=discord.AllowedMentions.none())
 
     @balance.command(name="cleanup", description="Alte Matches aufräumen (Host)")  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
+    @app_commands.describe(stunden="Matches, die älter als so viele Stunden sind")
     async def cleanup(self, ctx: commands.Context[commands.Bot], stunden: int = 2) -> None:
         assert ctx.guild is not None
         reply = await self.service.cleanup(ctx.guild.id, ctx.author.id, stunden)
@@ -308,6 +312,7 @@ class BalancerCog(VoiceMovesCog, name="Balancer"):
         await ctx.reply("\n".join(lines) or T.NO_MATCHES, mention_author=False)
 
     @balance.command(name="status", description="Rang eines Mitglieds (Rolle und Datenbank)")  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
+    @app_commands.describe(mitglied="Das Mitglied (ohne Angabe: du)")
     async def status(self, ctx: commands.Context[commands.Bot], mitglied: discord.Member | None = None) -> None:
         assert ctx.guild is not None
         target = mitglied or ctx.author

@@ -12,6 +12,7 @@ import re
 from typing import Any
 
 import discord
+from discord import app_commands
 from discord.ext import commands
 
 from bot.discord_glue.checks import require_guild_permission
@@ -278,12 +279,19 @@ class CoachingCog(commands.Cog, name="Coaching"):
         """Every `!coaching` path (subcommands too) needs „Server verwalten“."""
         return require_guild_permission(ctx, "manage_guild")
 
-    @commands.group(name="coaching", invoke_without_command=True)
+    @commands.hybrid_group(  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
+        name="coaching",
+        invoke_without_command=True,
+        fallback="hilfe",
+        description="Match-Coaching verwalten (Server verwalten)",
+    )
+    @app_commands.default_permissions(manage_guild=True)
+    @commands.guild_only()
     async def coaching(self, ctx: commands.Context[commands.Bot]) -> None:
         """Match-Coaching verwalten: `!coaching panel` postet die Startnachricht."""
         await ctx.reply(T.PANEL_HELP.format(prefix=ctx.clean_prefix), mention_author=False)
 
-    @coaching.command(name="panel")  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
+    @coaching.command(name="panel", description="Die Startnachricht in diesen Kanal posten")  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
     async def panel(self, ctx: commands.Context[commands.Bot]) -> None:
         """Postet die Startnachricht, wenn es noch keine gibt."""
         assert ctx.guild is not None

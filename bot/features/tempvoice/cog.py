@@ -11,6 +11,7 @@ import logging
 from collections.abc import Awaitable
 
 import discord
+from discord import app_commands
 from discord.ext import commands
 
 from bot.discord_glue.errors import Modal, View
@@ -220,12 +221,20 @@ class TempVoiceCog(VoiceMovesCog, name="TempVoice"):
     async def on_member_join(self, member: discord.Member) -> None:
         await self.service.on_member_join(member.guild.id, member.id)
 
-    @commands.command(name="tvpanel", aliases=["tempvoicepanel", "tvinterface"])
+    @commands.hybrid_command(  # type: ignore[arg-type]  # discord.py command typing vs mypy 2
+        name="tvpanel",
+        aliases=["tempvoicepanel", "tvinterface"],
+        description="TempVoice-Panel in diesen Kanal posten (Server verwalten)",
+    )
+    @app_commands.default_permissions(manage_guild=True)
     @commands.guild_only()
     @commands.has_guild_permissions(manage_guild=True)
     async def tvpanel(self, ctx: commands.Context[commands.Bot]) -> None:
         """Postet das TempVoice-Panel in diesen Kanal (ersetzt ein älteres Panel hier)."""
         assert ctx.guild is not None
         await self.service.panel.post_global_panel(ctx.guild.id, ctx.channel.id)
+        if ctx.interaction is not None:  # /tvpanel: the panel is its own message; answer the command quietly
+            await ctx.send(T.PANEL_POSTED, ephemeral=True)
+            return
         with contextlib.suppress(discord.HTTPException):
             await ctx.message.delete()

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import discord
+from discord import app_commands
 from discord.ext import commands
 
 from bot.discord_glue.checks import require_guild_permission
@@ -62,7 +63,14 @@ class VoiceStatusCog(commands.Cog, name="VoiceStatus"):
         """Every `!dlvs` path (subcommands too) needs „Server verwalten“."""
         return require_guild_permission(ctx, "manage_guild")
 
-    @commands.group(name="dlvs", invoke_without_command=True)
+    @commands.hybrid_group(  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
+        name="dlvs",
+        invoke_without_command=True,
+        fallback="status",
+        description="Live-Voice-Status der überwachten Kanäle (Server verwalten)",
+    )
+    @app_commands.default_permissions(manage_guild=True)
+    @commands.guild_only()
     async def dlvs(self, ctx: commands.Context[commands.Bot]) -> None:
         """Live-Voice-Status: Zustand aller überwachten Kanäle."""
         assert ctx.guild is not None
@@ -70,7 +78,8 @@ class VoiceStatusCog(commands.Cog, name="VoiceStatus"):
         lines = [T.LINE.format(channel=r.channel_id, state=r.state, suffix=r.suffix or "") for r in rows[:25]]
         await ctx.reply("\n".join(lines) or T.NO_DECISIONS, mention_author=False)
 
-    @dlvs.command(name="snapshot")  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
+    @dlvs.command(name="snapshot", description="Die letzte Entscheidung für einen Sprachkanal")  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
+    @app_commands.describe(kanal="Der Sprachkanal (ohne Angabe: deiner)")
     async def snapshot(self, ctx: commands.Context[commands.Bot], kanal: discord.VoiceChannel | None = None) -> None:
         """Die letzte Entscheidung für einen Kanal (oder deinen)."""
         channel = kanal or (ctx.author.voice.channel if isinstance(ctx.author, discord.Member) and ctx.author.voice
@@ -88,7 +97,8 @@ class VoiceStatusCog(commands.Cog, name="VoiceStatus"):
         )  # fmt: skip
         await ctx.reply(text, mention_author=False)
 
-    @dlvs.command(name="trace")  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
+    @dlvs.command(name="trace", description="Tracing in eine rotierende Datei ein- oder ausschalten")  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
+    @app_commands.describe(zustand="ein, aus oder status")
     async def trace_command(self, ctx: commands.Context[commands.Bot], zustand: str = "status") -> None:
         """Tracing in eine rotierende Datei ein- oder ausschalten (aus als Standard)."""
         if zustand.lower() in ("on", "ein", "an"):
