@@ -18,6 +18,10 @@ def scene() -> Scene:
     return build_scene()
 
 
+#: What the suite's local Discord API received, for the summary line (and the README's figure).
+CHECKED = {"REST calls": 0, "gateway events": 0, "interactions": 0}
+
+
 @pytest.fixture
 async def discord_api(scene: Scene) -> AsyncIterator[LocalDiscord]:
     server = LocalDiscord(scene.world)
@@ -26,6 +30,9 @@ async def discord_api(scene: Scene) -> AsyncIterator[LocalDiscord]:
         yield server
     finally:
         await server.stop()
+        CHECKED["REST calls"] += len(server.calls)
+        CHECKED["gateway events"] += server.gateway.total_sent
+        CHECKED["interactions"] += len(server.interactions.all)
 
 
 @pytest.fixture
@@ -46,3 +53,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "tests/e2e/" in item.nodeid.replace("\\", "/"):
             item.add_marker(pytest.mark.e2e)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if CHECKED["REST calls"]:
+        figures = ", ".join(f"{n} {what}" for what, n in CHECKED.items())
+        terminalreporter.write_line(f"e2e: the local Discord API recorded {figures}")

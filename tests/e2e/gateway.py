@@ -38,6 +38,7 @@ class Gateway:
         self.ops_received: list[int] = []
         self.last_dispatch = 0.0
         self.heartbeats = 0
+        self.total_sent = 0  # dispatches over all sessions
         self.guild_sent_at = 0.0
         self.acked_seq = 0  # the highest sequence number a client heartbeat carried
         self.requested_seq = 0  # the sequence number the last heartbeat request covers
@@ -133,6 +134,7 @@ class Gateway:
     async def dispatch(self, name: str, data: Json) -> None:
         """Send an event now (kept for a RESUME if the connection is gone)."""
         self.seq += 1
+        self.total_sent += 1
         self.sent.append((self.seq, name, data))
         self.last_dispatch = asyncio.get_running_loop().time()
         ws = self.ws

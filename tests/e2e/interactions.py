@@ -12,7 +12,7 @@ from typing import Any
 
 from tests.e2e.gateway import Gateway
 from tests.e2e.rules import INTERACTION_DEADLINE, ApiError
-from tests.e2e.world import DM, Json, World
+from tests.e2e.world import DM, PRIVATE_THREAD, PUBLIC_THREAD, Json, World
 
 EPHEMERAL = 64
 COMPONENT, COMMAND, MODAL_SUBMIT = 3, 2, 5
@@ -60,6 +60,7 @@ class Interactions:
         self.all.append(p)
         self._by_token[p.token] = p
         channel = w.channels[channel_id]
+        partial = dict(channel) if channel["type"] in (PUBLIC_THREAD, PRIVATE_THREAD) else {}  # threads: in full
         payload: Json = {
             "id": str(p.id),
             "application_id": str(w.application_id),
@@ -67,7 +68,8 @@ class Interactions:
             "data": data,
             "guild_id": str(w.guild_id),
             "channel_id": str(channel_id),
-            "channel": {
+            "channel": partial
+            or {
                 "id": str(channel_id),
                 "type": channel["type"],
                 "name": channel.get("name"),

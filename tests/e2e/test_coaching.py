@@ -42,14 +42,16 @@ async def test_coaching_wizard_with_claim_call(discord_api: LocalDiscord, bot: B
         await bot.until_row("SELECT step FROM coaching_sessions WHERE user_id = ?", member, value="rank")
         (sid,) = bot.rows("SELECT session_id FROM coaching_sessions")[0]
 
-        for step, custom_id, value in (
-            ("rank", f"dl:rank:{sid}", "oracle"),
-            ("subrank", f"dl:subrank:{sid}", "iii"),
-            ("hero", f"dl:hero1:{sid}", "abrams"),
-        ):
+        steps = [("rank", f"dl:rank:{sid}", "oracle"), ("subrank", f"dl:subrank:{sid}", "iii"),
+                 ("hero", f"dl:hero1:{sid}", "abrams")]  # fmt: skip
+        for step, custom_id, value in steps:
             await api.until(lambda cid=custom_id: api.bot_messages_with(cid), why=f"the {step} step")  # type: ignore[misc]
             message = api.bot_messages_with(custom_id)[0]
             await api.interactions.answered(await api.click(member, message, custom_id, values=[value]))
+            if step == "rank":  # a restart in the middle: the session and its step messages live on
+                await bot.until_row("SELECT step FROM coaching_sessions", value="subrank")
+                assert await bot.stop() == 0
+                await bot.start()
         await api.until(lambda: api.bot_messages_with(f"dl:comment:{sid}"), why="the comment step")
         comment_at = api.bot_messages_with(f"dl:comment:{sid}")[0]
         modal = await api.interactions.answered(await api.click(member, comment_at, f"dl:comment:{sid}"), replies=0)

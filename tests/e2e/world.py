@@ -206,8 +206,14 @@ class World:
             "large": False,
             "member_count": len(self.members),
             "joined_at": now_iso(),
-            "channels": [self._without_guild(c) for c in self.channels.values()],
-            "threads": [],
+            "channels": [
+                self._without_guild(c) for c in self.channels.values() if c["type"] in (TEXT, VOICE, CATEGORY)
+            ],
+            "threads": [  # active threads come apart from the channels, as Discord sends them
+                c
+                for c in self.channels.values()
+                if c["type"] in (PUBLIC_THREAD, PRIVATE_THREAD) and not c["thread_metadata"]["archived"]
+            ],
             "members": [self.member_json(m) for m in self.members],
             "voice_states": states,
             "presences": [],
