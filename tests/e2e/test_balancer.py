@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
+
 from bot.features.balancer.texts import Balancer
 from tests.e2e.harness import BotProcess
 from tests.e2e.invariants import assert_invariants
+from tests.e2e.rules import Order
 from tests.e2e.scene import Scene
 from tests.e2e.server import LocalDiscord
 from tests.e2e.world import Json
@@ -95,3 +98,27 @@ async def test_more_than_twelve_open_a_selection_for_the_host(
     assert len([u for u in players if w.voice.get(u) == scene.lobby]) == 2
     assert await bot.stop() == 0
     assert_invariants(api, bot)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="issue 13: `!balance end` reads the debrief's members from the cache right after moving them; "
+    "when the moves' VOICE_STATE_UPDATEs come after the HTTP responses it deletes the debrief and ends the match",
+)
+async def test_end_with_debrief_when_events_come_late(discord_api: LocalDiscord, bot: BotProcess,
+                                                      scene: Scene) -> None:  # fmt: skip
+    api, w = discord_api, discord_api.world
+    players = await _fill_lobby(api, scene, 4)
+    await bot.start()
+    for uid in players:
+        await api.join(uid, scene.lobby)
+    await api.say(scene.admin, scene.commands, "!balance start")
+    await bot.until_row("SELECT state FROM balancer_matches WHERE match_id = 1", value="active")
+    await api.until(lambda: all(w.voice[u] != scene.lobby for u in players), why="the teams moved")
+    api.rest.order = Order.LATE
+    await api.say(scene.admin, scene.commands, "!balance end 1")
+    await api.until(lambda: api.calls_to("DELETE", r"/channels/\d+"), why="the team channels deleted")
+    await bot.quiet()
+    assert bot.rows("SELECT state FROM balancer_matches WHERE match_id = 1") == [("debrief",)]
+    assert len(w.children(scene.match_cat)) == 1 and all(w.voice.get(u) for u in players)
