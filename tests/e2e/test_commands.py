@@ -33,6 +33,10 @@ async def test_every_member_command_answers(discord_api: LocalDiscord, bot: BotP
         (member, "!rrang rollen", "Ritualist"),
         (member, "!rrang kanaele", f"<#{scene.rank_cat}>"),
         (member, "!rrang toggle", ""),
+        (member, "!rrang toggle aus", ""),
+        (member, "!rrang toggle ein", ""),
+        (member, "!rrang aktualisieren", "Kanäle verwalten"),
+        (admin, "!rrang vcstatus", ""),  # not in voice
         (member, f"!rrang aktualisieren <#{scene.rank_channels[1]}>", ""),
         (member, "!balance", "balance"),
         (member, "!balance matches", ""),
@@ -81,3 +85,15 @@ async def test_admin_subcommands_refuse_members(discord_api: LocalDiscord, bot: 
         answer = await _ask(api, member, scene.commands, text)
         assert "Server verwalten" in answer, f"{text}: {answer!r}"
     assert api.bot_messages_with("dl_start") == []
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="issue 13: `!rrang info @someone-not-a-member` answers about the caller",
+)
+async def test_rrang_info_about_someone_not_in_the_guild(discord_api: LocalDiscord, bot: BotProcess,
+                                                         scene: Scene) -> None:  # fmt: skip
+    await bot.start()
+    answer = await _ask(discord_api, scene.members[4], scene.commands, "!rrang info <@4242>")
+    assert "spieler4" not in answer, answer

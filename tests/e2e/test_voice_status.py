@@ -56,6 +56,16 @@ async def test_lobby_status_from_presence_rows(discord_api: LocalDiscord, bot: B
     await api.say(scene.admin, scene.commands, "!dlvs")
     await api.until(lambda: api.replies_in(scene.commands, after=last), why="the !dlvs answer")
     assert "lobby - in der Lobby" in api.replies_in(scene.commands, after=last)[0]["content"]
+    for text, expected in (
+        (f"!dlvs snapshot <#{scene.status_channel}>", "Spieler 2/"),
+        ("!dlvs snapshot", "Nenne einen Sprachkanal"),  # the admin is in no voice channel
+        ("!dlvs trace ein", "Tracing ist an"),
+        ("!dlvs trace aus", "Tracing ist aus"),
+    ):
+        last = max(w.messages)
+        await api.say(scene.admin, scene.commands, text)
+        await api.until(lambda after=last: api.replies_in(scene.commands, after=after), why=f"the answer to {text}")  # type: ignore[misc]
+        assert expected in api.replies_in(scene.commands, after=last)[0]["content"], text
     assert await bot.stop() == 0
     assert bot.rows("SELECT count(*) FROM leases") == [(0,)]  # released at a clean shutdown
     assert_invariants(api, bot)
