@@ -132,3 +132,20 @@ async def test_invalid_session_identifies_afresh(discord_api: LocalDiscord, bot:
     assert api.gateway.resumes == 0
     assert await bot.stop() == 0
     assert_invariants(api, bot)
+
+
+async def test_403_on_create_with_dms_closed(discord_api: LocalDiscord, bot: BotProcess, scene: Scene) -> None:
+    """Missing permissions on the category: no lane, nothing left behind; the member cannot be
+    told (DMs closed), which is noted in the log, not an error."""
+    api = discord_api
+    await bot.start()
+    api.rest.faults.add("POST", CREATE, 403, code=50013)
+    api.rest.faults.add("POST", r"^/users/@me/channels$", 403, code=50007)
+    member = scene.members[0]
+    await api.join(member, scene.staging)
+    await bot.until_log(f"could not tell member {member}", why="the closed DMs noted")
+    await bot.until_row("SELECT count(*) FROM tempvoice_creation_claims", value=0)
+    assert bot.rows("SELECT count(*) FROM tempvoice_lanes") == [(0,)]
+    assert [c.status for c in api.calls_to("POST", CREATE)] == [403]
+    assert await bot.stop() == 0
+    assert_invariants(api, bot)
