@@ -23,7 +23,7 @@ def assert_invariants(api: LocalDiscord, bot: BotProcess) -> None:
     ints = api.interactions
     assert [p.id for p in ints.unanswered()] == [], "interactions left unanswered"
     assert ints.refused_twice == 0 and all(p.late == 0 for p in ints.all)
-    assert api.rest.unhandled == []
+    assert api.rest.unhandled == [], api.rest.unhandled
 
 
 def lane_of(api: LocalDiscord, uid: int) -> int | None:

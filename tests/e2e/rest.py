@@ -71,6 +71,7 @@ class Rest:
                 ("DELETE", rf"/channels/{w}/permissions/{w}", self._delete_overwrite),
                 ("PATCH", rf"/guilds/{w}/members/{w}", self._edit_member),
                 ("GET", rf"/guilds/{w}/members/{w}", self._get_member),
+                ("GET", rf"/guilds/{w}/voice-states/({w}|@me)", self._get_voice_state),
                 ("POST", rf"/channels/{w}/messages", self._send_message),
                 ("PATCH", rf"/channels/{w}/messages/{w}", self._edit_message),
                 ("DELETE", rf"/channels/{w}/messages/{w}", self._delete_message),
@@ -298,6 +299,12 @@ class Rest:
         uid = int(m.group(2))
         self._member(uid)
         return 200, self.world.member_json(uid)
+
+    async def _get_voice_state(self, m: re.Match[str], body: Json) -> tuple[int, Any]:
+        uid = self.world.bot_id if m.group(2) == "@me" else int(m.group(2))
+        if uid not in self.world.voice:
+            raise ApiError(404, 10065, "Unknown Voice State")
+        return 200, self.world.voice_state(uid)
 
     async def _edit_member(self, m: re.Match[str], body: Json) -> tuple[int, Any]:
         w = self.world

@@ -3,8 +3,6 @@ duplicated, names clean, the panel posted before the restart still answered."""
 
 from __future__ import annotations
 
-import pytest
-
 from tests.e2e.harness import BotProcess
 from tests.e2e.invariants import assert_invariants, lane_of
 from tests.e2e.scene import Scene
@@ -78,12 +76,6 @@ async def test_restart_recognises_everything(discord_api: LocalDiscord, bot: Bot
     assert_invariants(api, bot)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="issue 13: name suffixes survive a restart and pile up ('Lane 1 • ab Ascendant • ab Phantom'): "
-    "the rename scheduler keeps base names and parts in memory only",
-)
 async def test_min_rank_name_stays_clean_after_restart(
     discord_api: LocalDiscord, bot: BotProcess, scene: Scene
 ) -> None:
@@ -95,3 +87,5 @@ async def test_min_rank_name_stays_clean_after_restart(
     await bot.until_row("SELECT min_rank FROM tempvoice_lanes WHERE channel_id = ?", alive["kept"], value=9)
     await bot.quiet()
     assert w.channel_name(alive["kept"]) == "Lane 1 • ab Phantom"
+    assert await bot.stop() == 0
+    assert_invariants(api, bot)

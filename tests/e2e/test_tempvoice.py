@@ -130,17 +130,9 @@ def _dm_texts(api: LocalDiscord) -> list[str]:
     return [str(m["content"]) for m in api.world.messages.values() if int(m["channel_id"]) in dms]
 
 
-ISSUE_13_MOVE = pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="issue 13: the lane is deleted as 'Ersteller ist schon wieder weg' when the move's "
-    "VOICE_STATE_UPDATE comes after the HTTP response (services/tempvoice.py reads the cache right after its move)",
-)
-
-
 @pytest.mark.parametrize(
     "order",
-    [Order.BEFORE, pytest.param(Order.LATE, marks=ISSUE_13_MOVE)],  # 2 ms (Order.AFTER) fails the same way
+    [Order.BEFORE, Order.AFTER, Order.LATE],
 )
 async def test_lane_survives_any_event_order(
     discord_api: LocalDiscord, bot: BotProcess, scene: Scene, order: Order
