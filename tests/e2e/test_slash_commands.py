@@ -12,7 +12,7 @@ from tests.e2e.server import LocalDiscord
 from tests.e2e.world import Json
 
 GLOBAL_PUT = r"/applications/\d+/commands"
-COMMANDS = {"balance", "coaching", "dlvs", "rrang", "tvpanel"}
+COMMANDS = {"balance", "coaching", "dlvs", "lane", "rrang", "tvpanel"}
 ADMIN_ONLY = {"coaching", "dlvs", "tvpanel"}
 
 
@@ -56,7 +56,7 @@ async def test_registered_once_with_german_descriptions(discord_api: LocalDiscor
     conn_hash = bot.rows("SELECT v FROM kv_store WHERE ns = ? AND k = ?", KV_NS, GLOBAL_KEY)
     code, out, err = await bot.cli("commands", "sync", "--guild", str(api.world.guild_id), "--db", str(bot.db))
     assert (code, err) == (0, ""), err
-    assert f"registered 5 slash command(s) in guild {api.world.guild_id}" in out
+    assert f"registered 6 slash command(s) in guild {api.world.guild_id}" in out
     assert "/balance - Teams nach Rang" in out and "    end - Match beenden (Host)" in out
     assert len(api.calls_to("PUT", rf"/applications/\d+/guilds/{api.world.guild_id}/commands")) == 1
     assert bot.rows("SELECT v FROM kv_store WHERE ns = ? AND k = ?", KV_NS, GLOBAL_KEY) == conn_hash
