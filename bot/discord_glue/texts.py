@@ -20,3 +20,5 @@ class Common:
     BAD_ARGUMENT = "Das habe ich nicht verstanden. So geht es: `{usage}`"
     NOT_A_MEMBER = "„{value}“ ist kein Mitglied dieses Servers."
     NOT_A_CHANNEL = "„{value}“ ist kein passender Kanal dieses Servers."
+    OPTION_MEMBER = "Das Mitglied (ohne Angabe: du)"  # a slash option's description
+    OPTION_CHANNEL = "Der Sprachkanal (ohne Angabe: deiner)"  # a slash option's description

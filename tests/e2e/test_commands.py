@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
 from tests.e2e.harness import BotProcess
 from tests.e2e.invariants import assert_invariants
 from tests.e2e.scene import Scene
@@ -71,12 +69,6 @@ async def test_every_member_command_answers(discord_api: LocalDiscord, bot: BotP
     assert_invariants(api, bot)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="issue 13: `!coaching panel`, `!dlvs snapshot` and `!dlvs trace` are open to every member "
-    "(invoke_without_command groups: discord.py skips the group's checks for subcommands)",
-)
 async def test_admin_subcommands_refuse_members(discord_api: LocalDiscord, bot: BotProcess, scene: Scene) -> None:
     api = discord_api
     member = scene.members[4]
@@ -87,11 +79,6 @@ async def test_admin_subcommands_refuse_members(discord_api: LocalDiscord, bot: 
     assert api.bot_messages_with("dl_start") == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="issue 13: `!rrang info @someone-not-a-member` answers about the caller",
-)
 async def test_rrang_info_about_someone_not_in_the_guild(discord_api: LocalDiscord, bot: BotProcess,
                                                          scene: Scene) -> None:  # fmt: skip
     await bot.start()

@@ -69,7 +69,7 @@ async def test_restart_recognises_everything(discord_api: LocalDiscord, bot: Bot
     await api.interactions.answered(await api.interactions.submit(opened, ["3"]))
     await api.until(lambda: w.channels[alive["kept"]]["user_limit"] == 3, why="the limit through the old panel")
     # the match started before the restart is found and ended
-    await api.say(scene.admin, scene.commands, "!balance end 1 true")
+    await api.say(scene.admin, scene.commands, "!balance end 1 skip")
     await bot.until_row("SELECT state FROM balancer_matches WHERE match_id = 1", value="ended")
     # ownership still passes on
     await api.join(alive["owner"], None)

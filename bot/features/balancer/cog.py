@@ -12,6 +12,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.discord_glue.errors import View
+from bot.discord_glue.texts import Common
 from bot.discord_glue.voice_events import VoiceMovesCog
 from bot.features.balancer import texts
 from bot.features.balancer.embeds import history_embed, member_name, names, split_embed, stats_embed, top_embed
@@ -210,7 +211,7 @@ class BalancerCog(VoiceMovesCog, name="Balancer"):
         await self.announce(ctx.guild, ctx.send, result)
 
     @balance.command(name="manual", description="Teams aus genannten Spielern (Host)")  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
-    @app_commands.describe(spieler="Die Spieler als Erwähnungen, z. B. @a @b @c @d")
+    @app_commands.describe(spieler=texts.Options.PLAYERS)
     async def manual(self, ctx: commands.Context[commands.Bot], *, spieler: str) -> None:
         assert ctx.guild is not None
         ids = [int(a or b) for a, b in MENTION.findall(spieler)]
@@ -225,7 +226,7 @@ class BalancerCog(VoiceMovesCog, name="Balancer"):
         await self.announce(ctx.guild, ctx.send, result)
 
     @balance.command(name="end", usage="<id> [skip]", description="Match beenden (Host)")  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
-    @app_commands.describe(match_id="Die Nummer des Matches", skip="skip: ohne Nachbesprechungskanal beenden")
+    @app_commands.describe(match_id=texts.Options.MATCH_ID, skip=texts.Options.SKIP)
     async def end(
         self, ctx: commands.Context[commands.Bot], match_id: int, skip: Literal["skip"] | None = None
     ) -> None:
@@ -295,7 +296,7 @@ class BalancerCog(VoiceMovesCog, name="Balancer"):
         await ctx.reply(embed=embed, mention_author=False, allowed_mentions=discord.AllowedMentions.none())
 
     @balance.command(name="cleanup", description="Alte Matches aufräumen (Host)")  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
-    @app_commands.describe(stunden="Matches, die älter als so viele Stunden sind")
+    @app_commands.describe(stunden=texts.Options.HOURS)
     async def cleanup(self, ctx: commands.Context[commands.Bot], stunden: int = 2) -> None:
         assert ctx.guild is not None
         reply = await self.service.cleanup(ctx.guild.id, ctx.author.id, stunden)
@@ -312,7 +313,7 @@ class BalancerCog(VoiceMovesCog, name="Balancer"):
         await ctx.reply("\n".join(lines) or T.NO_MATCHES, mention_author=False)
 
     @balance.command(name="status", description="Rang eines Mitglieds (Rolle und Datenbank)")  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
-    @app_commands.describe(mitglied="Das Mitglied (ohne Angabe: du)")
+    @app_commands.describe(mitglied=Common.OPTION_MEMBER)
     async def status(self, ctx: commands.Context[commands.Bot], mitglied: discord.Member | None = None) -> None:
         assert ctx.guild is not None
         target = mitglied or ctx.author

@@ -97,3 +97,12 @@ class Results:
     STATS_BALANCED_BY = "Balanciert nach"
     BY_RATING = "Wertung (ab {min} gewerteten Matches)"
     BY_RANK = "Rang (Wertung ab {min} gewerteten Matches)"
+
+
+class Options:
+    """The slash commands' option descriptions (shown in Discord's command picker)."""
+
+    PLAYERS = "Die Spieler als Erwähnungen, z. B. @a @b @c @d"
+    MATCH_ID = "Die Nummer des Matches"
+    SKIP = "Ohne Nachbesprechungskanal beenden"
+    HOURS = "Matches, die älter als so viele Stunden sind"

@@ -10,6 +10,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.discord_glue.errors import text_prefix
+from bot.discord_glue.texts import Common
 from bot.discord_glue.voice_events import VoiceMovesCog
 from bot.features.rank_voice import texts
 from bot.features.rank_voice.service import RankVoiceService
@@ -90,7 +91,7 @@ class RankVoiceCog(VoiceMovesCog, name="RankVoice"):
         await ctx.reply("\n".join(lines) or T.NO_ANCHORS, mention_author=False)
 
     @rrang.command(name="toggle", description="Rang-System im eigenen Kanal ein- oder ausschalten")  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
-    @app_commands.describe(zustand="ein oder aus (ohne Angabe: der Zustand deines Kanals)")
+    @app_commands.describe(zustand=texts.Options.STATE)
     async def toggle(self, ctx: commands.Context[commands.Bot], zustand: str | None = None) -> None:
         assert ctx.guild is not None
         channel = _voice_channel_id(ctx)
@@ -110,7 +111,7 @@ class RankVoiceCog(VoiceMovesCog, name="RankVoice"):
         await ctx.reply(text, mention_author=False)
 
     @rrang.command(name="info", description="Rang eines Mitglieds")  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
-    @app_commands.describe(mitglied="Das Mitglied (ohne Angabe: du)")
+    @app_commands.describe(mitglied=Common.OPTION_MEMBER)
     async def info(
         self,
         ctx: commands.Context[commands.Bot],
@@ -122,7 +123,7 @@ class RankVoiceCog(VoiceMovesCog, name="RankVoice"):
         await ctx.reply(f"{text}\n{T.BALANCING_RULE}", mention_author=False)
 
     @rrang.command(name="aktualisieren", description="Kanal neu verankern (Kanäle verwalten)")  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
-    @app_commands.describe(kanal="Der Sprachkanal (ohne Angabe: deiner)")
+    @app_commands.describe(kanal=Common.OPTION_CHANNEL)
     async def aktualisieren(
         self, ctx: commands.Context[commands.Bot], kanal: discord.VoiceChannel | None = None
     ) -> None:

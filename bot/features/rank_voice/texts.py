@@ -36,3 +36,9 @@ class RankVoice:
         "`info [@Mitglied]` Rang · `rollen` Rang-Rollen · `kanaele` überwachte Kategorien\n"
         "Mit „Kanäle verwalten“: `toggle ein|aus`, `aktualisieren [#Kanal]`"
     )
+
+
+class Options:
+    """The slash commands' option descriptions (shown in Discord's command picker)."""
+
+    STATE = "ein oder aus (ohne Angabe: der Zustand deines Kanals)"

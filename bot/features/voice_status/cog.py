@@ -12,6 +12,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.discord_glue.checks import require_guild_permission
+from bot.discord_glue.texts import Common
 from bot.features.voice_status import texts
 from bot.features.voice_status.service import VoiceStatusService, trace
 from bot.shared.loop import WakeableLoop
@@ -79,7 +80,7 @@ class VoiceStatusCog(commands.Cog, name="VoiceStatus"):
         await ctx.reply("\n".join(lines) or T.NO_DECISIONS, mention_author=False)
 
     @dlvs.command(name="snapshot", description="Die letzte Entscheidung für einen Sprachkanal")  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
-    @app_commands.describe(kanal="Der Sprachkanal (ohne Angabe: deiner)")
+    @app_commands.describe(kanal=Common.OPTION_CHANNEL)
     async def snapshot(self, ctx: commands.Context[commands.Bot], kanal: discord.VoiceChannel | None = None) -> None:
         """Die letzte Entscheidung für einen Kanal (oder deinen)."""
         channel = kanal or (ctx.author.voice.channel if isinstance(ctx.author, discord.Member) and ctx.author.voice
@@ -98,7 +99,7 @@ class VoiceStatusCog(commands.Cog, name="VoiceStatus"):
         await ctx.reply(text, mention_author=False)
 
     @dlvs.command(name="trace", description="Tracing in eine rotierende Datei ein- oder ausschalten")  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
-    @app_commands.describe(zustand="ein, aus oder status")
+    @app_commands.describe(zustand=texts.Options.STATE)
     async def trace_command(self, ctx: commands.Context[commands.Bot], zustand: str = "status") -> None:
         """Tracing in eine rotierende Datei ein- oder ausschalten (aus als Standard)."""
         if zustand.lower() in ("on", "ein", "an"):

@@ -19,3 +19,9 @@ class VoiceStatus:
     TRACE_ON = "an"
     TRACE_OFF = "aus"
     TRACE = "Tracing ist {state} ({file})."
+
+
+class Options:
+    """The slash commands' option descriptions (shown in Discord's command picker)."""
+
+    STATE = "ein, aus oder status"
