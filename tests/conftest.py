@@ -15,7 +15,16 @@ import pytest
 from bot.db import Database, SqliteDatabase
 from bot.db.sqlite.migrations import latest_version, upgrade
 from tests.bot_harness import Harness, open_harness
-from tests.pg_support import fresh_pg_database, needs_postgres
+from tests.pg_support import REACHABLE, SKIP_REASON, fresh_pg_database, needs_postgres
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "postgres: needs a PostgreSQL server (skipped where none is reachable)")
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if not REACHABLE and item.get_closest_marker("postgres") is not None:
+        pytest.skip(SKIP_REASON)
 
 
 @pytest.fixture

@@ -155,8 +155,6 @@ def test_redact_url() -> None:
 def test_upgrade_on_postgres_and_a_newer_schema_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
     import asyncio
 
-    import asyncpg
-
     from bot.db.sqlite.migrations import latest_version
 
     with pg_schema_url() as url:
@@ -167,9 +165,10 @@ def test_upgrade_on_postgres_and_a_newer_schema_is_refused(capsys: pytest.Captur
         assert "nothing to do" in capsys.readouterr().out
 
         async def pretend_newer() -> None:
-            conn = await asyncpg.connect(url)
-            await conn.execute("INSERT INTO deadlock_schema_version (version) VALUES (99)")
-            await conn.close()
+            from bot.db.postgres.engine import PgDatabase
+
+            async with PgDatabase(url) as pg, pg.transaction() as conn:
+                await conn.execute("INSERT INTO deadlock_schema_version (version) VALUES (99)")
 
         asyncio.run(pretend_newer())
         assert main(["db", "upgrade", "--db", url]) == 1

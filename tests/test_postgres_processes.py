@@ -12,7 +12,7 @@ from bot.db.queries import queries
 from bot.discord_glue.ports import VoiceMove
 from bot.features.tempvoice.service import LaneService
 from tests.helpers import make_deps
-from tests.pg_support import URL, needs_postgres
+from tests.pg_support import ADMIN_URL, URL, needs_postgres
 from tests.tempvoice_env import GUILD, build_env
 
 pytestmark = needs_postgres
@@ -20,7 +20,7 @@ pytestmark = needs_postgres
 
 async def test_two_processes_create_each_lane_once() -> None:
     schema = f"deadlock_procs_{os.getpid()}"
-    admin = await asyncpg.connect(URL)
+    admin = await asyncpg.connect(ADMIN_URL)
     await admin.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}")
     first, second = PgDatabase(URL, schema=schema), PgDatabase(URL, schema=schema)  # separate pools
     try:

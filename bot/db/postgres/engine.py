@@ -69,6 +69,7 @@ _LOCK_SQL = "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))"
 
 class UnitKind(enum.Enum):
     TRANSACTION = "transaction"  # all or nothing
+    READ = "read"  # READ ONLY (a snapshot: REPEATABLE READ as well)
     LOCK = "lock"  # a held shared lock: its inner units commit with it, each on its own savepoint
 
 
@@ -131,8 +132,10 @@ class PgDatabase(Database):
         # open() and close() one at a time: a second close() (the bot's and the runner's) waits
         # for the first to finish instead of returning while the pool is still closing
         self._state_lock = asyncio.Lock()
-        # lock holders keep their connection while they work: one connection stays for the rest
-        self._lock_slots = asyncio.Semaphore(self.settings.max_connections - 1)
+        # A unit may wait for a second connection while it holds its first (a read inside a
+        # transaction, a task started inside a unit): first connections take a slot, second
+        # ones do not, so one connection is always left for them and the budget never deadlocks.
+        self._first_slots = asyncio.Semaphore(self.settings.max_connections - 1)
         self._in_use = 0
         #: the most connections this process had checked out at once
         self.peak_in_use = 0
@@ -226,25 +229,27 @@ class PgDatabase(Database):
             self._in_use -= 1
 
     @contextlib.asynccontextmanager
-    async def _unit(self, kind: UnitKind, mode: str = "", *, refuse: bool = True) -> AsyncIterator[PgConnection]:
+    async def _unit(self, kind: UnitKind, mode: str = "") -> AsyncIterator[PgConnection]:
         pool = self._live_pool()
-        raw = await pool.acquire()  # waits while the budget is used up
-        self._in_use += 1
-        self.peak_in_use = max(self.peak_in_use, self._in_use)
-        conn = PgConnection(raw)
-        token = _current.set(_OpenUnit(asyncio.current_task(), conn, kind))
-        ending = "ROLLBACK"
-        try:
-            await self._begin(raw, mode)
-            yield conn
-            if refuse and kind is UnitKind.TRANSACTION:  # COMMIT of an aborted transaction rolls back: refuse
-                _refuse_if_failed(conn, 0)
-            ending = "COMMIT"
-        finally:
-            _current.reset(token)
-            if kind is UnitKind.LOCK:
-                ending = "COMMIT"  # its inner units stand (each rolled back its own failure)
-            await _shielded(conn, self._end(pool, raw, ending))
+        second = _current.get() is not None  # this task (or the one that started it) holds a connection
+        async with contextlib.nullcontext() if second else self._first_slots:
+            raw = await pool.acquire()  # waits while the budget is used up
+            self._in_use += 1
+            self.peak_in_use = max(self.peak_in_use, self._in_use)
+            conn = PgConnection(raw)
+            token = _current.set(_OpenUnit(asyncio.current_task(), conn, kind))
+            ending = "ROLLBACK"
+            try:
+                await self._begin(raw, mode)
+                yield conn
+                if kind is UnitKind.TRANSACTION:  # COMMIT of an aborted transaction rolls back: refuse
+                    _refuse_if_failed(conn, 0)
+                ending = "COMMIT"
+            finally:
+                _current.reset(token)
+                if kind is UnitKind.LOCK:
+                    ending = "COMMIT"  # its inner units stand (each rolled back its own failure)
+                await _shielded(conn, self._end(pool, raw, ending))
 
     @contextlib.asynccontextmanager
     async def _savepoint(self, conn: PgConnection, *, refuse: bool) -> AsyncIterator[None]:
@@ -267,7 +272,7 @@ class PgDatabase(Database):
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[WriteConn]:
         current = self._open_here()
-        if current is not None:
+        if current is not None and current.kind is not UnitKind.READ:
             async with self._savepoint(current.conn, refuse=True):
                 yield WriteConn(current.conn)
             return
@@ -286,16 +291,19 @@ class PgDatabase(Database):
     @contextlib.asynccontextmanager
     async def read(self) -> AsyncIterator[ReadConn]:
         current = self._open_here()
-        if current is not None:  # never a second connection while holding one; a failed read dooms nothing
+        if current is not None and current.kind is not UnitKind.TRANSACTION:
+            # a lock holder reads what it wrote so far (committed when the lock goes); a
+            # failed read dooms nothing
             async with self._savepoint(current.conn, refuse=False):
                 yield ReadConn(current.conn)
             return
-        async with self._unit(UnitKind.TRANSACTION, " READ ONLY", refuse=False) as conn:
+        # the latest commit, also inside a transaction: a second connection
+        async with self._unit(UnitKind.READ, " READ ONLY") as conn:
             yield ReadConn(conn)
 
     @contextlib.asynccontextmanager
     async def snapshot(self) -> AsyncIterator[ReadConn]:
-        async with self._unit(UnitKind.TRANSACTION, " ISOLATION LEVEL REPEATABLE READ READ ONLY", refuse=False) as conn:
+        async with self._unit(UnitKind.READ, " ISOLATION LEVEL REPEATABLE READ READ ONLY") as conn:
             yield ReadConn(conn)
 
     @contextlib.asynccontextmanager
@@ -304,12 +312,11 @@ class PgDatabase(Database):
         task has open, else one of its own whose connection the block's queries then use.
         PostgreSQL drops it with the transaction, also when the process dies."""
         current = self._open_here()
-        if current is not None:
+        if current is not None and current.kind is not UnitKind.READ:
             await current.conn.raw.execute(_LOCK_SQL, key)
             yield
             return
-        self._live_pool()
-        async with self._lock_slots, self._unit(UnitKind.LOCK) as conn:
+        async with self._unit(UnitKind.LOCK) as conn:
             await conn.raw.execute(_LOCK_SQL, key)
             yield
 

@@ -4,7 +4,8 @@ Concurrency rules:
 
 * one lock per member around creation (a duplicate event for the same member is dropped);
   with several bot processes on one database, a claim row decides which one creates;
-* lane numbers are picked under a per-category lock and reserved until the row exists;
+* lane numbers are picked under a per-category lock shared by all processes and reserved
+  until the row exists;
   the unique (guild, category, lane_number) index turns a missed race (another process)
   into an IntegrityError, and the creator deletes its channel and tries again;
 * Discord does not order gateway events with HTTP responses: once moving the member into
@@ -29,6 +30,7 @@ from bot.features.tempvoice.lanes import REASON, Lanes
 from bot.features.tempvoice.rules import lane_name, lowest_free_number
 from bot.shared.clock import legacy_timestamp
 from bot.shared.common import KeyedLocks
+from bot.shared.coordination import SharedLocks
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +55,10 @@ class LaneCreator:
     def __init__(self, lanes: Lanes) -> None:
         self.lanes = lanes
         self._member_locks = KeyedLocks()
-        self._number_locks = KeyedLocks()
+        # picking a number (read what is taken, reserve one) is one step across processes: between
+        # another process's read and reserve, a lane could commit and drop its reservation, and the
+        # number would look free again (the channel was created twice and one deleted)
+        self._number_locks = SharedLocks(lanes.db, "tempvoice_numbers")
         # channels being created right now, per category and per guild: counted against the
         # limits so concurrent creations do not overshoot a category and fail one by one
         self._creating: collections.Counter[object] = collections.Counter()
@@ -129,7 +134,7 @@ class LaneCreator:
         """The lowest free "Lane N" of the category, reserved in the database until the lane
         row exists: processes sharing the database pick different numbers."""
         lanes = self.lanes
-        async with self._number_locks((guild_id, category_key)):  # one pick at a time in this process
+        async with self._number_locks((guild_id, category_key)):  # one pick at a time, across processes
             for _ in range(RESERVE_ATTEMPTS):
                 now = lanes.clock.now()
                 async with lanes.db.read() as conn:
