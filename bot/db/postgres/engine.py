@@ -80,7 +80,6 @@ class _OpenUnit:
     kind: UnitKind
 
 
-_current: contextvars.ContextVar[_OpenUnit | None] = contextvars.ContextVar("deadlock_pg_unit", default=None)
 _savepoints = itertools.count(1)
 
 
@@ -137,6 +136,10 @@ class PgDatabase(Database):
         # ones do not, so one connection is always left for them and the budget never deadlocks.
         self._first_slots = asyncio.Semaphore(self.settings.max_connections - 1)
         self._in_use = 0
+        # the unit open in this task (or the task that started it), per database
+        self._current: contextvars.ContextVar[_OpenUnit | None] = contextvars.ContextVar(
+            f"deadlock_pg_unit_{id(self)}", default=None
+        )
         #: the most connections this process had checked out at once
         self.peak_in_use = 0
 
@@ -206,7 +209,7 @@ class PgDatabase(Database):
 
     def _open_here(self) -> _OpenUnit | None:
         """The unit this task has open (a task started inside it is another task: not its unit)."""
-        current = _current.get()
+        current = self._current.get()
         if current is not None and current.task is asyncio.current_task():
             return current
         return None
@@ -225,19 +228,19 @@ class PgDatabase(Database):
                 log.warning("ending a PostgreSQL transaction (%s) failed: %s; dropping the connection", sql, e)
                 raw.terminate()
         finally:
+            self._in_use -= 1  # before the release: a waiter may get this connection at once
             await pool.release(raw)
-            self._in_use -= 1
 
     @contextlib.asynccontextmanager
     async def _unit(self, kind: UnitKind, mode: str = "") -> AsyncIterator[PgConnection]:
         pool = self._live_pool()
-        second = _current.get() is not None  # this task (or the one that started it) holds a connection
+        second = self._current.get() is not None  # this task (or the one that started it) holds a connection
         async with contextlib.nullcontext() if second else self._first_slots:
             raw = await pool.acquire()  # waits while the budget is used up
             self._in_use += 1
             self.peak_in_use = max(self.peak_in_use, self._in_use)
             conn = PgConnection(raw)
-            token = _current.set(_OpenUnit(asyncio.current_task(), conn, kind))
+            token = self._current.set(_OpenUnit(asyncio.current_task(), conn, kind))
             ending = "ROLLBACK"
             try:
                 await self._begin(raw, mode)
@@ -246,7 +249,7 @@ class PgDatabase(Database):
                     _refuse_if_failed(conn, 0)
                 ending = "COMMIT"
             finally:
-                _current.reset(token)
+                self._current.reset(token)
                 if kind is UnitKind.LOCK:
                     ending = "COMMIT"  # its inner units stand (each rolled back its own failure)
                 await _shielded(conn, self._end(pool, raw, ending))
