@@ -13,13 +13,14 @@ import asyncio
 import contextlib
 import logging
 import signal
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import discord
 from discord.ext import commands
 
-from bot.config import ConfigError, command_prefix
+from bot.config import ConfigError, ShardSettings, command_prefix, shard_settings
 from bot.db import Database, DatabaseError
 from bot.db.engines import migrate, missing_tables, open_database
 from bot.db.preflight import SchemaIncompleteError, inspect, require_complete, require_writable
@@ -28,6 +29,8 @@ from bot.db.sqlite.migrations import latest_version
 from bot.discord_glue import errors
 from bot.discord_glue.adapter import DiscordPort
 from bot.discord_glue.command_sync import sync_if_changed
+from bot.metrics.collectors import instrument_http, timed_event
+from bot.metrics.server import MetricsServer, metrics_address
 from bot.shared.deps import Deps
 from bot.shared.overwrites import OverwriteComposer
 from bot.shared.rank_resolver import RankResolver
@@ -65,6 +68,8 @@ def _settings_checks() -> tuple[Callable[[], object], ...]:
 
     return (
         command_prefix,
+        shard_settings,
+        metrics_address,
         rank_roles,
         tempvoice_config,
         rank_voice_config,
@@ -87,7 +92,7 @@ def validate_settings() -> None:
 
 
 class DeadlockBot(commands.Bot):
-    def __init__(self, db: Database, *, auto_upgrade: bool = True) -> None:
+    def __init__(self, db: Database, *, auto_upgrade: bool = True, shards: ShardSettings | None = None) -> None:
         # the bot plays no audio: no "PyNaCl/davey is not installed" warnings at start
         discord.VoiceClient.warn_nacl = False
         discord.VoiceClient.warn_dave = False
@@ -103,6 +108,7 @@ class DeadlockBot(commands.Bot):
             max_ratelimit_timeout=30.0,
             allowed_mentions=discord.AllowedMentions.none(),
             help_command=None,  # discord.py's is English; `!balance` and `!rrang` explain themselves
+            **_sharding(shards),
         )
         errors.install(self.tree)
         self.db = db
@@ -116,6 +122,7 @@ class DeadlockBot(commands.Bot):
             db=db, actions=self.port, view=self.port, renamer=self.renamer, overwrites=self.overwrites,
             timers=self.timers, ranks=self.ranks,
         )  # fmt: skip
+        self.metrics: MetricsServer | None = None
 
     async def setup_hook(self) -> None:
         await prepare_database(self.db, auto_upgrade=self.auto_upgrade)  # done already when run_bot started us
@@ -124,6 +131,7 @@ class DeadlockBot(commands.Bot):
         await sync_if_changed(self.tree, self.db)  # only when the slash commands changed since the last sync
         self.renamer.start()
         self.timers.start()
+        await self._start_metrics()
         freeze_startup_objects()
 
     async def on_command_error(self, ctx: commands.Context[Any], error: commands.CommandError, /) -> None:
@@ -134,6 +142,22 @@ class DeadlockBot(commands.Bot):
         for feature in FEATURES:
             await self.load_extension(feature)
 
+    async def _start_metrics(self) -> None:
+        """METRICS_ADDR=host:port: /metrics and /healthz (off by default)."""
+        address = metrics_address()
+        if address is None:
+            return
+        instrument_http(self.http)
+        self.metrics = MetricsServer(
+            self.db, lambda: self.is_ready() and not self.is_closed(), host=address[0], port=address[1]
+        )
+        await self.metrics.start()
+
+    async def _run_event(
+        self, coro: Callable[..., Coroutine[Any, Any, Any]], event_name: str, *args: Any, **kwargs: Any
+    ) -> None:
+        await timed_event(super()._run_event(coro, event_name, *args, **kwargs), coro, event_name)
+
     async def close(self) -> None:
         log.info("shutting down")
         for ext in list(self.extensions):
@@ -143,8 +167,20 @@ class DeadlockBot(commands.Bot):
                 log.exception("unloading %s failed", ext)
         await self.timers.stop()
         await self.renamer.stop()
+        if self.metrics is not None:
+            await self.metrics.stop()
         await super().close()
         await self.db.close()
+
+
+def _sharding(shards: ShardSettings | None) -> dict[str, Any]:
+    if shards is None:
+        return {}
+    return {"shard_count": shards.count, "shard_ids": list(shards.ids) if shards.ids is not None else None}
+
+
+class ShardedDeadlockBot(DeadlockBot, commands.AutoShardedBot):
+    """The bot on the shards SHARD_IDS of SHARD_COUNT (all of them when only the count is given)."""
 
 
 async def prepare_database(db: Database, *, auto_upgrade: bool) -> None:
@@ -188,7 +224,8 @@ async def run_bot(token: str, target: Path | str, *, busy_timeout_ms: int, auto_
         await prepare_database(db, auto_upgrade=auto_upgrade)
         if lock is not None:
             await asyncio.to_thread(lock.lock_database_file)  # a file created just now
-        bot = DeadlockBot(db, auto_upgrade=auto_upgrade)
+        shards = shard_settings()
+        bot = (ShardedDeadlockBot if shards else DeadlockBot)(db, auto_upgrade=auto_upgrade, shards=shards)
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, lambda: asyncio.ensure_future(bot.close()))

@@ -6,6 +6,7 @@ setting; the command line turns it into exit code 2.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import urllib.parse
 from collections.abc import Mapping
@@ -143,3 +144,30 @@ def auto_upgrade(disabled_by_flag: bool = False, env: Mapping[str, str] | None =
     if raw not in ("1", "0", "true", "false", "yes", "no", "on", "off", ""):
         raise ConfigError(f"DEADLOCK_DB_AUTO_UPGRADE must be 1 or 0, not {raw!r}")
     return not disabled_by_flag and raw not in ("0", "false", "no", "off")
+
+
+@dataclasses.dataclass(frozen=True)
+class ShardSettings:
+    """discord.py sharding: `count` shards in all; this process runs `ids` (None: all of them)."""
+
+    count: int
+    ids: tuple[int, ...] | None = None
+
+
+def shard_settings(env: Mapping[str, str] | None = None) -> ShardSettings | None:
+    """SHARD_COUNT (and SHARD_IDS, e.g. "0,1"): N processes split the guilds. None: no sharding."""
+    env = os.environ if env is None else env
+    raw_count, raw_ids = env.get("SHARD_COUNT", "").strip(), env.get("SHARD_IDS", "").strip()
+    if not raw_count:
+        if raw_ids:
+            raise ValueError("SHARD_IDS needs SHARD_COUNT (how many shards there are in all)")
+        return None
+    if not raw_count.isdigit() or int(raw_count) < 1:
+        raise ValueError(f"SHARD_COUNT must be a positive number, not {raw_count!r}")
+    count = int(raw_count)
+    if not raw_ids:
+        return ShardSettings(count)
+    parts = [p.strip() for p in raw_ids.split(",")]
+    if not all(p.isdigit() and int(p) < count for p in parts):
+        raise ValueError(f"SHARD_IDS must be numbers from 0 to {count - 1} separated by commas, not {raw_ids!r}")
+    return ShardSettings(count, tuple(sorted({int(p) for p in parts})))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
+from collections.abc import Callable
 
 
 @dataclasses.dataclass
@@ -25,6 +26,8 @@ class QueryMetrics:
     def __init__(self) -> None:
         self._stats: dict[str, QueryStats] = {}
         self._lock = threading.Lock()  # uncontended: only the event loop thread records
+        #: called with (name, seconds, failed) for every call (Prometheus, bot.metrics)
+        self.observers: list[Callable[[str, float, bool], None]] = []
 
     def record(self, name: str, seconds: float, *, failed: bool = False) -> None:
         stats = self._stats.get(name)
@@ -37,6 +40,8 @@ class QueryMetrics:
             stats.errors += 1
         if seconds > stats.max_seconds:
             stats.max_seconds = seconds
+        for observer in self.observers:
+            observer(name, seconds, failed)
 
     def snapshot(self) -> list[QueryStats]:
         """A copy, busiest query first."""
