@@ -13,7 +13,7 @@ import sys
 from bot.db.postgres.engine import PgDatabase
 from bot.features.tempvoice.service import LaneService
 from bot.shared.clock import SystemClock
-from bot.shared.rename import RenameScheduler
+from tests.helpers import make_deps
 from tests.shared_discord import RemoteDiscord
 
 
@@ -23,8 +23,7 @@ async def main(socket_path: str, url: str, schema: str, index: int) -> None:
     assert discord.config is not None
     db = PgDatabase(url, schema=schema)  # the default budget (DEADLOCK_PG_MAX_CONNECTIONS)
     await db.open()
-    clock = SystemClock()
-    service = LaneService(db, discord, discord, RenameScheduler(discord, discord, clock), discord.config, clock)
+    service = LaneService(make_deps(db, discord, SystemClock()), discord.config)
     discord.handler = service.on_voice_move
     print("ready", flush=True)
     await discord.closed.wait()
