@@ -1,4 +1,4 @@
-"""Six real bot processes on one PostgreSQL schema, each with the default connection budget, share
+"""Six real bot processes on one PostgreSQL schema, each with the default connection budget (8), share
 200 staging joins: delivered to all of them (fail-over copies) or each to its guild's shard.
 Every lane exists exactly once, no channel is created twice, and the connections the six hold
 at once (read from pg_stat_activity) stay within 6 x budget."""
@@ -17,7 +17,7 @@ import asyncpg
 import pytest
 
 from bot.db.postgres.engine import PgDatabase, upgrade_postgres
-from bot.db.postgres.settings import DEFAULT_MAX_CONNECTIONS
+from bot.db.postgres.settings import PgSettings
 from bot.db.queries import queries
 from bot.features.tempvoice.service import TempVoiceConfig
 from tests.fakes.discord_world import FakeDiscord
@@ -86,7 +86,7 @@ async def test_six_processes_create_each_of_200_lanes_once(tmp_path: Path, routi
         shared = SharedDiscord(world, config, lambda g: everyone if routing == "copies" else [shard_of(g)])
         socket_path = str(tmp_path / "discord.sock")
         server = await asyncio.start_unix_server(shared.serve, path=socket_path)
-        env = {k: v for k, v in os.environ.items() if k != "DEADLOCK_PG_MAX_CONNECTIONS"}  # the default budget
+        env = dict(os.environ)  # the default budget, unless DEADLOCK_PG_MAX_CONNECTIONS says otherwise (stress)
         child_url = with_app_name(URL, app_name)
         for index in range(PROCESSES):
             args = ("-m", "tests.six_process_child", socket_path, child_url, schema, str(index))
@@ -108,7 +108,7 @@ async def test_six_processes_create_each_of_200_lanes_once(tmp_path: Path, routi
             out, _ = await asyncio.wait_for(proc.communicate(), 30)
             assert proc.returncode == 0
             child_peaks.append(int(out.split(b"peak ")[1].split()[0]))
-        budget = DEFAULT_MAX_CONNECTIONS
+        budget = PgSettings.from_env().max_connections
         print(f"{routing}: peak {peak[0]} server connections, {PROCESSES} processes of budget {budget}: {child_peaks}")
 
         assert 0 < peak[0] <= PROCESSES * budget

@@ -6,7 +6,8 @@ against `Database`. Two engines implement it:
 * `SqliteDatabase` (bot/db/sqlite/engine.py): the default, one file, one writer connection
   and shared read-only readers, each an aiosqlite connection in its own thread, one hop per
   query (bot/db/sqlite/connection.py);
-* `PgDatabase` (bot/db/postgres/engine.py): a PostgreSQL server through two asyncpg pools.
+* `PgDatabase` (bot/db/postgres/engine.py): a PostgreSQL server through one asyncpg pool,
+  the process's connection budget.
 
 Both give the same guarantees: `transaction()` is all or nothing and nests as savepoints,
 a statement that fails inside a transaction dooms it (`TransactionAbortedError` if the error

@@ -116,7 +116,9 @@ CHANNEL_LOCKS = "voice_channel"
 
 class SharedLocks:
     """Locks by key that hold across every process sharing the database: this process's own
-    lock first (its tasks queue in memory), then the database's (`Database.exclusive`)."""
+    lock first (its tasks queue in memory, holding no connection), then the database's
+    (`Database.exclusive`). On PostgreSQL the block's queries run on the lock's connection and
+    commit when the lock is released, so a held lock costs one connection of the budget."""
 
     def __init__(self, db: Database, namespace: str) -> None:
         self.db = db
