@@ -53,6 +53,7 @@ class SharedDiscord:
         self._quiet = asyncio.Event()
         self._events = itertools.count(1)
         self._calls: set[asyncio.Task[None]] = set()
+        self._published = _copy(world)  # what the children's caches hold
         world.listener = self._echo
 
     async def serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -76,16 +77,17 @@ class SharedDiscord:
     async def _call(
         self, writer: asyncio.StreamWriter, rid: int, name: str, args: tuple[Any, ...], kw: dict[str, Any]
     ) -> None:
-        before = _copy(self.world)
         try:
             reply: tuple[object, ...] = ("reply", rid, True, await getattr(self.world, name)(*args, **kw))
         except PortError as e:
             reply = ("reply", rid, False, e)
-        self._publish(before)  # the gateway's updates reach the caches before the REST reply
+        self._publish()  # the gateway's updates reach the caches before the REST reply
         send_frame(writer, reply)
 
-    def _publish(self, before: _State) -> None:
-        channels, voice = _copy(self.world)
+    def _publish(self) -> None:
+        """Send every change since the last publish to every cache."""
+        before = self._published
+        self._published = channels, voice = _copy(self.world)
         upserts = [c for cid, c in channels.items() if before[0].get(cid) != c]
         deleted = [cid for cid in before[0] if cid not in channels]
         moved = {k: v for k, v in voice.items() if before[1].get(k) != v}
@@ -98,6 +100,7 @@ class SharedDiscord:
         self.dispatch(move)
 
     def dispatch(self, move: VoiceMove) -> None:
+        self._publish()  # the caches know the move before a handler runs
         for index in self.route(move.guild_id):
             self.outstanding += 1
             self._quiet.clear()
@@ -105,10 +108,7 @@ class SharedDiscord:
 
     def join(self, guild_id: int, member_id: int, channel_id: int) -> None:
         """A member joins a voice channel by themselves: every cache learns it, the routed children handle it."""
-        before = _copy(self.world)
-        move = self.world.user_moves(guild_id, member_id, channel_id)
-        self._publish(before)
-        self.dispatch(move)
+        self.dispatch(self.world.user_moves(guild_id, member_id, channel_id))
 
     async def settled(self) -> None:
         """Every dispatched event handled, every call answered and every echo dispatched."""
@@ -138,6 +138,7 @@ class RemoteDiscord(FakeDiscord):
         reader, self._writer = await asyncio.open_unix_connection(path)
         send_frame(self._writer, ("hello", index))
         _, self.config, (self.channels, self.voice), self.member_info = await read_frame(reader)
+        self.cached_voice = dict(self.voice)  # the views read this: the gateway's state
         asyncio.create_task(self._receive(reader))  # noqa: RUF006 - lives until the parent hangs up
 
     async def _receive(self, reader: asyncio.StreamReader) -> None:
@@ -149,9 +150,10 @@ class RemoteDiscord(FakeDiscord):
                     self.channels.update({c.id: c for c in upserts})
                     for cid in deleted:
                         self.channels.pop(cid, None)
-                    self.voice.update(moved)
-                    for key in left:
-                        self.voice.pop(key, None)
+                    for where in (self.voice, self.cached_voice):
+                        where.update(moved)
+                        for key in left:
+                            where.pop(key, None)
                 elif message[0] == "reply":
                     self._replies.pop(message[1]).set_result((message[2], message[3]))
                 elif message[0] == "event":
@@ -219,3 +221,7 @@ class RemoteDiscord(FakeDiscord):
 
     async def notify_member(self, guild_id: int, member_id: int, text: str) -> None:
         await self._rpc("notify_member", guild_id, member_id, text)
+
+    async def fetch_voice_channel(self, guild_id: int, member_id: int) -> int | None:
+        found = await self._rpc("fetch_voice_channel", guild_id, member_id)
+        return int(found) if found is not None else None
