@@ -153,6 +153,21 @@ async def test_lifting_every_gate_puts_the_baseline_back_after_a_restart(db: Dat
     assert w.world.count("set_overwrite") == calls  # nothing to change: nothing written
 
 
+async def test_a_wish_put_back_by_another_process_is_not_taken_as_the_baseline(db: Database) -> None:
+    """Composer B wrote a wish, composer A (another process) put the baseline back; when B
+    composes the bit again, its baseline is Discord's value, not B's stale own write."""
+    w = World(db)
+    channel = w.world.add_voice(GUILD, "Ranked 1", w.category)
+    other = OverwriteComposer(db, w.world, w.world)
+    member = Target(TargetKind.MEMBER, 5)
+    await other.set_wish(channel, "test.member", member, CONNECT, True, reason="b")
+    await w.composer.clear(channel, "test.member", reason="a")
+    assert w.connect(channel, member) is None
+    await other.set_wish(channel, "test.member", member, CONNECT, True, reason="b")
+    await w.composer.clear(channel, "test.member", reason="a")
+    assert w.connect(channel, member) is None
+
+
 async def test_two_processes_composing_one_channel_end_with_the_merged_wishes(db: Database) -> None:
     """Two composers (as in two bot processes: their own locks are their own) on one database,
     called under the channel's shared lock as the features do."""

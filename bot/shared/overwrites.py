@@ -118,6 +118,9 @@ class OverwriteComposer:
         self._locks = KeyedLocks()
         #: what this process last wrote per channel and target: the cache lags behind our own edits
         self._written: dict[int, dict[Target, Overwrite]] = {}
+        #: the keys this process last wrote composed per channel; one without its baseline row
+        #: now was put back by another process, and what we remember of its target is stale
+        self._composed: dict[int, set[Key]] = {}
 
     # -- what features call --------------------------------------------------------------
 
@@ -191,6 +194,7 @@ class OverwriteComposer:
                 await queries.core.delete_channel_gates(conn, channel_id=channel_id)
                 await queries.core.delete_channel_baselines(conn, channel_id=channel_id)
             self._written.pop(channel_id, None)
+            self._composed.pop(channel_id, None)
 
     async def _has(self, channel_id: int, feature: str, key: Key | None = None) -> bool:
         """Whether the feature wishes anything (or this `key`) on the channel."""
@@ -259,6 +263,7 @@ class OverwriteComposer:
             rows = await queries.core.list_overwrite_wishes(conn, channel_id=channel_id)
             gate_rows = await queries.core.list_overwrite_gates(conn, channel_id=channel_id)
             merged = self._merge(channel.guild_id, rows, gate_rows)
+            self._forget_restored_elsewhere(channel_id, baselines.keys())
             for target, bit in merged.keys() - baselines.keys():
                 value = self._last_known(channel_id, target).bit(bit)
                 baselines[(target, bit)] = value
@@ -268,6 +273,7 @@ class OverwriteComposer:
                 )  # fmt: skip
         restored = baselines.keys() - merged.keys()
         ok = await self._write(channel_id, merged, {k: baselines[k] for k in restored}, reason)
+        self._composed[channel_id] = set(merged)
         if ok and restored:
             async with self.db.transaction() as conn:
                 for target, bit in restored:
@@ -275,6 +281,15 @@ class OverwriteComposer:
                         conn, channel_id=channel_id, target_kind=_kind(target), target_id=target.id, bit=bit
                     )
         return merged
+
+    def _forget_restored_elsewhere(self, channel_id: int, with_baseline: Iterable[Key]) -> None:
+        """Drop what this process remembers writing to a target whose composed bit another
+        process has put back since (its baseline row is gone): the baseline taken next must
+        come from Discord, not from our stale write (which would put a wish back as the baseline)."""
+        gone = self._composed.get(channel_id, set()) - set(with_baseline)
+        written = self._written.get(channel_id, {})
+        for target, _ in gone:
+            written.pop(target, None)
 
     async def _write(
         self, channel_id: int, merged: Mapping[Key, bool], restored: Mapping[Key, bool | None], reason: str
