@@ -14,7 +14,8 @@ unit of its own (or inside the unit already open): the lock holder's queries run
 lock's connection and commit when the lock is released.
 
 Cancellation: a unit's end (COMMIT, or ROLLBACK after an error or a cancellation, at any
-await point) runs shielded, and the connection goes back to the pool only after it. The
+await point) runs to its end (`finish_uncancellable`), and the connection goes back to the
+pool only after it; the cancellation is raised after that. The
 schema version lives in `deadlock_schema_version`; migrations take an advisory lock so two
 processes never migrate at once.
 """
@@ -35,7 +36,7 @@ from typing import Any
 
 import asyncpg
 
-from bot.db.base import Database
+from bot.db.base import Database, finish_uncancellable
 from bot.db.connections import ReadConn, WriteConn
 from bot.db.errors import (
     DatabaseClosedError,
@@ -252,7 +253,8 @@ class PgDatabase(Database):
                 self._current.reset(token)
                 if kind is UnitKind.LOCK:
                     ending = "COMMIT"  # its inner units stand (each rolled back its own failure)
-                await _shielded(conn, self._end(pool, raw, ending))
+                # to its end (after the savepoint steps queued before it) even when cancelled meanwhile
+                await finish_uncancellable(lambda: _shielded(conn, self._end(pool, raw, ending)))
 
     @contextlib.asynccontextmanager
     async def _savepoint(self, conn: PgConnection, *, refuse: bool) -> AsyncIterator[None]:
