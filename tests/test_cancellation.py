@@ -92,7 +92,8 @@ async def test_a_thousand_random_cancellations_leave_the_writer_clean(any_db: Da
         assert n in (0, full), f"trial {trial} (kind {kind}): {n} of {full} rows of a cancelled unit of work"
         outcomes["whole" if n else "none"] += 1
         await _after(db, trial)
-    # both outcomes happened: the cancellation really landed at different points
-    assert outcomes["whole"] > 50 and outcomes["none"] > 50, outcomes
+    # both outcomes happened: the cancellation really landed at different points (how often
+    # each does depends on the machine's speed and PgBouncer's round trips, so no share is set)
+    assert outcomes["whole"] > 0 and outcomes["none"] > 0, outcomes
     async with reopened(db) as again, again.read() as conn:  # durable: a new process sees every write
         assert await _count(conn, "after") == TRIALS
