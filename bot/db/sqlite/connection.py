@@ -185,11 +185,9 @@ class SqliteConnection(EngineConnection):
         try:
             rows = await self.aio.execute_fetchall(sql, params)
         except Exception as e:
-            if metric is not None:
-                METRICS.record(metric, time.perf_counter() - start, failed=True)
+            _record(metric, start, failed=True)
             self._fail(e)
-        if metric is not None:
-            METRICS.record(metric, time.perf_counter() - start)
+        _record(metric, start)
         if shape is Shape.ROWS:
             return rows
         first = next(iter(rows), None)
@@ -205,11 +203,9 @@ class SqliteConnection(EngineConnection):
         try:
             cursor = await self.aio.execute(sql, params)
         except Exception as e:
-            if metric is not None:
-                METRICS.record(metric, time.perf_counter() - start, failed=True)
+            _record(metric, start, failed=True)
             self._fail(e)
-        if metric is not None:
-            METRICS.record(metric, time.perf_counter() - start)
+        _record(metric, start)
         return cursor.rowcount if result is Change.ROWCOUNT else cursor.lastrowid
 
     async def run_many(self, sql: str, rows: Iterable[Params], metric: str | None = None) -> None:
@@ -221,11 +217,9 @@ class SqliteConnection(EngineConnection):
         try:
             await self.aio.executemany(sql, batch)
         except Exception as e:
-            if metric is not None:
-                METRICS.record(metric, time.perf_counter() - start, failed=True)
+            _record(metric, start, failed=True)
             self._fail(e)
-        if metric is not None:
-            METRICS.record(metric, time.perf_counter() - start)
+        _record(metric, start)
 
     def fetch_all(self, sql: str, params: Params = ()) -> Awaitable[list[Any]]:
         return self.query(sql, params, Shape.ROWS)
@@ -330,3 +324,9 @@ def as_sqlite(conn: EngineConnection) -> SqliteConnection:
     if not isinstance(conn, SqliteConnection):
         raise TypeError("this operation needs the SQLite engine")
     return conn
+
+
+def _record(metric: str | None, start: float, *, failed: bool = False) -> None:
+    """A named query's time since `start` and whether it failed (unnamed statements are not counted)."""
+    if metric is not None:
+        METRICS.record(metric, time.perf_counter() - start, failed=failed)
