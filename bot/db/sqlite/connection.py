@@ -330,3 +330,11 @@ def _record(metric: str | None, start: float, *, failed: bool = False) -> None:
     """A named query's time since `start` and whether it failed (unnamed statements are not counted)."""
     if metric is not None:
         METRICS.record(metric, time.perf_counter() - start, failed=failed)
+
+
+def is_not_a_database(e: BaseException) -> bool:
+    """The error of opening something that is not a (readable) SQLite database."""
+    msg = str(e).lower()
+    return isinstance(e, sqlite3.DatabaseError) and (
+        "file is not a database" in msg or "malformed" in msg or "file is encrypted" in msg
+    )

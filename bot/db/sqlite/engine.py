@@ -45,7 +45,7 @@ from bot.db.errors import (
     SchemaTooNewError,
     TransactionAbortedError,
 )
-from bot.db.sqlite.connection import SqliteConnection
+from bot.db.sqlite.connection import SqliteConnection, as_sqlite, is_not_a_database
 
 log = logging.getLogger(__name__)
 
@@ -61,13 +61,6 @@ class _TxState:
 
 
 _current_tx: contextvars.ContextVar[_TxState | None] = contextvars.ContextVar("deadlock_db_tx", default=None)
-
-
-def _is_not_a_database(e: BaseException) -> bool:
-    msg = str(e).lower()
-    return isinstance(e, sqlite3.DatabaseError) and (
-        "file is not a database" in msg or "malformed" in msg or "file is encrypted" in msg
-    )
 
 
 class SqliteDatabase(Database):
@@ -161,7 +154,7 @@ class SqliteDatabase(Database):
         except BaseException as e:
             await conn.close()
             if isinstance(e, sqlite3.Error):
-                if _is_not_a_database(e):
+                if is_not_a_database(e):
                     raise NotADatabaseError(f"{self.path} is not an SQLite database (or it is corrupt): {e}") from e
                 raise DatabaseLocationError(f"cannot use the database file {self.path}: {e}") from e
             raise
@@ -378,19 +371,14 @@ class SqliteDatabase(Database):
 
     async def user_version(self) -> int:
         async with self.read() as conn:
-            return int(await conn_of(conn).value("PRAGMA user_version") or 0)
+            return int(await as_sqlite(conn).value("PRAGMA user_version") or 0)
 
     async def pragma(self, name: str) -> list[tuple[Any, ...]]:
         """Run a read-only PRAGMA (`integrity_check`, `foreign_key_check`, ...)."""
         if not name.replace("_", "").replace("(", "").replace(")", "").isalnum():
             raise ValueError(f"not a pragma name: {name!r}")
         async with self.read() as conn:
-            return [tuple(r) for r in await conn_of(conn).fetch_all(f"PRAGMA {name}")]
-
-
-def conn_of(conn: ReadConn | WriteConn) -> SqliteConnection:
-    assert isinstance(conn, SqliteConnection)
-    return conn
+            return [tuple(r) for r in await as_sqlite(conn).fetch_all(f"PRAGMA {name}")]
 
 
 class _Read:
