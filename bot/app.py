@@ -3,8 +3,9 @@
 Start-up (run_bot): check every setting of every feature, lock the SQLite file, refuse a
 damaged, read-only or incomplete file, open and fully migrate the database, and only then
 log in to Discord; setup_hook loads the feature extensions.
-Shutdown (close, also on SIGTERM/SIGINT): unload the features, then close
-the database exactly once.
+Shutdown (close, also on SIGTERM/SIGINT) is staged (bot/discord_glue/shutdown.py): no new
+gateway events are handled, the work in flight finishes (at most 8 s), the features unload,
+Discord is closed, then the database, exactly once.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from bot.db.sqlite.migrations import latest_version
 from bot.discord_glue import errors
 from bot.discord_glue.adapter import DiscordPort
 from bot.discord_glue.command_sync import sync_if_changed
+from bot.discord_glue.shutdown import EventGate, staged_shutdown
 from bot.metrics.collectors import instrument_http, timed_event
 from bot.metrics.server import MetricsServer, metrics_address
 from bot.shared.deps import Deps
@@ -123,6 +125,9 @@ class DeadlockBot(commands.Bot):
             timers=self.timers, ranks=self.ranks,
         )  # fmt: skip
         self.metrics: MetricsServer | None = None
+        self.gate = EventGate()
+        self.gate.install(self._connection.parsers)  # every shard's websocket parses through it
+        self._shutdown: asyncio.Task[None] | None = None
 
     async def setup_hook(self) -> None:
         await prepare_database(self.db, auto_upgrade=self.auto_upgrade)  # done already when run_bot started us
@@ -158,8 +163,27 @@ class DeadlockBot(commands.Bot):
     ) -> None:
         await timed_event(super()._run_event(coro, event_name, *args, **kwargs), coro, event_name)
 
+    def dispatch(self, event_name: str, /, *args: Any, **kwargs: Any) -> None:
+        if self.gate.muted:
+            return  # a gateway event arriving during the shutdown starts no handler
+        super().dispatch(event_name, *args, **kwargs)
+
     async def close(self) -> None:
-        log.info("shutting down")
+        """The staged shutdown (bot/discord_glue/shutdown.py); a second call waits for the first."""
+        if self._shutdown is None:
+            log.info("shutting down")
+            self._shutdown = asyncio.create_task(
+                staged_shutdown(
+                    self.gate,
+                    stop_features=self._stop_features,
+                    close_discord=super().close,
+                    close_database=self.db.close,
+                ),
+                name="deadlock-bot shutdown",
+            )
+        await asyncio.shield(self._shutdown)
+
+    async def _stop_features(self) -> None:
         for ext in list(self.extensions):
             try:
                 await self.unload_extension(ext)
@@ -169,8 +193,6 @@ class DeadlockBot(commands.Bot):
         await self.renamer.stop()
         if self.metrics is not None:
             await self.metrics.stop()
-        await super().close()
-        await self.db.close()
 
 
 def _sharding(shards: ShardSettings | None) -> dict[str, Any]:
