@@ -157,12 +157,6 @@ async def test_lane_survives_any_event_order(
     assert_invariants(api, bot)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="issue 14 finding: the startup reconcile (at discord.py's ready) deletes a lane that is being "
-    "created: its row exists but the creator's move has not been answered yet ('leer nach Neustart')",
-)
 async def test_startup_reconcile_spares_a_lane_being_created(
     discord_api: LocalDiscord, bot: BotProcess, scene: Scene
 ) -> None:
@@ -175,3 +169,7 @@ async def test_startup_reconcile_spares_a_lane_being_created(
     await bot.quiet()
     assert api.calls_to("DELETE", r"/channels/\d+") == [], "the lane was deleted while it was being created"
     assert lane_of(api, member) is not None
+    await api.until(lambda: api.bot_messages_with("tv_limit_btn"), why="the lane's panel")
+    await bot.until_row("SELECT count(*) FROM tempvoice_lanes", value=1)
+    assert await bot.stop() == 0
+    assert_invariants(api, bot)

@@ -3,11 +3,15 @@
 Discord is the truth about which channels exist and who is in them once the gateway has
 caught up (a full guild payload at start, then events): vanished lanes lose their rows,
 empty ones are deleted, the join order follows who is there, an absent owner is succeeded.
+A lane whose creation is still in flight (a creation claim of its owner younger than
+CLAIM_STALE_SECONDS, in any process) is left alone: its row exists before its creator is moved
+in, and another process's channel may not be in this cache yet.
 """
 
 from __future__ import annotations
 
 from bot.db.queries import Lane, queries
+from bot.features.tempvoice.creation import CLAIM_STALE_SECONDS
 from bot.features.tempvoice.lanes import Lanes
 from bot.features.tempvoice.life import LaneLife
 
@@ -20,9 +24,14 @@ class Reconciler:
     async def reconcile(self, guild_id: int) -> int:
         """Returns the changes made. Idempotent."""
         changes = 0
+        fresh_after = self.lanes.clock.now() - CLAIM_STALE_SECONDS
         async with self.lanes.db.read() as conn:
             lanes = await queries.tempvoice.list_lanes_by_guild(conn, guild_id=guild_id)
+            rows = await queries.tempvoice.list_creations_in_flight(conn, guild_id=guild_id, fresh_after=fresh_after)
+        creating = {r.member_id for r in rows}
         for lane in lanes:
+            if lane.owner_id in creating:
+                continue  # its creator is being moved in (here or by another process)
             async with self.lanes.locks(lane.channel_id):
                 changes += await self._one(lane)
         return changes
