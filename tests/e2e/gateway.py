@@ -1,6 +1,11 @@
 """The gateway websocket of the local Discord API: HELLO, IDENTIFY -> READY + GUILD_CREATE,
 heartbeats, RESUME with replay of missed dispatches, INVALID_SESSION, and the faults a test
-asks for (close 4000, a dropped TCP connection)."""
+asks for (close 4000, a dropped TCP connection).
+
+Sharding as Discord does it: an IDENTIFY with `shard: [id, count]` gets a READY with the same
+`shard` field and only the guilds of that shard (`(guild_id >> 22) % count == id`). The
+connection of the world's guild's shard is the session this class keeps (dispatches, RESUME);
+the other shards' connections get their READY with no guild, heartbeat ACKs and nothing else."""
 
 from __future__ import annotations
 
@@ -42,6 +47,8 @@ class Gateway:
         self.guild_sent_at = 0.0
         self.acked_seq = 0  # the highest sequence number a client heartbeat carried
         self.requested_seq = 0  # the sequence number the last heartbeat request covers
+        self.identified_shards: list[list[int] | None] = []  # the `shard` field of every IDENTIFY
+        self.idle_shards: dict[int, web.WebSocketResponse] = {}  # shards without the guild
         self._flushes: deque[float] = deque()
         self._acked = asyncio.Event()
 
@@ -53,7 +60,6 @@ class Gateway:
         ws = web.WebSocketResponse(autoping=True)
         await ws.prepare(request)
         self.connections += 1
-        self.ws = ws
         await ws.send_json({"op": HELLO, "d": {"heartbeat_interval": 41250}, "s": None, "t": None})
         try:
             async for msg in ws:
@@ -63,6 +69,8 @@ class Gateway:
         finally:
             if self.ws is ws:
                 self.ws = None
+            for shard_id in [k for k, v in self.idle_shards.items() if v is ws]:
+                del self.idle_shards[shard_id]
         return ws
 
     async def _on_message(self, ws: web.WebSocketResponse, msg: Json) -> None:
@@ -97,12 +105,18 @@ class Gateway:
             await ws.close(code=4004, message=b"Authentication failed.")
             return
         self.identifies += 1
+        shard = data.get("shard")
+        self.identified_shards.append(shard)
+        w = self.world
+        if shard is not None and (w.guild_id >> 22) % shard[1] != shard[0]:
+            await self._idle_ready(ws, shard)
+            return
+        self.ws = ws
         self.sessions += 1
         self.session_id = f"session-{self.sessions}"
         self.seq = 0
         self.acked_seq = self.requested_seq = 0
         self.sent = []
-        w = self.world
         ready = {
             "v": 10,
             "user": {**w.user_json(w.bot_id), "verified": True, "mfa_enabled": False, "flags": 0},
@@ -115,15 +129,33 @@ class Gateway:
             "presences": [],
             "geo_ordered_rtc_regions": [],
             "_trace": ["local-e2e"],
+            **({"shard": shard} if shard is not None else {}),
         }
         await self.dispatch("READY", ready)
         await self.dispatch("GUILD_CREATE", w.guild_create())
         self.guild_sent_at = asyncio.get_running_loop().time()
 
+    async def _idle_ready(self, ws: web.WebSocketResponse, shard: list[int]) -> None:
+        """READY of a shard that has none of the world's guilds."""
+        w = self.world
+        ready = {
+            "v": 10,
+            "user": {**w.user_json(w.bot_id), "verified": True, "mfa_enabled": False, "flags": 0},
+            "guilds": [],
+            "session_id": f"session-shard-{shard[0]}-{self.identifies}",
+            "resume_gateway_url": self.url,
+            "application": {"id": str(w.application_id), "flags": 0},
+            "shard": shard,
+            "_trace": ["local-e2e"],
+        }
+        self.idle_shards[shard[0]] = ws
+        await ws.send_json({"op": DISPATCH, "s": 1, "t": "READY", "d": ready})
+
     async def _resume(self, ws: web.WebSocketResponse, data: Json) -> None:
         if data.get("token") != self.token or data.get("session_id") != self.session_id:
             await ws.send_json({"op": INVALID_SESSION, "d": False, "s": None, "t": None})
             return
+        self.ws = ws
         self.resumes += 1
         missed = [entry for entry in self.sent if entry[0] > int(data.get("seq") or 0)]
         for seq, name, payload in missed:
