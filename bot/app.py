@@ -154,7 +154,10 @@ class DeadlockBot(commands.Bot):
             return
         instrument_http(self.http)
         self.metrics = MetricsServer(
-            self.db, lambda: self.is_ready() and not self.is_closed(), host=address[0], port=address[1]
+            self.db,
+            lambda: self.is_ready() and not self.is_closed() and self.gate.open,
+            host=address[0],
+            port=address[1],
         )
         await self.metrics.start()
 
