@@ -4,6 +4,8 @@ shard (`(guild_id >> 22) % count`)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from tests.e2e.harness import BotProcess
 from tests.e2e.invariants import assert_invariants, lane_of
 from tests.e2e.scene import Scene
@@ -37,18 +39,31 @@ async def test_one_process_with_both_shards_handles_the_guild(
     assert_invariants(api, bot)
 
 
-async def test_the_process_of_the_other_shard_sees_no_guild(
-    discord_api: LocalDiscord, bot: BotProcess, scene: Scene
+async def test_two_shard_processes_split_the_guilds(
+    discord_api: LocalDiscord, bot: BotProcess, scene: Scene, tmp_path: Path
 ) -> None:
-    """SHARD_COUNT=2 SHARD_IDS=<the shard without the guild>: READY without guilds; a voice join
-    in the guild never reaches it, so it creates nothing; it stops cleanly."""
+    """SHARD_COUNT=2 with SHARD_IDS=0 and SHARD_IDS=1 in two processes (a database each): the
+    process of the guild's shard gets the guild and creates the lane; the other one gets a READY
+    without guilds, never hears of the join and creates nothing; both stop cleanly."""
     api = discord_api
-    other = 1 - (api.world.guild_id >> 22) % 2
-    bot.env.update({"SHARD_COUNT": "2", "SHARD_IDS": str(other)})
-    await bot.start()
-    assert api.gateway.identified_shards == [[other, 2]] and list(api.gateway.idle_shards) == [other]
-    await api.join(scene.members[0], scene.staging)  # on the guild's shard: nobody listens there
-    await bot.quiet()
-    assert api.calls_to("POST", r"/guilds/\d+/channels") == []
-    assert await bot.stop() == 0
+    mine = (api.world.guild_id >> 22) % 2
+    bot.env.update({"SHARD_COUNT": "2", "SHARD_IDS": str(mine)})
+    other = BotProcess(api, tmp_path / "other.sqlite3", tmp_path / "other.log", {**bot.env, "SHARD_IDS": str(1 - mine)})
+    try:
+        await other.start()
+        await bot.start()
+        assert sorted(s or [] for s in api.gateway.identified_shards) == [[0, 2], [1, 2]]
+        assert list(api.gateway.idle_shards) == [1 - mine]
+        member = scene.members[0]
+        await api.join(member, scene.staging)
+        await api.until(lambda: lane_of(api, member), why="the member in a new lane")
+        await bot.until_row("SELECT count(*) FROM tempvoice_lanes", value=1)
+        await bot.quiet()
+        assert len(api.calls_to("POST", r"/guilds/\d+/channels")) == 1
+        assert other.rows("SELECT count(*) FROM tempvoice_lanes") == [(0,)]
+        assert await other.stop() == 0
+        assert await bot.stop() == 0
+    finally:
+        await other.kill()
+    other.assert_clean_log()
     assert_invariants(api, bot)
