@@ -174,7 +174,6 @@ class DeadlockBot(commands.Bot):
     async def close(self) -> None:
         """The staged shutdown (bot/discord_glue/shutdown.py); a second call waits for the first."""
         if self._shutdown is None:
-            log.info("shutting down")
             self._shutdown = asyncio.create_task(
                 staged_shutdown(
                     self.gate,

@@ -124,6 +124,7 @@ async def staged_shutdown(
     """Run the stages in order (module docstring); each one runs even when the one before failed,
     so the database is closed whatever happens on the way."""
     gate.close()
+    log.info("shutting down: new gateway events are no longer handled")
     started = time.monotonic()
     try:
         await drain(drain_seconds)
