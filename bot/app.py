@@ -180,6 +180,7 @@ class DeadlockBot(commands.Bot):
                     stop_features=self._stop_features,
                     close_discord=super().close,
                     close_database=self.db.close,
+                    closer=asyncio.current_task(),  # a command closing the bot is not waited for
                 ),
                 name="deadlock-bot shutdown",
             )

@@ -176,3 +176,25 @@ def test_handler_task_names_are_discord_py_s() -> None:
     )
     for prefix in shutdown.HANDLER_TASK_PREFIXES:
         assert f"name=f'{prefix}" in sources or f"name='{prefix}" in sources, prefix
+
+
+async def test_a_handler_closing_the_bot_is_not_waited_for(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """A handler that calls close() (an admin command, say) is left out of the drain: the
+    shutdown does not wait out the drain time for it, nor cancel it."""
+    db = SqliteDatabase(tmp_path / "bot.sqlite3", max_schema_version=latest_version())
+    bot = DeadlockBot(db)
+    await bot._async_setup_hook()
+    await bot.setup_hook()
+    finished = asyncio.Event()
+
+    async def on_stop_command() -> None:
+        await bot.close()
+        finished.set()
+
+    bot.add_listener(on_stop_command)
+    with caplog.at_level(logging.INFO):
+        bot.dispatch("stop_command")
+        async with asyncio.timeout(shutdown.DRAIN_SECONDS - 2):
+            await finished.wait()
+    assert not db.is_open
+    assert "still running after" not in caplog.text and "work in flight done" in caplog.text

@@ -80,29 +80,35 @@ class EventGate:
         return gated
 
 
-def handler_tasks() -> set[asyncio.Task[Any]]:
-    """The handler tasks running now (not the caller's own: a command may close the bot)."""
+def handler_tasks(exclude: frozenset[asyncio.Task[Any]] = frozenset()) -> set[asyncio.Task[Any]]:
+    """The handler tasks running now, but the caller's own and `exclude` (a handler that closes
+    the bot waits for the shutdown: waiting for it would only wait out the drain time)."""
     me = asyncio.current_task()
     return {
         t
         for t in asyncio.all_tasks()
-        if t is not me and not t.done() and t.get_name().startswith(HANDLER_TASK_PREFIXES)
+        if t is not me and t not in exclude and not t.done() and t.get_name().startswith(HANDLER_TASK_PREFIXES)
     }
 
 
-async def drain(drain_seconds: float = DRAIN_SECONDS, cancel_seconds: float = CANCEL_SECONDS) -> list[str]:
+async def drain(
+    drain_seconds: float = DRAIN_SECONDS,
+    cancel_seconds: float = CANCEL_SECONDS,
+    *,
+    exclude: frozenset[asyncio.Task[Any]] = frozenset(),
+) -> list[str]:
     """Let the running handlers and loop passes finish (handlers may start more handlers, e.g. a
     command's error event: those are waited for too); after `drain_seconds` cancel the handlers
     still running. Returns the names of the cancelled ones."""
     deadline = time.monotonic() + drain_seconds
     WakeableLoop.hold_all()
     while True:
-        waits: set[asyncio.Future[Any]] = {*handler_tasks(), *WakeableLoop.passes_running()}
+        waits: set[asyncio.Future[Any]] = {*handler_tasks(exclude), *WakeableLoop.passes_running()}
         left = deadline - time.monotonic()
         if not waits or left <= 0:
             break
         await asyncio.wait(waits, timeout=left)
-    late = handler_tasks()
+    late = handler_tasks(exclude)
     if late:
         names = sorted(t.get_name() for t in late)
         log.warning("shutdown: %d handler(s) still running after %.0fs, cancelled: %s", len(late), drain_seconds, names)
@@ -120,6 +126,7 @@ async def staged_shutdown(
     close_discord: Callable[[], Awaitable[None]],
     close_database: Callable[[], Awaitable[None]],
     drain_seconds: float = DRAIN_SECONDS,
+    closer: asyncio.Task[Any] | None = None,
 ) -> None:
     """Run the stages in order (module docstring); each one runs even when the one before failed,
     so the database is closed whatever happens on the way."""
@@ -127,7 +134,7 @@ async def staged_shutdown(
     log.info("shutting down: new gateway events are no longer handled")
     started = time.monotonic()
     try:
-        await drain(drain_seconds)
+        await drain(drain_seconds, exclude=frozenset({closer}) if closer is not None else frozenset())
         log.info("shutdown: work in flight done after %.2fs", time.monotonic() - started)
     finally:
         try:
