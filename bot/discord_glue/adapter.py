@@ -52,11 +52,18 @@ async def mapped_errors() -> AsyncIterator[None]:
         raise PortError(str(e)) from e
 
 
+#: discord.py names some bits by an older name when it lists them ("read_messages" for the
+#: view bit); the ports use the current names, as the composer and every feature do.
+_CURRENT_NAMES = {"read_messages": "view_channel"}
+
+
 def to_overwrite(ow: discord.PermissionOverwrite) -> Overwrite:
     allow, deny = ow.pair()
-    return Overwrite(
-        frozenset(name for name, value in allow if value), frozenset(name for name, value in deny if value)
-    )
+
+    def names(perms: discord.Permissions) -> frozenset[str]:
+        return frozenset(_CURRENT_NAMES.get(name, name) for name, value in perms if value)
+
+    return Overwrite(names(allow), names(deny))
 
 
 def from_overwrite(ow: Overwrite) -> discord.PermissionOverwrite:

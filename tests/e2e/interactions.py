@@ -8,6 +8,7 @@ import dataclasses
 import re
 import secrets
 import time
+from collections.abc import Sequence
 from typing import Any
 
 from tests.e2e.gateway import Gateway
@@ -127,8 +128,46 @@ class Interactions:
         data = {"custom_id": opened.modal["custom_id"], "components": [filled(c) for c in opened.modal["components"]]}
         return await self._create(MODAL_SUBMIT, opened.user_id, opened.channel_id, data, opened.message)
 
-    async def slash(self, user_id: int, channel_id: int, name: str, options: list[Json] | None = None) -> Pending:
+    async def pick(
+        self, user_id: int, message_id: int, custom_id: str, *, members: Sequence[int] = (), roles: Sequence[int] = ()
+    ) -> Pending:
+        """Choose members and roles in a user select (or a mentionable one, when roles are chosen
+        too or `custom_id` belongs to one): the ids with Discord's resolved data."""
+        message = self.world.messages[message_id]
+        kinds = [c.get("type") for row in message.get("components") or [] for c in row.get("components") or []
+                 if c.get("custom_id") == custom_id]  # fmt: skip
+        data: Json = {
+            "custom_id": custom_id,
+            "component_type": kinds[0] if kinds else 5,
+            "values": [str(i) for i in [*members, *roles]],
+            "resolved": self.resolved(members=members, roles=roles),
+        }
+        return await self._create(COMPONENT, user_id, int(message["channel_id"]), data, message)
+
+    def resolved(self, *, members: Sequence[int] = (), roles: Sequence[int] = ()) -> Json:
+        """Discord's `resolved` of an interaction naming these members and roles."""
+        w = self.world
+        member_data = {str(m): {k: v for k, v in w.member_json(m).items() if k != "user"} for m in members}
+        for m in members:
+            member_data[str(m)]["permissions"] = self._permissions(m)
+        return {
+            "users": {str(m): w.user_json(m) for m in members},
+            "members": member_data,
+            "roles": {str(r): dict(w.roles[r]) for r in roles},
+        }
+
+    async def slash(
+        self,
+        user_id: int,
+        channel_id: int,
+        name: str,
+        options: list[Json] | None = None,
+        *,
+        resolved: Json | None = None,
+    ) -> Pending:
         data = {"id": str(self.world.new_id()), "name": name, "type": 1, "options": options or []}  # a global command
+        if resolved is not None:
+            data["resolved"] = resolved
         return await self._create(COMMAND, user_id, channel_id, data, None)
 
     async def answered(self, p: Pending, *, replies: int = 1, max_wait: float = 10.0) -> Pending:
