@@ -249,7 +249,7 @@ async def test_reject_disconnects_bans_and_lists_for_unban(o: OwnerEnv) -> None:
     await env.world.settle()
     assert env.lane_of(pest) is None
     assert o.member_bits(lane, pest) == (False, None)  # the ban outranks the trust: not even visible
-    assert await refused(o.owner.reject(GUILD, owner, lane, owner)) == T.BAN_SELF
+    assert await refused(o.owner.reject(GUILD, owner, lane, owner)) == L.REJECT_SELF
     assert await o.owner.banned(GUILD, owner, lane) == [pest]
     assert await o.owner.unban(GUILD, owner, lane, pest) == T.UNBANNED.format(member="Pest")
     assert await o.owner.banned(GUILD, owner, lane) == []

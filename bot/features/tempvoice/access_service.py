@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 
-from bot.db.queries import Lane, queries
+from bot.db.queries import Anchor, Lane, queries
 from bot.discord_glue.ports import MemberInfo
 from bot.features.tempvoice import texts
 from bot.features.tempvoice.access import ACCESS_WISH, LOCK_GATE, AccessInputs, AccessState, PermitKind, plan
@@ -160,6 +160,7 @@ class LaneAccessService:
         lane, _ = await self.panel._guarded(guild_id, clicker_id, panel_channel_id)
         if kind is PermitKind.ROLE:
             label = next((r.name for r in self.view.roles(guild_id) if r.id == target_id), str(target_id))
+            await self._check_role_permit(lane, target_id, label)
         else:
             await self._check_permit(lane, target_id)
             label = self.lanes.display(guild_id, target_id)
@@ -177,6 +178,18 @@ class LaneAccessService:
             raise UserError(L.ALREADY_PERMITTED.format(member=label))
         return (L.PERMITTED_ROLE if kind is PermitKind.ROLE else L.PERMITTED_MEMBER).format(role=label, member=label)
 
+    async def _check_role_permit(self, lane: Lane, role_id: int, name: str) -> None:
+        """Refuse a role permit that would open the lane to everyone (@everyone: that is
+        Entsperren) or to a rank the lane's min rank or rank window keeps out."""
+        if role_id == self.view.everyone_role_id(lane.guild_id):
+            raise UserError(L.PERMIT_EVERYONE)
+        rank = self.lanes.config.rank_roles.member_rank([(role_id, name)])
+        if rank <= 0:
+            return
+        async with self.db.read() as conn:
+            anchor = await queries.rank_voice.get_anchor(conn, channel_id=lane.channel_id)
+        _check_rank(lane, anchor, name, rank)
+
     async def _check_permit(self, lane: Lane, target_id: int) -> None:
         """Refuse a member permit that the lane's rules forbid: banned, a bot, below the min
         rank, outside the rank window of a rank-anchored channel."""
@@ -193,13 +206,7 @@ class LaneAccessService:
             raise UserError(L.PERMIT_BANNED.format(member=name))
         if self._is_mod(info):
             return
-        rank = self.member_rank(info)
-        if rank < lane.min_rank:
-            raise UserError(L.PERMIT_BELOW_MINRANK.format(member=name, rank=rank_name(lane.min_rank)))
-        if anchor is not None and not anchor.allowed_min <= rank <= anchor.allowed_max:
-            raise UserError(L.PERMIT_OUTSIDE_WINDOW.format(
-                member=name, low=rank_name(anchor.allowed_min), high=rank_name(anchor.allowed_max)
-            ))  # fmt: skip
+        _check_rank(lane, anchor, name, self.member_rank(info))
 
     # -- the trusted list (per owner, on every lane they own) ---------------------------------
 
@@ -255,3 +262,13 @@ class LaneAccessService:
                 fresh = await self.lanes.get(lane.channel_id)
                 if fresh is not None:
                     await self.apply(fresh)
+
+
+def _check_rank(lane: Lane, anchor: Anchor | None, name: str, rank: int) -> None:
+    """Refuse a permit of a rank below the lane's min rank or outside its rank window."""
+    if rank < lane.min_rank:
+        raise UserError(L.PERMIT_BELOW_MINRANK.format(member=name, rank=rank_name(lane.min_rank)))
+    if anchor is not None and not anchor.allowed_min <= rank <= anchor.allowed_max:
+        raise UserError(L.PERMIT_OUTSIDE_WINDOW.format(
+            member=name, low=rank_name(anchor.allowed_min), high=rank_name(anchor.allowed_max)
+        ))  # fmt: skip

@@ -95,7 +95,14 @@ class LaneOwnerService(LaneHooks):
     # -- reject (ban + disconnect), the ban list, un-ban --------------------------------------
 
     async def reject(self, guild_id: int, clicker_id: int, panel_channel_id: int | None, target_id: int) -> str:
-        """Disconnect and ban (the ban list is the owner's, for all their lanes, stored)."""
+        """Disconnect and ban (the ban list is the owner's, for all their lanes, stored). Not the
+        owner, not a bot: a bot is nobody to keep out, and this bot must keep managing the lane."""
+        lane, _ = await self.panel._guarded(guild_id, clicker_id, panel_channel_id, admin_only=True)
+        if target_id == lane.owner_id:
+            raise UserError(L.REJECT_SELF)
+        info = self.view.member(guild_id, target_id)
+        if target_id == self.view.own_member_id(guild_id) or (info is not None and info.is_bot):
+            raise UserError(L.REJECT_BOT)
         return await self.panel.ban(guild_id, clicker_id, panel_channel_id, str(target_id))
 
     async def banned(self, guild_id: int, clicker_id: int, panel_channel_id: int | None) -> list[int]:
