@@ -7,6 +7,8 @@ from __future__ import annotations
 import re
 import time
 
+import pytest
+
 from bot.features.tempvoice.texts import LaneOwner as L
 from bot.features.tempvoice.texts import TempVoice as T
 from tests.e2e.harness import BotProcess
@@ -320,5 +322,40 @@ async def test_restart_keeps_lock_and_permits_and_the_old_panel_answers(
     assert bits(w, lane, guest) == (True, True) and bits(w, lane, friend) == (True, True)
     assert await click(api, owner, panel, "tv_lock") == [L.UNLOCKED]
     await api.until(lambda: bits(w, lane, everyone) == (None, False), why="unlocked, still hidden")
+    assert await bot.stop() == 0
+    assert_invariants(api, bot)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="rename scheduler at start (fixed by another helper): its first pass runs before discord.py has the "
+    "guild, finds no channel and forgets the lane's name parts and spent renames (channel_renames and "
+    "channel_name_parts are empty after the start), so 'Drei' is lost and the next rename claims to show at once",
+)
+async def test_rename_budget_and_a_waiting_name_survive_a_restart(
+    discord_api: LocalDiscord, bot: BotProcess, scene: Scene
+) -> None:
+    """Two renames spent, a third waiting: after a restart the bot renames nothing early (no 429
+    from Discord), and a rename then still says when it will show (the same moment)."""
+    api, w = discord_api, discord_api.world
+    owner = scene.members[10]
+    await bot.start()
+    lane, panel = await new_lane(api, bot, owner, scene.staging)
+    for name in ("Eins", "Zwei"):
+        assert await modal(api, owner, panel, "tv_rename", name) == [L.RENAMED_NOW.format(name=name)]
+        await api.until(lambda name=name: w.channel_name(lane) == name, why=f"the rename to {name}")  # type: ignore[misc]
+    [waiting] = await modal(api, owner, panel, "tv_rename", "Drei")
+    assert waiting.startswith("Neuer Name: „Drei“")
+    assert await bot.stop() == 0
+
+    await bot.start()
+    await bot.ready()
+    await bot.quiet()
+    assert w.channel_name(lane) == "Zwei"
+    assert len([c for c in api.calls_to("PATCH", rf"/channels/{lane}$") if "name" in c.body]) == 2
+    assert await modal(api, owner, panel, "tv_rename", "Vier") == [waiting.replace("Drei", "Vier")]
+    await bot.quiet()
+    assert w.channel_name(lane) == "Zwei"
     assert await bot.stop() == 0
     assert_invariants(api, bot)
