@@ -77,13 +77,17 @@ def selects(message: Json) -> list[Json]:
     return [c for row in message.get("components") or [] for c in row.get("components") or []]
 
 
-async def lane_cmd(api: LocalDiscord, who: int, channel: int, sub: str, **options: str | int) -> list[str]:
-    """`/lane SUB` with string or member options (ints are members: resolved as Discord sends them)."""
+async def lane_cmd(
+    api: LocalDiscord, who: int, channel: int, sub: str, *, role: int | None = None, **options: str | int
+) -> list[str]:
+    """`/lane SUB` with string or member options (ints are members) and a `rolle`, resolved as
+    Discord sends them."""
     opts: list[Json] = [
         {"type": 6 if isinstance(v, int) else 3, "name": k, "value": str(v)} for k, v in options.items()
     ]
+    opts += [{"type": 8, "name": "rolle", "value": str(role)}] if role is not None else []
     members = [v for v in options.values() if isinstance(v, int)]
-    resolved = api.interactions.resolved(members=members) if members else None
+    resolved = api.interactions.resolved(members=members, roles=[role] if role else [])
     p = await api.interactions.slash(
         who, channel, "lane", [{"type": 1, "name": sub, "options": opts}], resolved=resolved
     )
@@ -263,6 +267,11 @@ async def test_lane_slash_commands(discord_api: LocalDiscord, bot: BotProcess, s
         L.PERMITTED_MEMBER.format(member="spieler6")
     ]
     await api.until(lambda: bits(w, lane, guest) == (True, True), why="the permit")
+    archon = scene.rank_roles[7]
+    assert await lane_cmd(api, owner, here, "zulassen", role=archon) == [L.PERMITTED_ROLE.format(role="Archon")]
+    await api.until(lambda: bits(w, lane, archon) == (True, True), why="the role's permit")
+    assert await lane_cmd(api, owner, here, "zulassen", role=everyone) == [L.PERMIT_EVERYONE]
+    assert await lane_cmd(api, owner, here, "zulassen") == [L.PERMIT_WHOM]
     assert await lane_cmd(api, owner, here, "umbenennen", name="Feierabend") == [
         L.RENAMED_NOW.format(name="Feierabend")
     ]

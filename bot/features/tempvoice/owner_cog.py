@@ -230,9 +230,17 @@ class LaneCommands(commands.Cog, name="Lane"):
     async def zeigen(self, ctx: commands.Context[commands.Bot]) -> None:
         await _say(ctx, self.access.set_hidden(*_ctx_where(ctx), False))
 
-    @lane.command(name="zulassen", description="Ein Mitglied in die gesperrte/versteckte Lane lassen")  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
-    async def zulassen(self, ctx: commands.Context[commands.Bot], mitglied: discord.Member) -> None:
-        await _say(ctx, self.access.permit(*_ctx_where(ctx), PermitKind.MEMBER, mitglied.id))
+    @lane.command(name="zulassen", description="Ein Mitglied oder eine Rolle in die gesperrte/versteckte Lane lassen")  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
+    async def zulassen(
+        self, ctx: commands.Context[commands.Bot], mitglied: discord.Member | None = None,
+        rolle: discord.Role | None = None,
+    ) -> None:  # fmt: skip
+        if mitglied is not None:
+            await _say(ctx, self.access.permit(*_ctx_where(ctx), PermitKind.MEMBER, mitglied.id))
+        elif rolle is not None:
+            await _say(ctx, self.access.permit(*_ctx_where(ctx), PermitKind.ROLE, rolle.id))
+        else:
+            await ctx.send(L.PERMIT_WHOM, ephemeral=True)
 
     @lane.command(name="vertrauen", description="Mitglied auf deine Vertrauten-Liste setzen")  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
     async def vertrauen(self, ctx: commands.Context[commands.Bot], mitglied: discord.Member) -> None:

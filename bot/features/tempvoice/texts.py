@@ -116,6 +116,7 @@ class LaneOwner:
     ALREADY_PERMITTED = "{member} ist bereits zugelassen."
     PERMIT_BANNED = "{member} ist von dir gebannt. Entbanne das Mitglied zuerst."
     PERMIT_BOT = "Bots brauchen keine Zulassung."
+    PERMIT_WHOM = "Wen zulassen? Nenne ein Mitglied oder eine Rolle: /lane zulassen @Mitglied oder rolle:@Rolle."
     PERMIT_EVERYONE = "Für alle öffnest du die Lane mit Entsperren und Zeigen, nicht mit Zulassen."
     PERMIT_BELOW_MINRANK = "{member} liegt unter dem Mindest-Rang dieser Lane ({rank}): keine Zulassung möglich."
     PERMIT_OUTSIDE_WINDOW = "{member} liegt außerhalb des Rang-Fensters dieses Kanals ({low} bis {high})."
@@ -161,7 +162,7 @@ class LaneOwner:
     CHOOSE = "Wähle unten aus."
     HELP = (
         "**/lane** (auch !lane) wirkt auf die Lane, in der du bist: `umbenennen <Name>`, `sperren`, `entsperren`, "
-        "`verstecken`, `zeigen`, `zulassen @Mitglied`, `vertrauen @Mitglied`, `misstrauen @Mitglied`, "
+        "`verstecken`, `zeigen`, `zulassen @Mitglied` (oder `@Rolle`), `vertrauen @Mitglied`, `misstrauen @Mitglied`, "
         "`ablehnen @Mitglied`, `entbannen @Mitglied`, `uebertragen @Mitglied`, `vorlage` (für deine nächste Lane "
         "speichern), `reset` (Vorlage vergessen)."
     )
