@@ -75,6 +75,7 @@ async def _press(panel: LanePanel, button: str, clicker: int, channel: int) -> l
 @pytest.mark.parametrize(
     ("button", "text"),
     [
+        ("rename", T.NOT_OWNER),
         ("permit", T.NOT_OWNER),
         ("trust", L.ONLY_OWNER),
         ("reject", T.NOT_OWNER_OR_ADMIN),
@@ -95,7 +96,7 @@ async def test_select_buttons_refuse_outside_a_lane(o: OwnerEnv) -> None:
     env = o.env
     member = env.world.add_member(GUILD)
     panel = LanePanel(env.service, o.access, o.owner)
-    for button in ("permit", "trust", "reject", "transfer"):
+    for button in ("rename", "permit", "trust", "reject", "transfer"):
         assert [s for s, _ in await _press(panel, button, member, env.panel_text)] == [T.JOIN_LANE_FIRST], button
 
 

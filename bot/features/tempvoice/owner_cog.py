@@ -110,9 +110,21 @@ class LanePanel(MainView):
         self.access = access
         self.owner = owner
 
+    async def _may_manage(self, interaction: discord.Interaction) -> bool:
+        """Whether the clicker may manage the lane (before a modal or select is offered); if
+        not, they read why."""
+        try:
+            await self.service.panel._guarded(*_where(interaction))
+        except UserError as e:
+            await _reply(interaction, e.text)
+            return False
+        return True
+
     @discord.ui.button(label=L.BUTTON_RENAME, style=discord.ButtonStyle.primary, custom_id="tv_rename", row=0)
     async def rename(self, interaction: discord.Interaction, _: discord.ui.Button[LanePanel]) -> None:
-        await interaction.response.send_modal(RenameModal(self.owner))
+        """Only who may rename gets the modal (the submit checks again: the owner may change meanwhile)."""
+        if await self._may_manage(interaction):
+            await interaction.response.send_modal(RenameModal(self.owner))
 
     @discord.ui.button(label=L.BUTTON_LOCK, style=discord.ButtonStyle.secondary, custom_id="tv_lock", row=1)
     async def lock(self, interaction: discord.Interaction, _: discord.ui.Button[LanePanel]) -> None:
@@ -124,12 +136,9 @@ class LanePanel(MainView):
 
     @discord.ui.button(label=L.BUTTON_PERMIT, style=discord.ButtonStyle.success, custom_id="tv_permit", row=3)
     async def permit(self, interaction: discord.Interaction, _: discord.ui.Button[LanePanel]) -> None:
-        try:
-            await self.service.panel._guarded(*_where(interaction))
-        except UserError as e:
-            await _reply(interaction, e.text)
-            return
-        await interaction.response.send_message(L.CHOOSE, view=_ephemeral(PermitSelect(self.access)), ephemeral=True)
+        if await self._may_manage(interaction):
+            view = _ephemeral(PermitSelect(self.access))
+            await interaction.response.send_message(L.CHOOSE, view=view, ephemeral=True)
 
     @discord.ui.button(label=L.BUTTON_TRUST, style=discord.ButtonStyle.success, custom_id="tv_trust", row=3)
     async def trust(self, interaction: discord.Interaction, _: discord.ui.Button[LanePanel]) -> None:
