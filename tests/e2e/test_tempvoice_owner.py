@@ -324,6 +324,8 @@ async def test_restart_keeps_lock_and_permits_and_the_old_panel_answers(
     assert lane in w.channels and w.voice.get(owner) == lane
     assert {t: bits(w, lane, t) for t in (everyone, owner, friend, guest, w.bot_id)} == before
     assert bot.rows("SELECT locked FROM tempvoice_lane_access WHERE channel_id = ?", lane) == [(1,)]
+    permitted = bot.rows("SELECT target_id FROM tempvoice_lane_permits WHERE channel_id = ?", lane)
+    assert {(owner,), (friend,), (guest,)} <= set(permitted)
     # the panel posted before the restart still answers, for the owner and refusing others
     assert await click(api, stranger, panel, "tv_lock") == [T.NOT_OWNER]
     assert await click(api, owner, panel, "tv_hide") == [L.HIDDEN]
