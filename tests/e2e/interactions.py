@@ -131,8 +131,8 @@ class Interactions:
     async def pick(
         self, user_id: int, message_id: int, custom_id: str, *, members: Sequence[int] = (), roles: Sequence[int] = ()
     ) -> Pending:
-        """Choose members and roles in a user select (or a mentionable one, when roles are chosen
-        too or `custom_id` belongs to one): the ids with Discord's resolved data."""
+        """Choose members and roles in a user, role or mentionable select of the message (its
+        type as the message shows it): the ids with Discord's resolved data."""
         message = self.world.messages[message_id]
         kinds = [c.get("type") for row in message.get("components") or [] for c in row.get("components") or []
                  if c.get("custom_id") == custom_id]  # fmt: skip

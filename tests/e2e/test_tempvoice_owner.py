@@ -19,7 +19,6 @@ from tests.e2e.server import LocalDiscord
 from tests.e2e.world import Json, World
 
 CONNECT, VIEW = 1 << 20, 1 << 10
-RENAMES = r"/channels/\d+$"
 LANE_OWNER = "SELECT owner_id FROM tempvoice_lanes WHERE channel_id = ?"
 
 
@@ -29,7 +28,11 @@ def bits(w: World, channel: int, target: int) -> tuple[bool | None, bool | None]
     if ow is None:
         return None, None
     allow, deny = int(ow["allow"]), int(ow["deny"])
-    return tuple(True if allow & b else False if deny & b else None for b in (CONNECT, VIEW))  # type: ignore[return-value]
+
+    def bit(b: int) -> bool | None:
+        return True if allow & b else False if deny & b else None
+
+    return bit(CONNECT), bit(VIEW)
 
 
 def lane_row(bot: BotProcess, owner: int) -> int | None:
