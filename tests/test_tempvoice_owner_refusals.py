@@ -252,3 +252,15 @@ async def test_role_permits_respect_min_rank_and_the_rank_window(o: OwnerEnv) ->
     async with env.db.read() as conn:
         permits = await queries.tempvoice.list_lane_permits(conn, channel_id=lane)
     assert {p.target_id for p in permits if p.target_kind == "role"} == {env.rank_roles[7], friends}
+
+
+async def test_a_preset_name_blocked_since_it_was_saved_is_not_applied(o: OwnerEnv) -> None:
+    env = o.env
+    owner = env.world.add_member(GUILD)
+    async with env.db.transaction() as conn:
+        await queries.tempvoice.save_preset(
+            conn, owner_id=owner, name="Idiot-Runde", user_limit=3, locked=0, hidden=0, min_rank=0, saved_at=1
+        )
+    lane = await o.new_lane(owner)  # "idiot" is on the blocklist now
+    await env.renamer.run_due()
+    assert env.world.channels[lane].name == "Lane 1" and env.world.channels[lane].user_limit == 3

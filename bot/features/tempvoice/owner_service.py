@@ -183,7 +183,10 @@ class LaneOwnerService(LaneHooks):
         the ranked cap, min rank only where it works and never above the owner's own rank."""
         config = self.lanes.config
         if preset.name:
-            await self._set_name(lane, preset.name)
+            try:  # the rules of now: a word may have been blocked since the preset was saved
+                await self._set_name(lane, validate_lane_name(preset.name, self.access.config.name_blocklist))
+            except NameRefused as refused:
+                log.info("the preset's name for lane %s is not allowed now (%s)", lane.channel_id, refused.problem)
         if preset.user_limit is not None:
             limit = preset.user_limit
             if lane.category_id in config.ranked_category_ids:
