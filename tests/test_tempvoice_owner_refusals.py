@@ -16,7 +16,8 @@ from bot.discord_glue.adapter import from_overwrite, to_overwrite
 from bot.discord_glue.ports import Forbidden, Overwrite, TargetKind
 from bot.features.tempvoice import texts
 from bot.features.tempvoice.access import PermitKind
-from bot.features.tempvoice.owner_cog import LanePanel
+from bot.features.tempvoice.cog import CUSTOM_IDS
+from bot.features.tempvoice.owner_cog import OWNER_CUSTOM_IDS, PICK_CUSTOM_IDS, LanePanel, owner_picks
 from tests.helpers import refused
 from tests.tempvoice_env import GUILD, build_env
 from tests.tempvoice_owner_env import BOT_ID, OwnerEnv, with_owner_actions
@@ -264,3 +265,13 @@ async def test_a_preset_name_blocked_since_it_was_saved_is_not_applied(o: OwnerE
     lane = await o.new_lane(owner)  # "idiot" is on the blocklist now
     await env.renamer.run_due()
     assert env.world.channels[lane].name == "Lane 1" and env.world.channels[lane].user_limit == 3
+
+
+async def test_the_offered_selects_are_also_persistent_views(o: OwnerEnv) -> None:
+    """The selects carry fixed custom_ids and are registered once without a message: a choice
+    made after the offer's view timed out (or after a restart) is still answered."""
+    views = owner_picks(o.access, o.owner)
+    assert all(v.is_persistent() and v.timeout is None for v in views)
+    ids = [str(getattr(item, "custom_id", "")) for v in views for item in v.children]
+    assert sorted(ids) == sorted(PICK_CUSTOM_IDS) and all(i.startswith("tv_") for i in PICK_CUSTOM_IDS)
+    assert not set(PICK_CUSTOM_IDS) & (set(OWNER_CUSTOM_IDS) | set(CUSTOM_IDS))

@@ -307,7 +307,7 @@ async def test_restart_keeps_lock_and_permits_and_the_old_panel_answers(
     discord_api: LocalDiscord, bot: BotProcess, scene: Scene
 ) -> None:
     api, w = discord_api, discord_api.world
-    owner, friend, guest, stranger = (scene.members[i] for i in (10, 3, 6, 5))
+    owner, friend, guest, stranger, buddy = (scene.members[i] for i in (10, 3, 6, 5, 7))
     everyone = w.guild_id
     await bot.start()
     lane, panel = await new_lane(api, bot, owner, scene.staging)
@@ -319,6 +319,7 @@ async def test_restart_keeps_lock_and_permits_and_the_old_panel_answers(
                                                members=[guest]))  # fmt: skip
     await api.until(lambda: bits(w, lane, guest)[0] is True, why="the permit")
     before = {t: bits(w, lane, t) for t in (everyone, owner, friend, guest, w.bot_id)}
+    trust = await offer(api, owner, panel, "tv_trust")  # opened now, chosen after the restart
     assert await bot.stop() == 0
 
     await bot.start()
@@ -331,6 +332,9 @@ async def test_restart_keeps_lock_and_permits_and_the_old_panel_answers(
     assert {(owner,), (friend,), (guest,)} <= set(permitted)
     # the panel posted before the restart still answers, for the owner and refusing others
     assert await click(api, stranger, panel, "tv_lock") == [T.NOT_OWNER]
+    picked = await api.interactions.pick(owner, int(trust["id"]), selects(trust)[0]["custom_id"], members=[buddy])
+    assert await say(api, picked) == [L.TRUSTED.format(member="spieler7")]
+    await api.until(lambda: bits(w, lane, buddy)[0] is True, why="the trusted member's allow")
     assert await click(api, owner, panel, "tv_hide") == [L.HIDDEN]
     await api.until(lambda: bits(w, lane, everyone) == (False, False), why="locked and hidden")
     assert bits(w, lane, guest) == (True, True) and bits(w, lane, friend) == (True, True)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from bot.features.tempvoice.access_service import LaneAccessService
 from bot.features.tempvoice.cog import TempVoiceCog
-from bot.features.tempvoice.owner_cog import LaneCommands, LanePanel
+from bot.features.tempvoice.owner_cog import LaneCommands, LanePanel, owner_picks
 from bot.features.tempvoice.owner_service import LaneOwnerService
 from bot.features.tempvoice.service import LaneService
 from bot.features.tempvoice.settings import owner_actions_config, tempvoice_config
@@ -30,3 +30,5 @@ async def setup(bot: DeadlockBot) -> None:
     bot.port.panel_factory = cog.panel
     await bot.add_cog(cog)
     await bot.add_cog(LaneCommands(access, owner))
+    for view in owner_picks(access, owner):  # the panel's selects keep answering after a timeout or restart
+        bot.add_view(view)

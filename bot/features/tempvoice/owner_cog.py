@@ -60,11 +60,24 @@ def _member_options(guild: discord.Guild | None, ids: list[int]) -> list[discord
     return options
 
 
+#: The selects the panel's buttons offer in ephemeral messages. Fixed custom_ids, and also
+#: registered once as persistent views (`owner_picks`): a select still answers after its
+#: message's view timed out or the bot restarted (every choice is checked again anyway).
+PICK_CUSTOM_IDS = (
+    "tv_pick_permit",
+    "tv_pick_trust",
+    "tv_pick_untrust",
+    "tv_pick_reject",
+    "tv_pick_unban",
+    "tv_pick_transfer",
+)
+
+
 class _Select(discord.ui.Select["discord.ui.View"]):
     """A select of given members whose choice goes to one service call."""
 
-    def __init__(self, placeholder: str, options: list[discord.SelectOption], act: Any) -> None:
-        super().__init__(placeholder=placeholder, options=options, min_values=1, max_values=1)
+    def __init__(self, placeholder: str, options: list[discord.SelectOption], act: Any, custom_id: str) -> None:
+        super().__init__(placeholder=placeholder, options=options, min_values=1, max_values=1, custom_id=custom_id)
         self.act = act
 
     async def callback(self, interaction: discord.Interaction) -> None:
@@ -72,8 +85,8 @@ class _Select(discord.ui.Select["discord.ui.View"]):
 
 
 class _UserSelect(discord.ui.UserSelect["discord.ui.View"]):
-    def __init__(self, placeholder: str, act: Any) -> None:
-        super().__init__(placeholder=placeholder, min_values=1, max_values=1)
+    def __init__(self, placeholder: str, act: Any, custom_id: str) -> None:
+        super().__init__(placeholder=placeholder, min_values=1, max_values=1, custom_id=custom_id)
         self.act = act
 
     async def callback(self, interaction: discord.Interaction) -> None:
@@ -82,7 +95,7 @@ class _UserSelect(discord.ui.UserSelect["discord.ui.View"]):
 
 class PermitSelect(discord.ui.MentionableSelect["discord.ui.View"]):
     def __init__(self, access: LaneAccessService) -> None:
-        super().__init__(placeholder=L.PERMIT_PLACEHOLDER, min_values=1, max_values=1)
+        super().__init__(placeholder=L.PERMIT_PLACEHOLDER, min_values=1, max_values=1, custom_id="tv_pick_permit")
         self.access = access
 
     async def callback(self, interaction: discord.Interaction) -> None:
@@ -91,11 +104,41 @@ class PermitSelect(discord.ui.MentionableSelect["discord.ui.View"]):
         await _answer(interaction, self.access.permit(*_where(interaction), kind, chosen.id))
 
 
-def _ephemeral(*items: discord.ui.Item[Any]) -> discord.ui.View:
-    view = View(timeout=EPHEMERAL_TIMEOUT)
+class _Picks:
+    """The owner actions' selects, built alike for an offer and for the persistent views."""
+
+    def __init__(self, access: LaneAccessService, owner: LaneOwnerService) -> None:
+        self.access = access
+        self.owner = owner
+
+    def trust(self) -> _UserSelect:
+        return _UserSelect(L.TRUST_ADD_PLACEHOLDER, self.access.trust, "tv_pick_trust")
+
+    def untrust(self, options: list[discord.SelectOption]) -> _Select:
+        return _Select(L.TRUST_REMOVE_PLACEHOLDER, options, self.access.untrust, "tv_pick_untrust")
+
+    def reject(self) -> _UserSelect:
+        return _UserSelect(L.REJECT_PLACEHOLDER, self.owner.reject, "tv_pick_reject")
+
+    def unban(self, options: list[discord.SelectOption]) -> _Select:
+        return _Select(L.UNBAN_PLACEHOLDER, options, self.owner.unban, "tv_pick_unban")
+
+    def transfer(self, options: list[discord.SelectOption]) -> _Select:
+        return _Select(L.TRANSFER_PLACEHOLDER, options, self.owner.transfer, "tv_pick_transfer")
+
+
+def _view(*items: discord.ui.Item[Any], timeout: float | None = EPHEMERAL_TIMEOUT) -> discord.ui.View:
+    view = View(timeout=timeout)
     for item in items:
         view.add_item(item)
     return view
+
+
+def owner_picks(access: LaneAccessService, owner: LaneOwnerService) -> list[discord.ui.View]:
+    """Every select of the owner actions as persistent views (a select fills a row: two views)."""
+    p = _Picks(access, owner)
+    members = _view(p.trust(), p.untrust([]), p.reject(), p.unban([]), p.transfer([]), timeout=None)
+    return [members, _view(PermitSelect(access), timeout=None)]
 
 
 def _mentions(ids: list[int]) -> str:
@@ -109,6 +152,7 @@ class LanePanel(MainView):
         super().__init__(service)
         self.access = access
         self.owner = owner
+        self.picks = _Picks(access, owner)
 
     async def _may_manage(self, interaction: discord.Interaction) -> bool:
         """Whether the clicker may manage the lane (before a modal or select is offered); if
@@ -137,7 +181,7 @@ class LanePanel(MainView):
     @discord.ui.button(label=L.BUTTON_PERMIT, style=discord.ButtonStyle.success, custom_id="tv_permit", row=3)
     async def permit(self, interaction: discord.Interaction, _: discord.ui.Button[LanePanel]) -> None:
         if await self._may_manage(interaction):
-            view = _ephemeral(PermitSelect(self.access))
+            view = _view(PermitSelect(self.access))
             await interaction.response.send_message(L.CHOOSE, view=view, ephemeral=True)
 
     @discord.ui.button(label=L.BUTTON_TRUST, style=discord.ButtonStyle.success, custom_id="tv_trust", row=3)
@@ -147,13 +191,12 @@ class LanePanel(MainView):
         except UserError as e:
             await _reply(interaction, e.text)
             return
-        items: list[discord.ui.Item[Any]] = [_UserSelect(L.TRUST_ADD_PLACEHOLDER, self.access.trust)]
+        items: list[discord.ui.Item[Any]] = [self.picks.trust()]
         if trusted:
-            options = _member_options(interaction.guild, trusted)
-            items.append(_Select(L.TRUST_REMOVE_PLACEHOLDER, options, self.access.untrust))
+            items.append(self.picks.untrust(_member_options(interaction.guild, trusted)))
         text = L.TRUSTED_LIST.format(members=_mentions(trusted)) if trusted else L.TRUSTED_NONE
         await interaction.response.send_message(
-            text, view=_ephemeral(*items), ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
+            text, view=_view(*items), ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
         )
 
     @discord.ui.button(label=L.BUTTON_REJECT, style=discord.ButtonStyle.danger, custom_id="tv_reject", row=4)
@@ -163,12 +206,12 @@ class LanePanel(MainView):
         except UserError as e:
             await _reply(interaction, e.text)
             return
-        items: list[discord.ui.Item[Any]] = [_UserSelect(L.REJECT_PLACEHOLDER, self.owner.reject)]
+        items: list[discord.ui.Item[Any]] = [self.picks.reject()]
         if banned:
-            items.append(_Select(L.UNBAN_PLACEHOLDER, _member_options(interaction.guild, banned), self.owner.unban))
+            items.append(self.picks.unban(_member_options(interaction.guild, banned)))
         text = L.BANNED_LIST.format(members=_mentions(banned[:25])) if banned else L.BANNED_NONE
         await interaction.response.send_message(
-            text, view=_ephemeral(*items), ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
+            text, view=_view(*items), ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
         )
 
     @discord.ui.button(label=L.BUTTON_TRANSFER, style=discord.ButtonStyle.secondary, custom_id="tv_transfer", row=4)
@@ -179,7 +222,7 @@ class LanePanel(MainView):
             await _reply(interaction, e.text)
             return
         options = [discord.SelectOption(label=m.display_name[:100], value=str(m.id)) for m in found]
-        view = _ephemeral(_Select(L.TRANSFER_PLACEHOLDER, options, self.owner.transfer))
+        view = _view(self.picks.transfer(options))
         await interaction.response.send_message(L.CHOOSE, view=view, ephemeral=True)
 
     @discord.ui.button(label=L.BUTTON_PRESET, style=discord.ButtonStyle.secondary, custom_id="tv_preset", row=4)
