@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, cast
 
 import discord
 import pytest
@@ -22,7 +22,7 @@ from bot.features.coaching.texts import Coaching
 from bot.features.rank_voice.texts import RankVoice
 from bot.features.tempvoice.cog import KickView, TempVoiceCog
 from bot.features.tempvoice.texts import LaneOwner, TempVoice
-from tests.bot_harness import ADMIN, GUILD, MEMBER, PLAYERS, Harness
+from tests.bot_harness import ADMIN, BOT_USER, GUILD, MEMBER, PLAYERS, Harness, user
 
 Act = Callable[[Harness, Any], Awaitable[None]]  # (harness, what the setup returned)
 Setup = Callable[[Harness], Awaitable[Any]]
@@ -88,6 +88,26 @@ def lane_click(custom_id: str, select: list[str] | None = None, modal: str | Non
             await h.submit(MEMBER, h.modal(), modal)
 
     return act
+
+
+def lane_pick(custom_id: str, kind: int) -> Act:
+    """MEMBER chooses PLAYERS[0] in a user (5) or mentionable (7) select of the owner actions."""
+
+    async def act(h: Harness, _: Any) -> None:
+        message = h._message(BOT_USER, "", [{"type": 1, "components": [{"type": kind, "custom_id": custom_id}]}])
+        chosen = str(PLAYERS[0])
+        data = {"custom_id": custom_id, "component_type": kind, "values": [chosen],
+                "resolved": {"users": {chosen: user(PLAYERS[0])}}}  # fmt: skip
+        h.bot._connection.parse_interaction_create(cast(Any, h._interaction(3, MEMBER, data, message)))
+        await h.settle()
+
+    return act
+
+
+async def _rename_modal(h: Harness, _: Any) -> None:
+    """The owner (ADMIN) opened the rename modal; MEMBER submits it: the submit checks again."""
+    await h.click(ADMIN, "tv_rename")
+    await h.submit(MEMBER, h.modal(), "Meine Lane")
 
 
 async def _session(h: Harness) -> int:
@@ -257,8 +277,18 @@ TABLE: dict[str, Refused | Open] = {
     "component:tv_reject": Refused(lane_click("tv_reject"), TempVoice.NOT_OWNER_OR_ADMIN, _lane),
     "component:tv_transfer": Refused(lane_click("tv_transfer"), TempVoice.NOT_OWNER, _lane),
     "component:tv_preset": Refused(lane_click("tv_preset"), LaneOwner.ONLY_OWNER, _lane),
-    "component:tv_rename": Refused(lane_click("tv_rename", modal="Meine Lane"), TempVoice.NOT_OWNER, _lane),
-    "modal:RenameModal": Refused(lane_click("tv_rename", modal="Meine Lane"), TempVoice.NOT_OWNER, _lane),
+    "component:tv_rename": Refused(lane_click("tv_rename"), TempVoice.NOT_OWNER, _lane),  # no modal: refused at once
+    "modal:RenameModal": Refused(_rename_modal, TempVoice.NOT_OWNER, _lane),
+    "component:tv_pick_permit": Refused(lane_pick("tv_pick_permit", 7), TempVoice.NOT_OWNER, _lane),
+    "component:tv_pick_trust": Refused(lane_pick("tv_pick_trust", 5), LaneOwner.ONLY_OWNER, _lane),
+    "component:tv_pick_untrust": Refused(lane_click("tv_pick_untrust", [str(PLAYERS[0])]), LaneOwner.ONLY_OWNER, _lane),
+    "component:tv_pick_reject": Refused(lane_pick("tv_pick_reject", 5), TempVoice.NOT_OWNER_OR_ADMIN, _lane),
+    "component:tv_pick_unban": Refused(
+        lane_click("tv_pick_unban", [str(PLAYERS[0])]), TempVoice.NOT_OWNER_OR_ADMIN, _lane
+    ),
+    "component:tv_pick_transfer": Refused(
+        lane_click("tv_pick_transfer", [str(PLAYERS[0])]), TempVoice.NOT_OWNER, _lane
+    ),
     # -- every view and modal class ----------------------------------------------------
     "view:MainView": Open("the TempVoice panel: each of its components has its entry above"),
     "view:StartView": Open("the coaching start message: its button has its entry above"),
