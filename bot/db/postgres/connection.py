@@ -8,7 +8,6 @@ prepare and its execution always meet the same server connection.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import Generator, Iterable, Sequence
 from pathlib import Path
@@ -17,7 +16,7 @@ from typing import Any
 import aiosql
 import asyncpg
 
-from bot.db.connections import EngineConnection
+from bot.db.connections import EngineConnection, Result, Rows
 from bot.db.errors import IntegrityError
 from bot.db.sqlite.maintenance import quote_ident
 from bot.resources import SQL_DIR
@@ -40,32 +39,6 @@ class PgQueries:
 PG_QUERIES = PgQueries()
 
 
-class PgRows:
-    __slots__ = ("_index", "_rows", "rowcount")
-
-    def __init__(self, rows: list[Any], rowcount: int) -> None:
-        self._rows, self._index, self.rowcount = rows, 0, rowcount
-
-    async def fetchone(self) -> Any:
-        if self._index >= len(self._rows):
-            return None
-        self._index += 1
-        return tuple(self._rows[self._index - 1])
-
-    async def fetchall(self) -> list[Any]:
-        rest, self._index = self._rows[self._index :], len(self._rows)
-        return [tuple(r) for r in rest]
-
-    async def close(self) -> None:
-        return None
-
-    async def __aenter__(self) -> PgRows:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        return None
-
-
 def _rowcount(status: str) -> int:
     """asyncpg's command status ('UPDATE 3', 'INSERT 0 1') as a row count."""
     tail = status.rsplit(" ", 1)[-1]
@@ -83,41 +56,29 @@ def _mapped(conn: PgConnection) -> Generator[None, None, None]:
         raise
 
 
-class _PgResult:
-    def __init__(self, coro: Any) -> None:
-        self._coro = coro
-
-    def __await__(self) -> Generator[Any, None, PgRows]:
-        return self._coro.__await__()  # type: ignore[no-any-return]
-
-    async def __aenter__(self) -> PgRows:
-        return await self._coro  # type: ignore[no-any-return]
-
-    async def __aexit__(self, *exc: object) -> None:
-        return None
-
-
 class PgConnection(EngineConnection):
     """One pooled asyncpg connection with the data layer's API."""
 
     def __init__(self, raw: asyncpg.Connection, queries: PgQueries = PG_QUERIES) -> None:
         self.raw = raw
         self.queries = queries
-        self.failed_statements = 0  # as on SQLite's driver: compared around a transaction
-        #: the last shielded step (a savepoint's or the transaction's end) queued on this connection
-        self.pending: asyncio.Task[None] | None = None
+        self.failed_statements = 0  # compared around a unit of work (bot/db/unit.py)
 
-    async def _execute(self, sql: str, parameters: Sequence[Any]) -> PgRows:
+    async def control(self, sql: str) -> str:
+        with _mapped(self):
+            return str(await self.raw.execute(sql))
+
+    async def _execute(self, sql: str, parameters: Sequence[Any]) -> Rows:
         with _mapped(self):
             stmt = await self.raw.prepare(sql)
             if stmt.get_attributes():  # the statement returns rows
                 rows = await stmt.fetch(*parameters)
-                return PgRows(list(rows), len(rows))
+                return Rows([tuple(r) for r in rows], len(rows))
             status = await self.raw.execute(sql, *parameters)
-            return PgRows([], _rowcount(status))
+            return Rows([], _rowcount(status))
 
-    def execute(self, sql: str, parameters: Sequence[Any] = ()) -> Any:
-        return _PgResult(self._execute(sql, parameters))
+    def execute(self, sql: str, parameters: Sequence[Any] = ()) -> Result:
+        return Result(self._execute(sql, parameters))
 
     async def executemany(self, sql: str, seq: Iterable[Sequence[Any]]) -> Any:
         with _mapped(self):

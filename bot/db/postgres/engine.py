@@ -7,37 +7,37 @@ failing. Every unit is one transaction on one connection (reads `READ ONLY`, sna
 `REPEATABLE READ`), so nothing depends on session state and PgBouncer in transaction
 pooling mode can stand in between.
 
+The unit of work itself (bot.db.base.Database, bot.db.unit) is the same as on SQLite; this
+engine supplies its primitives: a pooled connection within the budget, BEGIN with the unit's
+mode (and the schema, through PgBouncer), COMMIT (a failed one, or one PostgreSQL turned into
+a ROLLBACK, is raised to the caller), ROLLBACK (a connection that cannot roll back is dropped).
 Inside a unit, the same task's further units run on its connection: `transaction()`,
 `read()` and a `write()` inside a lock become savepoints, so a task never waits for a
 second connection while holding one. `exclusive(key)` is `pg_advisory_xact_lock` inside a
 unit of its own (or inside the unit already open): the lock holder's queries run on the
 lock's connection and commit when the lock is released.
 
-Cancellation: a unit's end (COMMIT, or ROLLBACK after an error or a cancellation, at any
-await point) runs to its end (`finish_uncancellable`), and the connection goes back to the
-pool only after it; the cancellation is raised after that. The
-schema version lives in `deadlock_schema_version`; migrations take an advisory lock so two
-processes never migrate at once.
+Cancellation: a unit's end runs to its end (`finish_uncancellable`), and the connection goes
+back to the pool only after it; the cancellation is raised after that. The schema version
+lives in `deadlock_schema_version`; migrations take an advisory lock so two processes never
+migrate at once.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import contextvars
-import dataclasses
-import enum
-import itertools
 import logging
 import urllib.parse
-from collections.abc import AsyncIterator, Coroutine
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import asyncpg
 
-from bot.db.base import Database, finish_uncancellable
-from bot.db.connections import ReadConn, WriteConn
+from bot.db import unit
+from bot.db.base import Database
+from bot.db.connections import EngineConnection
 from bot.db.errors import (
     DatabaseClosedError,
     DatabaseLocationError,
@@ -45,9 +45,10 @@ from bot.db.errors import (
     TransactionAbortedError,
 )
 from bot.db.metrics import METRICS
-from bot.db.postgres.connection import PG_QUERIES, PgConnection, PgQueries, PgRows
+from bot.db.postgres.connection import PG_QUERIES, PgConnection, PgQueries
 from bot.db.postgres.settings import PgSettings
 from bot.db.sqlite.maintenance import quote_ident
+from bot.db.unit import UnitKind, finish_uncancellable
 from bot.db.urls import is_postgres_url, redact_url
 from bot.resources import MIGRATIONS_DIR
 
@@ -56,7 +57,6 @@ __all__ = [
     "PgConnection",
     "PgDatabase",
     "PgQueries",
-    "PgRows",
     "is_postgres_url",
     "redact_url",
     "upgrade_postgres",
@@ -68,25 +68,12 @@ _MIGRATION_LOCK = 0x0DEAD10C  # pg_advisory_xact_lock key: one migrating process
 _LOCK_SQL = "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))"
 
 
-class UnitKind(enum.Enum):
-    TRANSACTION = "transaction"  # all or nothing
-    READ = "read"  # READ ONLY (a snapshot: REPEATABLE READ as well)
-    LOCK = "lock"  # a held shared lock: its inner units commit with it, each on its own savepoint
-
-
-@dataclasses.dataclass(frozen=True)
-class _OpenUnit:
-    task: asyncio.Task[Any] | None
-    conn: PgConnection
-    kind: UnitKind
-
-
-_savepoints = itertools.count(1)
-
-
-def _refuse_if_failed(conn: PgConnection, failed_before: int) -> None:
-    if conn.failed_statements != failed_before:
-        raise TransactionAbortedError
+_BEGIN = {
+    UnitKind.TRANSACTION: "BEGIN",
+    UnitKind.LOCK: "BEGIN",
+    UnitKind.READ: "BEGIN READ ONLY",
+    UnitKind.SNAPSHOT: "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+}
 
 
 async def _keep_session(raw: asyncpg.Connection) -> None:
@@ -137,10 +124,6 @@ class PgDatabase(Database):
         # ones do not, so one connection is always left for them and the budget never deadlocks.
         self._first_slots = asyncio.Semaphore(self.settings.max_connections - 1)
         self._in_use = 0
-        # the unit open in this task (or the task that started it), per database
-        self._current: contextvars.ContextVar[_OpenUnit | None] = contextvars.ContextVar(
-            f"deadlock_pg_unit_{id(self)}", default=None
-        )
         #: the most connections this process had checked out at once
         self.peak_in_use = 0
 
@@ -206,147 +189,70 @@ class PgDatabase(Database):
             )
         return self._pool
 
-    # -- units of work ---------------------------------------------------------------------
-
-    def _open_here(self) -> _OpenUnit | None:
-        """The unit this task has open (a task started inside it is another task: not its unit)."""
-        current = self._current.get()
-        if current is not None and current.task is asyncio.current_task():
-            return current
-        return None
-
-    async def _begin(self, raw: asyncpg.Connection, mode: str) -> None:
-        sql = f"BEGIN{mode}"
-        if self.schema and self.settings.pgbouncer:
-            sql += f"; SET LOCAL search_path TO {quote_ident(self.schema)}"
-        await raw.execute(sql)
-
-    async def _end(self, pool: asyncpg.Pool, raw: asyncpg.Connection, sql: str) -> None:
-        try:
-            try:
-                await raw.execute(sql)
-            except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as e:
-                log.warning("ending a PostgreSQL transaction (%s) failed: %s; dropping the connection", sql, e)
-                raw.terminate()
-        finally:
-            self._in_use -= 1  # before the release: a waiter may get this connection at once
-            await pool.release(raw)
+    # -- the engine's primitives (the unit of work itself: bot.db.base.Database) ---------------
 
     @contextlib.asynccontextmanager
-    async def _unit(self, kind: UnitKind, mode: str = "") -> AsyncIterator[PgConnection]:
+    async def _connection(self, kind: UnitKind) -> AsyncIterator[EngineConnection]:
         pool = self._live_pool()
-        second = self._current.get() is not None  # this task (or the one that started it) holds a connection
+        # A unit may wait for a second connection while its task (or the one that started it)
+        # holds a first one: only first connections take a slot of budget-1.
+        second = unit.holds_connection(self)
         async with contextlib.nullcontext() if second else self._first_slots:
             raw = await pool.acquire()  # waits while the budget is used up
             self._in_use += 1
             self.peak_in_use = max(self.peak_in_use, self._in_use)
-            conn = PgConnection(raw)
-            token = self._current.set(_OpenUnit(asyncio.current_task(), conn, kind))
-            ending = "ROLLBACK"
             try:
-                await self._begin(raw, mode)
-                yield conn
-                if kind is UnitKind.TRANSACTION:  # COMMIT of an aborted transaction rolls back: refuse
-                    _refuse_if_failed(conn, 0)
-                ending = "COMMIT"
+                yield PgConnection(raw)
             finally:
-                self._current.reset(token)
-                if kind is UnitKind.LOCK:
-                    ending = "COMMIT"  # its inner units stand (each rolled back its own failure)
-                # to its end (after the savepoint steps queued before it) even when cancelled meanwhile
-                await finish_uncancellable(lambda: _shielded(conn, self._end(pool, raw, ending)))
+                self._in_use -= 1  # before the release: a waiter may get this connection at once
+                await finish_uncancellable(lambda: pool.release(raw))
 
-    @contextlib.asynccontextmanager
-    async def _savepoint(self, conn: PgConnection, *, refuse: bool) -> AsyncIterator[None]:
-        name = f"deadlock_sp_{next(_savepoints)}"
-        failed_before = conn.failed_statements
-        await _shielded(conn, conn.raw.execute(f"SAVEPOINT {name}"))
-        ok = False
+    async def _begin(self, conn: EngineConnection, kind: UnitKind) -> None:
+        sql = _BEGIN[kind]
+        if self.schema and self.settings.pgbouncer:
+            sql += f"; SET LOCAL search_path TO {quote_ident(self.schema)}"
+        await conn.control(sql)
+
+    async def _commit(self, conn: EngineConnection) -> None:
+        # COMMIT of a transaction PostgreSQL aborted (a failed statement whose error was not
+        # counted, e.g. on the raw connection) answers ROLLBACK instead of failing: raise it
+        if await conn.control("COMMIT") == "ROLLBACK":
+            raise TransactionAbortedError
+
+    async def _rollback(self, conn: EngineConnection) -> None:
+        raw = _pg(conn).raw
         try:
-            yield
-            if refuse:
-                _refuse_if_failed(conn, failed_before)
-            ok = True
-        finally:
-            if ok:
-                await _shielded(conn, conn.raw.execute(f"RELEASE SAVEPOINT {name}"))
-            else:
-                conn.failed_statements = failed_before  # undone with the savepoint
-                await _shielded(conn, conn.raw.execute(f"ROLLBACK TO SAVEPOINT {name}; RELEASE SAVEPOINT {name}"))
-
-    @contextlib.asynccontextmanager
-    async def transaction(self) -> AsyncIterator[WriteConn]:
-        current = self._open_here()
-        if current is not None and current.kind is not UnitKind.READ:
-            async with self._savepoint(current.conn, refuse=True):
-                yield WriteConn(current.conn)
-            return
-        async with self._unit(UnitKind.TRANSACTION) as conn:
-            yield WriteConn(conn)
-
-    @contextlib.asynccontextmanager
-    async def write(self) -> AsyncIterator[WriteConn]:
-        current = self._open_here()
-        if current is not None and current.kind is UnitKind.TRANSACTION:
-            yield WriteConn(current.conn)  # part of that transaction
-            return
-        async with self.transaction() as conn:  # on its own (or on its own savepoint inside a lock)
-            yield conn
-
-    @contextlib.asynccontextmanager
-    async def read(self) -> AsyncIterator[ReadConn]:
-        current = self._open_here()
-        if current is not None and current.kind is not UnitKind.TRANSACTION:
-            # a lock holder reads what it wrote so far (committed when the lock goes); a
-            # failed read dooms nothing
-            async with self._savepoint(current.conn, refuse=False):
-                yield ReadConn(current.conn)
-            return
-        # the latest commit, also inside a transaction: a second connection
-        async with self._unit(UnitKind.READ, " READ ONLY") as conn:
-            yield ReadConn(conn)
-
-    @contextlib.asynccontextmanager
-    async def snapshot(self) -> AsyncIterator[ReadConn]:
-        async with self._unit(UnitKind.READ, " ISOLATION LEVEL REPEATABLE READ READ ONLY") as conn:
-            yield ReadConn(conn)
+            await raw.execute("ROLLBACK")
+        except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as e:
+            log.warning("rolling back a PostgreSQL transaction failed: %s; dropping the connection", e)
+            raw.terminate()
 
     @contextlib.asynccontextmanager
     async def exclusive(self, key: str) -> AsyncIterator[None]:
         """An advisory lock on the hash of `key` until the unit holding it ends: the unit this
         task has open, else one of its own whose connection the block's queries then use.
         PostgreSQL drops it with the transaction, also when the process dies."""
-        current = self._open_here()
-        if current is not None and current.kind is not UnitKind.READ:
-            await current.conn.raw.execute(_LOCK_SQL, key)
+        here = unit.open_here(self)
+        if here is not None and here.kind.writes:
+            await _pg(here.conn).raw.execute(_LOCK_SQL, key)
             yield
             return
         async with self._unit(UnitKind.LOCK) as conn:
-            await conn.raw.execute(_LOCK_SQL, key)
+            await _pg(conn).raw.execute(_LOCK_SQL, key)
             yield
 
     async def user_version(self) -> int:
         async with self.read() as conn:
-            assert isinstance(conn, PgConnection)
-            exists = await conn.raw.fetchval("SELECT to_regclass($1) IS NOT NULL", VERSION_TABLE)
+            raw = _pg(conn).raw
+            exists = await raw.fetchval("SELECT to_regclass($1) IS NOT NULL", VERSION_TABLE)
             if not exists:
                 return 0
-            return int(await conn.raw.fetchval(f"SELECT COALESCE(MAX(version), 0) FROM {VERSION_TABLE}"))
+            return int(await raw.fetchval(f"SELECT COALESCE(MAX(version), 0) FROM {VERSION_TABLE}"))
 
 
-async def _shielded(conn: PgConnection, step: Coroutine[Any, Any, Any]) -> None:
-    """Run `step` to its end even if the caller is cancelled meanwhile, after the steps
-    already queued on the same connection (a cancelled caller's outer unit ends after it)."""
-    previous = conn.pending
-
-    async def in_order() -> None:
-        if previous is not None and not previous.done():
-            await asyncio.wait([previous])
-        await step
-
-    task = asyncio.ensure_future(in_order())
-    conn.pending = task
-    await asyncio.shield(task)
+def _pg(conn: EngineConnection) -> PgConnection:
+    assert isinstance(conn, PgConnection)
+    return conn
 
 
 async def upgrade_postgres(db: PgDatabase, migrations_dir: Path = MIGRATIONS_DIR) -> list[str]:
@@ -354,8 +260,7 @@ async def upgrade_postgres(db: PgDatabase, migrations_dir: Path = MIGRATIONS_DIR
     files = sorted((migrations_dir / "postgres").glob("*.sql"))
     applied = []
     async with db.transaction() as conn:
-        raw = conn.raw if isinstance(conn, PgConnection) else None
-        assert raw is not None
+        raw = _pg(conn).raw
         await raw.execute("SELECT pg_advisory_xact_lock($1)", _MIGRATION_LOCK)
         await raw.execute(f"CREATE TABLE IF NOT EXISTS {VERSION_TABLE} (version INTEGER NOT NULL)")
         current = int(await raw.fetchval(f"SELECT COALESCE(MAX(version), 0) FROM {VERSION_TABLE}"))

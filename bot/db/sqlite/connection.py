@@ -11,8 +11,8 @@ It adds what the central database needs on top:
   error must not let the rest commit);
 * parameters must be plain SQL values (int, float, str, bytes, None): no Python adapter
   runs in the thread, so whatever fails there is an sqlite3 error of its own caller;
-* `rollback_uncancellable()`: ROLLBACK queued behind everything sent before it, awaited to
-  the end even if the awaiting task is cancelled meanwhile.
+* `rollback_quietly()`: ROLLBACK queued behind everything sent before it; a failure is logged
+  (the unit of work runs it to its end also when its task is cancelled).
 """
 
 from __future__ import annotations
@@ -24,15 +24,13 @@ import sqlite3
 import threading
 import time
 import urllib.parse
-from collections.abc import Awaitable, Generator, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Iterable, Mapping, Sequence
 from pathlib import Path
-from types import TracebackType
 from typing import Any, NoReturn, TypeVar
 
 import aiosqlite
 
-from bot.db.base import finish_uncancellable
-from bot.db.connections import EngineConnection
+from bot.db.connections import EngineConnection, Result, Rows
 from bot.db.errors import IntegrityError
 from bot.db.metrics import METRICS
 
@@ -40,58 +38,6 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 Params = Sequence[Any] | Mapping[str, Any]
 _PLAIN = frozenset({int, float, str, bytes, type(None), bool})
-
-
-class Rows:
-    """What a statement returned, fetched completely in the connection's thread."""
-
-    __slots__ = ("_index", "_rows", "description", "lastrowid", "rowcount")
-
-    def __init__(self, rows: list[Any], rowcount: int, lastrowid: int | None, description: Any) -> None:
-        self._rows = rows
-        self._index = 0
-        self.rowcount = rowcount
-        self.lastrowid = lastrowid
-        self.description = description
-
-    async def fetchone(self) -> Any:
-        if self._index >= len(self._rows):
-            return None
-        self._index += 1
-        return self._rows[self._index - 1]
-
-    async def fetchall(self) -> list[Any]:
-        rest, self._index = self._rows[self._index :], len(self._rows)
-        return rest
-
-    async def close(self) -> None:
-        return None
-
-    async def __aenter__(self) -> Rows:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        return None
-
-
-class _Result:
-    """Awaitable and usable as `async with`, like aiosqlite's `execute()` result."""
-
-    __slots__ = ("_coro",)
-
-    def __init__(self, coro: Awaitable[Rows]) -> None:
-        self._coro = coro
-
-    def __await__(self) -> Generator[Any, None, Rows]:
-        return self._coro.__await__()
-
-    async def __aenter__(self) -> Rows:
-        return await self._coro
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        return None
 
 
 class Shape(enum.Enum):
@@ -238,8 +184,12 @@ class SqliteConnection(EngineConnection):
 
     # -- EngineConnection ----------------------------------------------------------------
 
-    def execute(self, sql: str, parameters: Params = ()) -> _Result:
-        return _Result(self._execute(sql, parameters))
+    async def control(self, sql: str) -> str:
+        await self.run_statement(sql)
+        return sql
+
+    def execute(self, sql: str, parameters: Params = ()) -> Result:
+        return Result(self._execute(sql, parameters))
 
     async def _execute(self, sql: str, parameters: Params) -> Rows:
         cursor = await self.run_statement(sql, parameters)
@@ -268,19 +218,11 @@ class SqliteConnection(EngineConnection):
         """Exact only while none of this connection's statements is in flight."""
         return self.aio.in_transaction
 
-    async def rollback_uncancellable(self, *statements: str) -> None:
-        """Undo the open transaction (or, with `statements`, run those, e.g. ROLLBACK TO a
-        savepoint) in the connection's thread after everything queued before, and wait
-        for it even if this task is cancelled meanwhile; the cancellation is re-raised after.
-        aiosqlite's rollback() is a no-op when no transaction is open."""
-        await finish_uncancellable(lambda: self._undo(statements))
-
-    async def _undo(self, statements: tuple[str, ...]) -> None:
+    async def rollback_quietly(self) -> None:
+        """Undo the open transaction in the connection's thread, after everything queued
+        before it (aiosqlite's rollback() is a no-op when none is open); a failure is logged."""
         try:
-            if not statements:
-                await self.aio.rollback()
-            for sql in statements:
-                await self.aio.execute(sql)
+            await self.aio.rollback()
         except (sqlite3.Error, ValueError) as e:  # ValueError: aiosqlite's connection is closed
             log.error("rollback on %s failed: %s", self.path, e)
 

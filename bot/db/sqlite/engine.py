@@ -2,15 +2,16 @@
 the one owner of every connection to the bot's SQLite file. Each connection is an aiosqlite
 connection in its own thread (bot.db.sqlite.connection); every query is one hop to it.
 
+The unit of work (nesting as savepoints, the failed-statement rule, cancellation) is
+bot.db.base.Database's; this engine supplies its primitives:
+
 * One writer connection in autocommit mode. Every write happens while holding the
-  writer lock: `transaction()` for a unit of work (BEGIN IMMEDIATE .. COMMIT, ROLLBACK on
-  any exception), `write()` for a single autocommit statement. So a write can never land
-  inside another task's transaction, and two transactions never interleave.
-* Cancellation at any await point is safe: the ROLLBACK is queued behind every statement
-  sent before it (aiosqlite's thread runs them in order), awaited to its end although the
-  task is cancelled, and only then is the writer lock released.
-* Nested `transaction()` in the same task becomes a SAVEPOINT: an inner failure rolls back
-  only the inner part.
+  writer lock: a unit of work is BEGIN IMMEDIATE .. COMMIT on it, `write()` a single
+  autocommit statement. So a write can never land inside another task's transaction, and
+  two transactions never interleave.
+* A ROLLBACK is queued behind every statement sent before it (aiosqlite's thread runs them
+  in order): after a cancellation at any await point it is awaited to its end, and only
+  then is the writer lock released.
 * A small pool of read-only connections (`PRAGMA query_only`) for `read()`. WAL lets them
   read while a write transaction is open. `snapshot()` has a connection of its own.
 * PRAGMAs are set once per connection when it opens, never again; `PRAGMA optimize` runs at
@@ -27,8 +28,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import contextvars
-import dataclasses
 import logging
 import sqlite3
 from collections.abc import AsyncIterator, Callable
@@ -36,31 +35,20 @@ from pathlib import Path
 from typing import Any
 
 from bot.db.base import Database
-from bot.db.connections import ReadConn, WriteConn
+from bot.db.connections import EngineConnection, ReadConn, WriteConn
 from bot.db.errors import (
     DatabaseClosedError,
     DatabaseError,
     DatabaseLocationError,
     NotADatabaseError,
     SchemaTooNewError,
-    TransactionAbortedError,
 )
 from bot.db.sqlite.connection import SqliteConnection, as_sqlite, is_not_a_database
+from bot.db.unit import UnitKind, finish_uncancellable
 
 log = logging.getLogger(__name__)
 
 DEFAULT_BUSY_TIMEOUT_MS = 15_000
-
-
-@dataclasses.dataclass
-class _TxState:
-    """The transaction a task is in (kept in a ContextVar for nesting)."""
-
-    owner: asyncio.Task[Any] | None
-    conn: SqliteConnection
-
-
-_current_tx: contextvars.ContextVar[_TxState | None] = contextvars.ContextVar("deadlock_db_tx", default=None)
 
 
 class SqliteDatabase(Database):
@@ -93,7 +81,6 @@ class SqliteDatabase(Database):
         self._write_lock = asyncio.Lock()
         self._open_lock = asyncio.Lock()
         self._state = "new"  # new -> open -> closing -> closed
-        self._savepoints = 0
         self._trace: Callable[[str], None] | None = None
 
     # -- lifecycle ---------------------------------------------------------------------
@@ -247,80 +234,54 @@ class SqliteDatabase(Database):
             raise DatabaseError(f"database {self.path} was opened read-only")
         return self._writer
 
-    # -- writes ------------------------------------------------------------------------
+    # -- the engine's primitives (the unit of work itself: bot.db.base.Database) ---------------
 
     @contextlib.asynccontextmanager
-    async def transaction(self) -> AsyncIterator[WriteConn]:
-        """A unit of work: everything inside commits together or not at all.
-
-        Nested in the same task, it is a SAVEPOINT that rolls back on its own. Cancelled at
-        any await, it is rolled back before the writer lock is released.
-        """
-        state = _current_tx.get()
-        if state is not None and state.owner is asyncio.current_task():
-            async with self._savepoint(state):
-                yield WriteConn(state.conn)
+    async def _connection(self, kind: UnitKind) -> AsyncIterator[EngineConnection]:
+        """A snapshot's connection of its own (one snapshot at a time), else the writer under
+        the writer lock: so a write never lands inside another task's transaction."""
+        if kind is UnitKind.SNAPSHOT:
+            self._check_open()
+            async with self._snapshot_lock:
+                self._check_open()
+                if self._snapshot_conn is None:
+                    self._snapshot_conn = await self._connect(role="snapshot")
+                    if self._trace is not None:
+                        await self._snapshot_conn.aio.set_trace_callback(self._trace)
+                self._reads_in_flight += 1
+                try:
+                    yield self._snapshot_conn
+                finally:
+                    self._exit_read()
             return
         self._the_writer()
         async with self._write_lock:
-            conn = self._the_writer()
-            token = _current_tx.set(_TxState(asyncio.current_task(), conn))
-            failed_before = conn.failed_statements
-            try:
-                await conn.run_statement("BEGIN IMMEDIATE")
-                yield WriteConn(conn)
-                if conn.failed_statements != failed_before:  # an error was caught inside
-                    raise TransactionAbortedError
-                await conn.run_statement("COMMIT")
-            except BaseException:
-                await conn.rollback_uncancellable()  # FIFO: after whatever is still queued
-                raise
-            finally:
-                _current_tx.reset(token)
+            yield self._the_writer()
+
+    async def _begin(self, conn: EngineConnection, kind: UnitKind) -> None:
+        # a snapshot is taken at its first read; a writer takes the write lock of the file now
+        await conn.control("BEGIN" if kind is UnitKind.SNAPSHOT else "BEGIN IMMEDIATE")
+
+    async def _rollback(self, conn: EngineConnection) -> None:
+        await as_sqlite(conn).rollback_quietly()  # FIFO: after whatever is still queued
 
     @contextlib.asynccontextmanager
-    async def _savepoint(self, state: _TxState) -> AsyncIterator[None]:
-        self._savepoints += 1
-        name = f"sp_{self._savepoints}"
-        conn = state.conn
-        failed_before = conn.failed_statements
-        try:
-            await conn.run_statement(f"SAVEPOINT {name}")
-            yield
-            if conn.failed_statements != failed_before:  # an error was caught inside
-                raise TransactionAbortedError
-            await conn.run_statement(f"RELEASE SAVEPOINT {name}")
-        except BaseException:
-            await conn.rollback_uncancellable(f"ROLLBACK TO SAVEPOINT {name}", f"RELEASE SAVEPOINT {name}")
-            conn.failed_statements = failed_before  # undone with the savepoint
-            raise
-
-    @contextlib.asynccontextmanager
-    async def write(self) -> AsyncIterator[WriteConn]:
-        """The writer for single autocommit statements, with the writer lock held.
-
-        Inside a transaction of the same task it is that transaction's connection.
-        """
-        state = _current_tx.get()
-        if state is not None and state.owner is asyncio.current_task():
-            yield WriteConn(state.conn)
-            return
+    async def _single_write(self) -> AsyncIterator[WriteConn]:
+        """The writer in autocommit mode for single statements, with the writer lock held."""
         self._the_writer()
         async with self._write_lock:
             conn = self._the_writer()
             try:
                 yield WriteConn(conn)
             except BaseException:  # a statement may still be queued: roll back behind it
-                await conn.rollback_uncancellable()
+                await finish_uncancellable(conn.rollback_quietly)
                 raise
             # Every statement has finished, so in_transaction is exact here. A statement must
             # not leave a transaction open behind the lock (e.g. a raw BEGIN).
             if conn.in_transaction:
-                await conn.rollback_uncancellable()
+                await finish_uncancellable(conn.rollback_quietly)
 
-    # -- reads -------------------------------------------------------------------------
-
-    def read(self) -> _Read:
+    def _plain_read(self) -> _Read:
         """A read-only connection (`query_only`; a write on it fails), shared with other readers:
         each statement sees the latest commit. For several reads from one snapshot use `snapshot()`.
 
@@ -339,26 +300,6 @@ class SqliteDatabase(Database):
         self._reads_in_flight -= 1
         if not self._reads_in_flight:
             self._reads_done.set()
-
-    @contextlib.asynccontextmanager
-    async def snapshot(self) -> AsyncIterator[ReadConn]:
-        """A connection of its own (never one of read()'s) inside a read transaction: every
-        read sees the same commit. One snapshot at a time."""
-        self._check_open()
-        async with self._snapshot_lock:
-            self._check_open()
-            if self._snapshot_conn is None:
-                self._snapshot_conn = await self._connect(role="snapshot")
-                if self._trace is not None:
-                    await self._snapshot_conn.aio.set_trace_callback(self._trace)
-            conn = self._snapshot_conn
-            self._reads_in_flight += 1
-            try:
-                await conn.run_statement("BEGIN")  # the snapshot is taken at its first read
-                yield ReadConn(conn)
-            finally:
-                await conn.rollback_uncancellable()
-                self._exit_read()
 
     # -- helpers for maintenance code --------------------------------------------------
 
