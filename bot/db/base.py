@@ -170,8 +170,9 @@ class Database(abc.ABC):
         try:
             await conn.control(f"ROLLBACK TO SAVEPOINT {name}")
             await conn.control(f"RELEASE SAVEPOINT {name}")
-        except Exception as e:  # the outer unit's ROLLBACK still undoes everything
+        except Exception as e:  # its failure counts: the outer unit cannot commit, it rolls back
             log.error("rolling back to a savepoint on %s failed: %s", self.location, e)
+            return
         conn.failed_statements = failed_before  # undone with the savepoint
 
     # -- what an engine supplies -----------------------------------------------------------
