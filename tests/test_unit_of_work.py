@@ -18,7 +18,7 @@ from bot.db.postgres.connection import PgConnection
 from bot.db.postgres.engine import PgDatabase
 from bot.db.queries import queries
 from bot.db.sqlite.migrations import latest_version, upgrade
-from tests.pg_support import fresh_pg_database, needs_postgres
+from tests.pg_support import ADMIN_URL, fresh_pg_database, needs_postgres
 
 
 class Boom(Exception):
@@ -207,3 +207,41 @@ async def test_a_lock_whose_block_failed_keeps_its_inner_units_and_its_error(pg:
 def _raw(conn: EngineConnection) -> asyncpg.Connection:
     assert isinstance(conn, PgConnection)
     return conn.raw
+
+
+@needs_postgres
+async def test_a_connection_lost_inside_a_unit_is_dropped_and_its_commit_raised(
+    pg: PgDatabase, caplog: pytest.LogCaptureFixture
+) -> None:
+    admin = await asyncpg.connect(ADMIN_URL)
+    try:
+        # the caller learns it (asyncpg's error depends on the way: directly, or through PgBouncer)
+        with pytest.raises((asyncpg.PostgresError, asyncpg.InterfaceError, asyncpg.InternalClientError, OSError)):
+            async with pg.transaction() as conn:
+                await queries.core.set_kv(conn, ns="lost", k="k", v="x")
+                pid = await _raw(conn).fetchval("SELECT pg_backend_pid()")
+                assert await admin.fetchval("SELECT pg_terminate_backend($1)", pid)
+    finally:
+        await admin.close()
+    with pytest.raises(Boom):  # the ROLLBACK cannot run either: logged, the block's error goes on
+        async with pg.transaction() as conn:
+            _raw(conn).terminate()
+            raise Boom
+    assert "dropping the connection" in caplog.text
+    assert pg.connections_in_use == 0
+    assert await kv(pg, "lost") == []  # and the pool goes on with new connections
+
+
+@needs_postgres
+async def test_a_lock_taken_inside_a_transaction_is_held_on_its_connection(pg: PgDatabase) -> None:
+    async with pg.transaction() as conn, pg.exclusive("inside"):
+        await queries.core.set_kv(conn, ns="inside", k="k", v="x")
+        assert pg.connections_in_use == 1
+        async with pg.read() as admin:  # a second connection: the lock is this transaction's
+            held = await (
+                await admin.execute(
+                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted AND pid <> pg_backend_pid()"
+                )
+            ).fetchone()
+            assert held is not None and held[0] >= 1
+    assert await kv(pg, "inside") == ["k"]

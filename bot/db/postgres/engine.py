@@ -223,9 +223,10 @@ class PgDatabase(Database):
         raw = _pg(conn).raw
         try:
             await raw.execute("ROLLBACK")
-        except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as e:
+        except Exception as e:  # the connection broke (it may be in any state): drop it
             log.warning("rolling back a PostgreSQL transaction failed: %s; dropping the connection", e)
-            raw.terminate()
+            with contextlib.suppress(asyncpg.InterfaceError):  # a dead connection has left the pool already
+                raw.terminate()
 
     @contextlib.asynccontextmanager
     async def exclusive(self, key: str) -> AsyncIterator[None]:
