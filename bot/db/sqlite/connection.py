@@ -186,7 +186,7 @@ class SqliteConnection(EngineConnection):
 
     async def control(self, sql: str) -> str:
         await self.run_statement(sql)
-        return sql
+        return ""  # sqlite3 reports no command status
 
     def execute(self, sql: str, parameters: Params = ()) -> Result:
         return Result(self._execute(sql, parameters))
