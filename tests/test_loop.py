@@ -49,3 +49,28 @@ async def test_a_failing_pass_is_retried_and_stop_cancels_a_sleeping_loop() -> N
     assert loop.running
     await loop.stop()
     assert not loop.running and calls == 2
+
+
+async def test_stop_right_after_a_wake_up_still_stops_the_loop() -> None:
+    """The wake-up and the cancellation land in the same turn of the event loop: the loop
+    stops (Python 3.11's wait_for returned the wake-up and dropped the cancellation, so the
+    loop slept on and stop() never returned)."""
+    sleeping = asyncio.Event()
+
+    async def run_pass() -> float:
+        sleeping.set()
+        return 3600.0
+
+    loop = WakeableLoop("test loop", run_pass)
+    loop.start()
+    await sleeping.wait()
+    await asyncio.sleep(0)  # the loop is now waiting for its wake-up
+
+    async def wake_and_stop() -> None:
+        loop.wake()
+        await loop.stop()
+
+    stopping = asyncio.create_task(wake_and_stop())
+    done, _ = await asyncio.wait([stopping], timeout=10)
+    assert done == {stopping}, "stop() did not return: the cancellation was lost"
+    assert not loop.running

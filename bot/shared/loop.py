@@ -94,5 +94,8 @@ class WakeableLoop:
             if delay is None:
                 return
             if delay > 0:
+                # asyncio.timeout, not wait_for: Python 3.11's wait_for swallows a cancellation
+                # that arrives just as the wake-up does, and stop() would wait forever
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), delay)
+                    async with asyncio.timeout(delay):
+                        await self._wake.wait()
