@@ -203,25 +203,20 @@ CREATE UNIQUE INDEX uq_tempvoice_lanes_number
     ON tempvoice_lanes (guild_id, category_id, lane_number) WHERE lane_number IS NOT NULL;
 
 -- A claim per member while their lane is being created: with several bot processes on one
--- database, the one whose claim is accepted creates the lane (migration 0002).
+-- database, the one whose claim is accepted creates the lane (migration 0002). It also holds
+-- the "Lane N" number being created until the lane row exists (migration 0007), so processes
+-- sharing one database pick different numbers; NULL for a lane named by the owner's preset.
 CREATE TABLE tempvoice_creation_claims (
     guild_id INTEGER NOT NULL,
     member_id INTEGER NOT NULL,
     claimer TEXT NOT NULL,
     claimed_at INTEGER NOT NULL,
+    category_id INTEGER,
+    lane_number INTEGER,
     PRIMARY KEY (guild_id, member_id)
 ) STRICT;
-
--- "Lane N" numbers being created right now (migration 0003): reserved until the lane row
--- exists, so processes sharing one database pick different numbers.
-CREATE TABLE tempvoice_number_reservations (
-    guild_id INTEGER NOT NULL,
-    category_id INTEGER NOT NULL,
-    lane_number INTEGER NOT NULL,
-    claimer TEXT NOT NULL,
-    reserved_at INTEGER NOT NULL,
-    PRIMARY KEY (guild_id, category_id, lane_number)
-) STRICT;
+CREATE INDEX idx_tempvoice_creation_claims_number
+    ON tempvoice_creation_claims (guild_id, category_id, lane_number);
 
 -- Join order per lane, persisted so owner succession survives restarts.
 CREATE TABLE tempvoice_lane_members (

@@ -230,7 +230,7 @@ async def test_voice_status_pass(db: Database) -> None:
             {"user_id": 2, "guild_id": GUILD, "channel_id": 501, "seen_at": NOW},
             {"user_id": 3, "guild_id": GUILD, "channel_id": 501, "seen_at": NOW},  # no steam link
         ]
-        await queries.voice_status.clear_guild_voice_members(conn, guild_id=GUILD)
+        await queries.voice_status.clear_voice_members(conn, [{"guild_id": GUILD, "seen_before": 0}])
         await queries.voice_status.add_voice_members(conn, members)
         # another guild's row (passed by another process) and a member who moved there
         await queries.voice_status.add_voice_members(
@@ -239,10 +239,11 @@ async def test_voice_status_pass(db: Database) -> None:
         await queries.voice_status.add_voice_members(
             conn, [{"user_id": 3, "guild_id": GUILD + 1, "channel_id": 900, "seen_at": NOW}]
         )
-        assert await queries.voice_status.count_voice_members(conn) == 4
-        assert await queries.voice_status.clear_guild_voice_members(conn, guild_id=GUILD + 1) == 2
+        assert await fetch_all(conn, "SELECT COUNT(*) FROM voice_status_members") == [(4,)]
+        await queries.voice_status.clear_voice_members(conn, [{"guild_id": GUILD + 1, "seen_before": 0}])
+        assert await fetch_all(conn, "SELECT COUNT(*) FROM voice_status_members") == [(2,)]
         await queries.voice_status.add_voice_members(conn, [members[2]])
-        assert await queries.voice_status.count_voice_members(conn) == 3
+        assert await fetch_all(conn, "SELECT COUNT(*) FROM voice_status_members") == [(3,)]
         presence = await queries.voice_status.list_presence(conn)
         assert await queries.voice_status.refresh_watch(conn, updated_at=NOW) == 3
         assert await queries.voice_status.prune_watch(conn) == 1
@@ -252,9 +253,11 @@ async def test_voice_status_pass(db: Database) -> None:
         (2, "76561198000000003", None),
     ]
     async with db.read() as conn:
-        watch = await queries.voice_status.list_watch(conn)
+        watch = await fetch_all(
+            conn, "SELECT steam_id, channel_id, updated_at FROM deadlock_voice_watch ORDER BY steam_id"
+        )
         links = await fetch_all(conn, "SELECT steam_id FROM steam_links WHERE user_id = {} ORDER BY steam_id", 1)
-    assert [(w.steam_id, w.channel_id, w.updated_at) for w in watch] == [
+    assert watch == [
         ("76561198000000001", 500, NOW),
         ("76561198000000002", 500, NOW),
         ("76561198000000003", 501, NOW),
@@ -263,8 +266,10 @@ async def test_voice_status_pass(db: Database) -> None:
 
     # nobody in monitored voice (or the rows ran stale): the watch list empties too
     async with db.transaction() as conn:
-        assert await queries.voice_status.clear_stale_voice_members(conn, seen_before=NOW) == 0
-        assert await queries.voice_status.clear_stale_voice_members(conn, seen_before=NOW + 1) == 3
+        await queries.voice_status.clear_voice_members(conn, [{"guild_id": 0, "seen_before": NOW}])
+        assert await fetch_all(conn, "SELECT COUNT(*) FROM voice_status_members") == [(3,)]
+        await queries.voice_status.clear_voice_members(conn, [{"guild_id": 0, "seen_before": NOW + 1}])
+        assert await fetch_all(conn, "SELECT COUNT(*) FROM voice_status_members") == [(0,)]
         await queries.voice_status.refresh_watch(conn, updated_at=NOW + 60)
         assert await queries.voice_status.prune_watch(conn) == 3
 
@@ -327,7 +332,7 @@ async def test_kv_store(db: Database) -> None:
     async with db.read() as conn:
         assert await queries.core.get_kv(conn, ns="tempvoice", k="panel") == "2"
     async with db.write() as conn:
-        assert await queries.core.delete_kv(conn, ns="tempvoice", k="panel") == 1
+        assert await execute(conn, "DELETE FROM kv_store WHERE ns = {} AND k = {}", "tempvoice", "panel") == 1
         assert await queries.core.get_kv(conn, ns="tempvoice", k="panel") is None
 
 

@@ -65,36 +65,44 @@ async def test_lane_numbers_are_unique_per_category(db: Database) -> None:
 
     T0 = 1_800_000_000  # unix seconds (NOW is the old bot's text timestamp)
 
-    async def taken(stale_before: int = T0 - 60) -> list[int]:
-        async with db.read() as conn:
-            rows = await queries.tempvoice.list_taken_numbers(
-                conn, guild_id=GUILD, category_id=CAT, stale_before=stale_before
+    async def claim(member: int, claimer: str = "a", at: int = T0, stale_before: int = T0 - 60) -> int | None:
+        """A creation claim, then its "Lane N" (None: the claim is not `claimer`'s)."""
+        async with db.transaction() as wconn:
+            await queries.tempvoice.claim_creation(
+                wconn, guild_id=GUILD, member_id=member, claimer=claimer, claimed_at=at, stale_before=stale_before
             )
-        return [r.lane_number for r in rows]
+            return await queries.tempvoice.claim_lane_number(
+                wconn, guild_id=GUILD, member_id=member, claimer=claimer, category_id=CAT, stale_before=stale_before
+            )
 
-    assert await taken() == [1, 3]
-    # a number being created elsewhere is taken too, until released or stale
+    assert await claim(100) == 2  # the lowest number no lane has
+    assert await claim(101) == 4  # ... and no other live claim holds
+    assert await claim(100) == 2  # a retry of the same claim may pick its own number again
+    assert await claim(101, claimer="b") is None  # another process's live claim is not taken over
     async with db.write() as wconn:
-        reserve = queries.tempvoice.reserve_number
-        assert await reserve(wconn, guild_id=GUILD, category_id=CAT, lane_number=2, claimer="a", reserved_at=T0,
-                             stale_before=T0 - 60) == 1  # fmt: skip
-        assert await reserve(wconn, guild_id=GUILD, category_id=CAT, lane_number=2, claimer="b", reserved_at=T0,
-                             stale_before=T0 - 60) == 0  # fmt: skip
-    assert await taken() == [1, 2, 3] and await taken(stale_before=T0 + 1) == [1, 3]
-    async with db.write() as wconn:  # a crashed reserver's number is taken over once stale
-        assert await reserve(wconn, guild_id=GUILD, category_id=CAT, lane_number=2, claimer="b", reserved_at=T0 + 61,
-                             stale_before=T0 + 1) == 1  # fmt: skip
-        release = queries.tempvoice.release_number
-        assert await release(wconn, guild_id=GUILD, category_id=CAT, lane_number=2, claimer="a") == 0  # not a's
-        assert await release(wconn, guild_id=GUILD, category_id=CAT, lane_number=2, claimer="b") == 1
-    assert await taken() == [1, 3]
+        release = queries.tempvoice.release_creation
+        assert await release(wconn, guild_id=GUILD, member_id=100, claimer="b") == 0  # not b's
+        assert await release(wconn, guild_id=GUILD, member_id=100, claimer="a") == 1
+    assert await claim(102) == 2  # a released number is free again
+    # a crashed process's claim goes stale: its number is free, the member's claim is taken over
+    assert await claim(103, at=T0 + 61, stale_before=T0 + 1) == 2
+    assert await claim(101, claimer="b", at=T0 + 61, stale_before=T0 + 1) == 4
+    await _insert_lane(db, 13, None)
+    async with db.transaction() as wconn:  # a lane going back to "Lane N": the lowest free number
+        assert (
+            await queries.tempvoice.take_lane_number(
+                wconn, channel_id=13, guild_id=GUILD, category_id=CAT, stale_before=T0 + 1
+            )
+            == 5
+        )
     async with db.read() as conn:
         assert await queries.tempvoice.list_lanes_by_guild(conn, guild_id=1) == []
         assert [lane.channel_id for lane in await queries.tempvoice.list_lanes_by_guild(conn, guild_id=GUILD)] == [
             10,
             11,
+            13,
         ]
-        assert len(await queries.tempvoice.list_lanes_by_owner(conn, owner_id=OWNER)) == 2
+        assert len(await queries.tempvoice.list_lanes_by_owner(conn, owner_id=OWNER)) == 3
 
 
 async def test_join_order_and_succession(db: Database) -> None:

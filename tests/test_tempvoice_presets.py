@@ -48,8 +48,8 @@ async def test_preset_applies_to_the_next_lane_within_the_category_rules(o: Owne
     assert lane not in env.world.channels
 
     lane2 = await o.new_lane(owner)
-    other = env.world.add_member(GUILD)  # the preset's name is still pending: "Lane 1" stays lane2's
-    assert env.world.channels[await o.new_lane(other)].name == "Lane 2"
+    other = env.world.add_member(GUILD)  # the preset's name is lane2's from the start: it holds no number
+    assert env.world.channels[await o.new_lane(other)].name == "Lane 1"
     await env.renamer.run_due()
     channel = env.world.channels[lane2]
     assert (channel.name, channel.user_limit) == ("Abendrunde", 9)
@@ -83,7 +83,8 @@ async def test_preset_applies_to_the_next_lane_within_the_category_rules(o: Owne
     await env.move(owner, None)
     plain = await o.new_lane(owner)
     await env.renamer.run_due()
-    assert (env.world.channels[plain].name, env.world.channels[plain].user_limit) == ("Lane 1", 8)
+    # ("Lane 1" is the other member's lane: the preset lane never held a number)
+    assert (env.world.channels[plain].name, env.world.channels[plain].user_limit) == ("Lane 2", 8)
     assert o.everyone_bits(plain) == (None, None)
 
 

@@ -181,7 +181,10 @@ async def test_forget_user_removes_only_their_data(any_db: Database) -> None:
     assert counts["tempvoice bans (issued and received)"] == 2 and counts["coaching sessions"] == 1
     async with db.read() as conn:
         assert await fetch_all(conn, "SELECT steam_id FROM steam_links WHERE user_id = {}", SNOW) == []
-        assert [w.steam_id for w in await queries.voice_status.list_watch(conn)] == ["s2", "shared"]
+        assert await fetch_all(conn, "SELECT steam_id FROM deadlock_voice_watch ORDER BY steam_id") == [
+            ("s2",),
+            ("shared",),
+        ]
         assert await queries.tempvoice.is_banned(conn, owner_id=other, banned_id=7) is True
         assert await queries.tempvoice.get_region(conn, owner_id=SNOW) is None
     assert sum((await forget_user(db, SNOW)).values()) == 0  # nothing left to forget

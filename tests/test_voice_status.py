@@ -13,7 +13,6 @@ from discord.ext import commands
 
 from bot.db import Database
 from bot.db.metrics import METRICS
-from bot.db.queries import queries
 from bot.features.voice_status.cog import VoiceStatusCog
 from bot.features.voice_status.rules import (
     Decision,
@@ -31,6 +30,7 @@ from bot.shared.rename import RenameScheduler
 from tests.fakes.discord_world import FakeDiscord
 from tests.helpers import make_deps
 from tests.other_programs import upsert_presence, upsert_steam_link
+from tests.raw_sql import fetch_all
 
 
 @pytest.fixture
@@ -127,7 +127,10 @@ async def link(db: Database, user: int, steam: str, **state: int | str | None) -
 
 async def watch(db: Database) -> list[tuple[str, int | None, int]]:
     async with db.read() as conn:
-        return [(w.steam_id or "", w.channel_id, w.updated_at) for w in await queries.voice_status.list_watch(conn)]
+        rows = await fetch_all(
+            conn, "SELECT steam_id, channel_id, updated_at FROM deadlock_voice_watch ORDER BY steam_id"
+        )
+    return [(str(s or ""), c, int(u)) for s, c, u in rows]
 
 
 async def test_passes_keep_the_watch_list_and_names(db: Database) -> None:

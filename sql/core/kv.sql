@@ -7,5 +7,3 @@ SELECT v FROM kv_store WHERE ns = :ns AND k = :k;
 INSERT INTO kv_store (ns, k, v) VALUES (:ns, :k, :v)
 ON CONFLICT (ns, k) DO UPDATE SET v = excluded.v;
 
--- name: delete_kv(ns, k)!
-DELETE FROM kv_store WHERE ns = :ns AND k = :k;

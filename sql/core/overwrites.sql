@@ -37,9 +37,6 @@ ON CONFLICT (channel_id, feature) DO NOTHING;
 INSERT INTO channel_overwrite_gate_roles (channel_id, feature, role_id) VALUES (:channel_id, :feature, :role_id)
 ON CONFLICT (channel_id, feature, role_id) DO NOTHING;
 
--- name: delete_gate_roles(channel_id, feature)!
-DELETE FROM channel_overwrite_gate_roles WHERE channel_id = :channel_id AND feature = :feature;
-
 -- name: delete_overwrite_gate(channel_id, feature)!
 -- Its roles go with it (ON DELETE CASCADE).
 DELETE FROM channel_overwrite_gates WHERE channel_id = :channel_id AND feature = :feature;

@@ -15,10 +15,6 @@ INSERT INTO tempvoice_lane_permits (channel_id, target_kind, target_id, created_
 VALUES (:channel_id, :target_kind, :target_id, :created_at)
 ON CONFLICT (channel_id, target_kind, target_id) DO NOTHING;
 
--- name: remove_lane_permit(channel_id, target_kind, target_id)!
-DELETE FROM tempvoice_lane_permits
-WHERE channel_id = :channel_id AND target_kind = :target_kind AND target_id = :target_id;
-
 -- name: list_lane_permits(channel_id)
 -- @row LanePermit
 SELECT target_kind, target_id FROM tempvoice_lane_permits WHERE channel_id = :channel_id

@@ -17,6 +17,22 @@ SELECT channel_id, guild_id, owner_id, base_name, category_id, lane_number, min_
 FROM tempvoice_lanes
 WHERE channel_id = :channel_id;
 
+-- name: get_lane_state(channel_id, member_id)
+-- @row LaneState
+-- What a join or a leave needs in one read: the lane, whether its owner banned :member_id,
+-- and its recorded members in join order (one row each; member_user_id NULL when there is
+-- none). No row: the channel is not a lane.
+SELECT l.channel_id, l.guild_id, l.owner_id, l.base_name, l.category_id, l.lane_number, l.min_rank,
+       CAST(l.created_at AS TEXT) AS created_at,
+       EXISTS (
+           SELECT 1 FROM tempvoice_bans AS b WHERE b.owner_id = l.owner_id AND b.banned_id = :member_id
+       ) AS banned,
+       m.user_id AS member_user_id
+FROM tempvoice_lanes AS l
+LEFT JOIN tempvoice_lane_members AS m ON m.channel_id = l.channel_id
+WHERE l.channel_id = :channel_id
+ORDER BY m.join_seq;
+
 -- name: list_lanes_by_guild(guild_id)
 -- @row Lane
 SELECT channel_id, guild_id, owner_id, base_name, category_id, lane_number, min_rank,

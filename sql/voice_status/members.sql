@@ -1,15 +1,14 @@
--- One voice-status pass, in one transaction: clear_guild_voice_members (per guild whose
--- lease this process holds), clear_stale_voice_members, add_voice_members, list_presence,
--- refresh_watch, prune_watch. The scratch rows of guilds another process passes stay.
+-- One voice-status pass, in one transaction: clear_voice_members (one row per guild whose
+-- lease this process holds), add_voice_members, list_presence, refresh_watch, prune_watch.
+-- The scratch rows of guilds another process passes stay.
 
--- name: clear_guild_voice_members(guild_id)!
-DELETE FROM voice_status_members WHERE guild_id = :guild_id;
-
--- name: clear_stale_voice_members(seen_before)!
+-- name: clear_voice_members*!
 -- @scan
--- Rows no process refreshed for a while (a guild nobody passes any more). The table only
--- holds the members in monitored voice right now: a scan is cheap.
-DELETE FROM voice_status_members WHERE seen_at < :seen_before;
+-- One batch: per guild whose lease this process holds, its rows, and the rows no process
+-- refreshed for a while (a guild nobody passes any more; guild_id 0 names no guild, for a
+-- pass that holds none). The table only holds the members in monitored voice right now: a
+-- scan is cheap.
+DELETE FROM voice_status_members WHERE guild_id = :guild_id OR seen_at < :seen_before;
 
 -- name: add_voice_members*!
 -- A member moved to a guild another process passes replaces their old row.
@@ -17,10 +16,6 @@ INSERT INTO voice_status_members (user_id, guild_id, channel_id, seen_at)
 VALUES (:user_id, :guild_id, :channel_id, :seen_at)
 ON CONFLICT (user_id) DO UPDATE SET
     guild_id = excluded.guild_id, channel_id = excluded.channel_id, seen_at = excluded.seen_at;
-
--- name: count_voice_members()$
--- @scan
-SELECT COUNT(*) AS members FROM voice_status_members;
 
 -- name: list_presence()
 -- @row PresenceRow

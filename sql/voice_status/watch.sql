@@ -25,8 +25,3 @@ WHERE NOT EXISTS (
     CROSS JOIN voice_status_members AS m
     WHERE sl.steam_id = deadlock_voice_watch.steam_id AND m.user_id = sl.user_id
 );
-
--- name: list_watch()
--- @row WatchEntry
--- @scan the watch list holds only accounts of members in monitored voice
-SELECT steam_id, guild_id, channel_id, updated_at FROM deadlock_voice_watch ORDER BY steam_id;

@@ -72,7 +72,7 @@ def transpile_migration(sql: str, decltypes: dict[str, dict[str, str]]) -> str:
             continue
         if isinstance(statement, exp.Create) and str(statement.args.get("kind")).upper() == "TABLE":
             out.append(_create_table(statement, decltypes[statement.this.this.name]))
-        elif _is_index(statement) or isinstance(statement, (exp.Insert, exp.Delete, exp.Update)):
+        elif _is_index(statement) or isinstance(statement, (exp.Insert, exp.Delete, exp.Update, exp.Drop)):
             out.append(statement.sql(dialect="postgres") + ";")  # data statements carry rows into a new shape
         else:
             raise CodegenError(

@@ -147,16 +147,12 @@ class PanelActions:
 
     async def _take_number(self, lane: Lane) -> int:
         """A number for a lane going back to "Lane N": its own from now on (the name follows)."""
-        number = await self.creator.reserve_number(lane.guild_id, lane.category_id)
         try:
-            async with self.lanes.db.transaction() as conn:
-                await queries.tempvoice.set_lane_base_name(
-                    conn, channel_id=lane.channel_id, base_name=lane.base_name, lane_number=number
-                )
+            number = await self.creator.take_number(lane)
         except IntegrityError as e:
             raise UserError(T.ERROR) from e
-        finally:
-            await self.creator.unreserve(lane.guild_id, lane.category_id, number)
+        if number is None:
+            raise UserError(T.NOT_A_LANE)
         return number
 
     async def kick_candidates(self, guild_id: int, clicker_id: int, panel_channel_id: int | None) -> list[MemberInfo]:

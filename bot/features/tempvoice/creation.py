@@ -4,10 +4,13 @@ Concurrency rules:
 
 * one lock per member around creation (a duplicate event for the same member is dropped);
   with several bot processes on one database, a claim row decides which one creates;
-* lane numbers are picked under a per-category lock shared by all processes and reserved
-  until the row exists;
+* a lane number is picked and recorded in the member's claim in one statement, under a
+  per-category lock shared by all processes; the claim holds it until the lane row exists;
   the unique (guild, category, lane_number) index turns a missed race (another process)
   into an IntegrityError, and the creator deletes its channel and tries again;
+* a lane of an owner with a preset name is created with that name directly (no number);
+* the new lane's lock is held from its row's insert until the owner's settings and panel are
+  applied, so the row written is the row (no read back) and no event deletes it meanwhile;
 * Discord does not order gateway events with HTTP responses: once moving the member into
   the new lane succeeded, the member is in the lane, whatever the cache says. Only a later
   event that says they left (handled by lane life) removes the lane.
@@ -23,11 +26,11 @@ import random
 from collections.abc import Iterator
 
 from bot.db import IntegrityError
-from bot.db.queries import queries
+from bot.db.queries import Lane, LanePreset, queries
 from bot.discord_glue.ports import LimitReached, PortError
 from bot.features.tempvoice import texts
 from bot.features.tempvoice.lanes import REASON, Lanes
-from bot.features.tempvoice.rules import lane_name, lowest_free_number
+from bot.features.tempvoice.rules import lane_name
 from bot.shared.clock import legacy_timestamp
 from bot.shared.common import KeyedLocks
 from bot.shared.coordination import SharedLocks
@@ -39,7 +42,6 @@ CATEGORY_CHANNEL_LIMIT = 50
 GUILD_CHANNEL_LIMIT = 500
 CREATE_ATTEMPTS = 8
 CLAIM_STALE_SECONDS = 60  # a claim older than this belongs to a process that died
-RESERVE_ATTEMPTS = 100  # each lost race reveals one more reserved number: this is never reached
 
 
 class Attempt(enum.Enum):
@@ -55,9 +57,8 @@ class LaneCreator:
     def __init__(self, lanes: Lanes) -> None:
         self.lanes = lanes
         self._member_locks = KeyedLocks()
-        # picking a number (read what is taken, reserve one) is one step across processes: between
-        # another process's read and reserve, a lane could commit and drop its reservation, and the
-        # number would look free again (the channel was created twice and one deleted)
+        # picking a number is one statement, but on PostgreSQL two concurrent statements do not see
+        # each other's uncommitted claim: one pick at a time per category, across processes
         self._number_locks = SharedLocks(lanes.db, "tempvoice_numbers")
         # channels being created right now, per category and per guild: counted against the
         # limits so concurrent creations do not overshoot a category and fail one by one
@@ -84,14 +85,16 @@ class LaneCreator:
             try:
                 if lanes.view.voice_channel_of(guild_id, member_id) != staging_id:
                     return  # another process created their lane and moved them while we claimed
+                preset = await lanes.hooks.lane_preset(member_id)
                 for attempt in range(CREATE_ATTEMPTS):
-                    if await self._try_create(guild_id, member_id, staging_id, staging.category_id) is Attempt.DONE:
+                    home = staging.category_id
+                    if await self._try_create(guild_id, member_id, staging_id, home, preset) is Attempt.DONE:
                         return
                     # another process took the number (or the category filled): let it commit, look again
                     await asyncio.sleep(self._jitter.uniform(0, 0.005 * (attempt + 1)))
                 await lanes.actions.notify_member(guild_id, member_id, T.CREATE_FAILED)
             finally:
-                async with lanes.db.transaction() as conn:
+                async with lanes.db.write() as conn:
                     await queries.tempvoice.release_creation(
                         conn, guild_id=guild_id, member_id=member_id, claimer=lanes.claimer
                     )
@@ -99,7 +102,7 @@ class LaneCreator:
     async def _claim(self, guild_id: int, member_id: int) -> bool:
         """The database decides which process creates the lane (the process-local lock cannot)."""
         now = self.lanes.clock.now()
-        async with self.lanes.db.transaction() as conn:
+        async with self.lanes.db.write() as conn:
             claimed = await queries.tempvoice.claim_creation(
                 conn, guild_id=guild_id, member_id=member_id, claimer=self.lanes.claimer, claimed_at=now,
                 stale_before=now - CLAIM_STALE_SECONDS,
@@ -130,43 +133,32 @@ class LaneCreator:
         self._creating.subtract(slots)
         self._creating += collections.Counter()  # drop the zero counts
 
-    async def reserve_number(self, guild_id: int, category_key: int) -> int:
-        """The lowest free "Lane N" of the category, reserved in the database until the lane
-        row exists: processes sharing the database pick different numbers."""
+    async def claim_number(self, guild_id: int, member_id: int, category_key: int) -> int | None:
+        """The lowest free "Lane N" of the category, held by the member's creation claim until
+        the lane row exists: processes sharing the database pick different numbers. None: the
+        claim is no longer this process's (it went stale and another process took it over)."""
         lanes = self.lanes
-        async with self._number_locks((guild_id, category_key)):  # one pick at a time, across processes
-            for _ in range(RESERVE_ATTEMPTS):
-                now = lanes.clock.now()
-                async with lanes.db.read() as conn:
-                    taken = {
-                        r.lane_number
-                        for r in await queries.tempvoice.list_taken_numbers(
-                            conn, guild_id=guild_id, category_id=category_key, stale_before=now - CLAIM_STALE_SECONDS
-                        )
-                    }
-                number = lowest_free_number(taken)
-                async with lanes.db.write() as conn:
-                    reserved = await queries.tempvoice.reserve_number(
-                        conn, guild_id=guild_id, category_id=category_key, lane_number=number,
-                        claimer=lanes.claimer, reserved_at=now, stale_before=now - CLAIM_STALE_SECONDS,
-                    )  # fmt: skip
-                if reserved:
-                    return number
-                # another process reserved it between our read and our write: read again
-        raise RuntimeError(
-            f"no lane number could be reserved in category {category_key} after {RESERVE_ATTEMPTS} tries"
-        )
+        # one pick at a time, across processes
+        async with self._number_locks((guild_id, category_key)), lanes.db.write() as conn:
+            return await queries.tempvoice.claim_lane_number(
+                conn, guild_id=guild_id, member_id=member_id, claimer=lanes.claimer, category_id=category_key,
+                stale_before=lanes.clock.now() - CLAIM_STALE_SECONDS,
+            )  # fmt: skip
 
-    async def unreserve(self, guild_id: int, category_key: int, number: int) -> None:
-        # after the lane row committed (or the creation gave up): a pick sees the row or this
-        async with self.lanes.db.write() as conn:
-            await queries.tempvoice.release_number(
-                conn, guild_id=guild_id, category_id=category_key, lane_number=number, claimer=self.lanes.claimer
-            )
+    async def take_number(self, lane: Lane) -> int | None:
+        """A lane going back to "Lane N" gets the lowest free number of its category (None: the lane is gone)."""
+        lanes = self.lanes
+        async with self._number_locks((lane.guild_id, lane.category_id)), lanes.db.write() as conn:
+            return await queries.tempvoice.take_lane_number(
+                conn, channel_id=lane.channel_id, guild_id=lane.guild_id, category_id=lane.category_id,
+                stale_before=lanes.clock.now() - CLAIM_STALE_SECONDS,
+            )  # fmt: skip
 
     # -- one attempt -------------------------------------------------------------------------
 
-    async def _try_create(self, guild_id: int, member_id: int, staging_id: int, home: int | None) -> Attempt:
+    async def _try_create(
+        self, guild_id: int, member_id: int, staging_id: int, home: int | None, preset: LanePreset | None
+    ) -> Attempt:
         lanes = self.lanes
         try:
             category = self._pick_category(guild_id, home)
@@ -176,45 +168,50 @@ class LaneCreator:
         category_key = category or 0
         slots = (category, ("guild", guild_id)) if category is not None else (("guild", guild_id),)
         self._creating.update(slots)  # taken in the same step as the room check: no await between
+        number: int | None = None
         try:
-            number = await self.reserve_number(guild_id, category_key)
+            if preset is None or not preset.name:
+                number = await self.claim_number(guild_id, member_id, category_key)
+                if number is None:
+                    self._release_slots(slots)
+                    return Attempt.DONE  # our claim went stale and another process creates the lane
         except BaseException:
             self._release_slots(slots)
             raise
+        name = lane_name(number) if number is not None else (preset.name if preset and preset.name else "")
         try:
+            channel_id = await self._create_channel(guild_id, member_id, category, name, slots)
+        except LimitReached:
+            return Attempt.RETRY  # the category filled up meanwhile: look again
+        except PortError as e:
+            log.warning("creating a lane for %s failed: %s", member_id, e)
+            await lanes.actions.notify_member(guild_id, member_id, T.CREATE_FAILED)
+            return Attempt.DONE
+        if lanes.view.voice_channel_of(guild_id, member_id) != staging_id:
+            # an event said they left the staging channel while we created: nobody to move
+            await lanes.delete_channel(channel_id, "Ersteller hat Staging verlassen")
+            return Attempt.DONE
+        lane = Lane(channel_id, guild_id, member_id, name, category_key, number, 0, legacy_timestamp(lanes.clock))
+        async with lanes.locks(channel_id):
             try:
-                channel_id = await self._create_channel(guild_id, member_id, category, number, slots)
-            except LimitReached:
-                return Attempt.RETRY  # the category filled up meanwhile: look again
-            except PortError as e:
-                log.warning("creating a lane for %s failed: %s", member_id, e)
-                await lanes.actions.notify_member(guild_id, member_id, T.CREATE_FAILED)
-                return Attempt.DONE
-            if lanes.view.voice_channel_of(guild_id, member_id) != staging_id:
-                # an event said they left the staging channel while we created: nobody to move
-                await lanes.delete_channel(channel_id, "Ersteller hat Staging verlassen")
-                return Attempt.DONE
-            try:
-                await self._insert(guild_id, member_id, staging_id, channel_id, category_key, number)
+                await self._insert(lane, staging_id)
             except IntegrityError:
                 # another process took "Lane N" in this category: undo and pick again
                 log.warning("lane number %s in category %s was taken concurrently; retrying", number, category_key)
                 await lanes.delete_channel(channel_id, "Lane-Nummer doppelt vergeben")
                 return Attempt.RETRY
-        finally:
-            await self.unreserve(guild_id, category_key, number)
-        await self._move_in(guild_id, member_id, channel_id)
+            await self._move_in(lane, preset)
         return Attempt.DONE
 
     async def _create_channel(
-        self, guild_id: int, member_id: int, category: int | None, number: int, slots: tuple[object, ...]
+        self, guild_id: int, member_id: int, category: int | None, name: str, slots: tuple[object, ...]
     ) -> int:
         view = self.lanes.view
         try:
             return await self.lanes.actions.create_voice_channel(
                 guild_id,
                 category_id=category,
-                name=lane_name(number),
+                name=name,
                 user_limit=self.lanes.cap(category),
                 bitrate=view.bitrate_limit(guild_id),
                 overwrites=view.category_overwrites(category) if category else {},
@@ -224,42 +221,37 @@ class LaneCreator:
             # from here the channel counts in Discord's own numbers (or does not exist)
             self._release_slots(slots)
 
-    async def _insert(
-        self, guild_id: int, member_id: int, staging_id: int, channel_id: int, category_key: int, number: int
-    ) -> None:
+    async def _insert(self, lane: Lane, staging_id: int) -> None:
         lanes = self.lanes
         async with lanes.db.transaction() as conn:
             await queries.tempvoice.insert_lane(
                 conn,
-                channel_id=channel_id,
-                guild_id=guild_id,
-                owner_id=member_id,
-                base_name=lane_name(number),
-                category_id=category_key,
-                lane_number=number,
-                min_rank=0,
+                channel_id=lane.channel_id,
+                guild_id=lane.guild_id,
+                owner_id=lane.owner_id,
+                base_name=lane.base_name,
+                category_id=lane.category_id,
+                lane_number=lane.lane_number,
+                min_rank=lane.min_rank,
                 source_staging_id=staging_id,
-                created_at=legacy_timestamp(lanes.clock),
+                created_at=lane.created_at,
             )
             await queries.tempvoice.add_lane_member(
-                conn, channel_id=channel_id, user_id=member_id, joined_at=lanes.clock.now()
+                conn, channel_id=lane.channel_id, user_id=lane.owner_id, joined_at=lanes.clock.now()
             )
 
-    async def _move_in(self, guild_id: int, member_id: int, channel_id: int) -> None:
+    async def _move_in(self, lane: Lane, preset: LanePreset | None) -> None:
+        """Under the lane's lock: move the owner in, then their settings, the hooks and the panel."""
         lanes = self.lanes
         try:
-            await lanes.actions.move_member(guild_id, member_id, channel_id, reason=REASON)
+            await lanes.actions.move_member(lane.guild_id, lane.owner_id, lane.channel_id, reason=REASON)
         except PortError as e:
-            log.info("moving %s into their new lane failed (%s); removing it", member_id, e)
-            async with lanes.locks(channel_id):
-                await lanes.delete(channel_id, "Verschieben fehlgeschlagen")
+            log.info("moving %s into their new lane failed (%s); removing it", lane.owner_id, e)
+            await lanes.delete(lane.channel_id, "Verschieben fehlgeschlagen")
             return
         # The move succeeded: the member is in the lane now. Its VOICE_STATE_UPDATE may come
-        # before, after or (rarely) never; the cache is no proof that they left.
-        async with lanes.locks(channel_id):
-            lane = await lanes.get(channel_id)
-            if lane is None:
-                return  # an event said they left again, and the lane went with them
-            await lanes.apply_owner_settings(lane, lane.owner_id)
-            await lanes.hooks.lane_created(lane)
-            await lanes.post_panel(lane)
+        # before, after or (rarely) never; the cache is no proof that they left. Events about
+        # the lane wait for its lock, so the row inserted above is still the lane's row.
+        await lanes.apply_owner_settings(lane, lane.owner_id)
+        await lanes.hooks.lane_created(lane, preset)
+        await lanes.post_panel(lane, new=True)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 
-from bot.db.queries import Lane, queries
+from bot.db.queries import Lane, LanePreset, queries
 from bot.discord_glue.ports import NotFound, PortError, Target, TargetKind
 from bot.shared.clock import legacy_timestamp
 from bot.shared.common import humans_in, process_name
@@ -43,10 +43,23 @@ class TempVoiceConfig:
     rank_roles: RankRoles = dataclasses.field(default_factory=RankRoles)
 
 
+@dataclasses.dataclass(frozen=True)
+class LaneState:
+    """What a join or a leave reads of a lane, in one query."""
+
+    lane: Lane
+    banned: bool  # the owner banned the member the event is about
+    members: list[int]  # recorded members, in join order
+
+
 class LaneHooks:
     """What other TempVoice modules add to a lane's life (the owner actions: presets, lock, trust)."""
 
-    async def lane_created(self, lane: Lane) -> None:
+    async def lane_preset(self, owner_id: int) -> LanePreset | None:
+        """The owner's saved preset, read before their new lane is created (its name is the lane's)."""
+        return None
+
+    async def lane_created(self, lane: Lane, preset: LanePreset | None) -> None:
         """The owner is inside the new lane; region and bans are applied (under the lane's lock)."""
 
     async def owner_changed(self, lane: Lane, previous_owner: int) -> None:
@@ -80,14 +93,18 @@ class Lanes:
         """Who is in the lane as far as gateway events told us (never right after our own move)."""
         return humans_in(self.view, channel_id)
 
-    async def occupants(self, guild_id: int, channel_id: int, *, left: int | None = None) -> list[int]:
+    async def occupants(
+        self, guild_id: int, channel_id: int, *, left: int | None = None, recorded: list[int] | None = None
+    ) -> list[int]:
         """Who is in the lane. Two sources: the cache (gateway events) and our records (events
-        we handled plus our own moves that Discord confirmed). Where both agree, that is the
-        answer; a member only one of them shows is checked with a fresh fetch. `left` is the
-        member an event just reported leaving."""
+        we handled plus our own moves that Discord confirmed; `recorded` if the caller read
+        them). Where both agree, that is the answer; a member only one of them shows is checked
+        with a fresh fetch. `left` is the member an event just reported leaving."""
         cached = [m for m in self.present(channel_id) if m != left]
-        async with self.db.read() as conn:
-            recorded = [m.user_id for m in await queries.tempvoice.list_lane_members(conn, channel_id=channel_id)]
+        if recorded is None:
+            async with self.db.read() as conn:
+                rows = await queries.tempvoice.list_lane_members(conn, channel_id=channel_id)
+            recorded = [m.user_id for m in rows]
         present = [m for m in cached if m in recorded]
         for member_id in [m for m in cached if m not in recorded] + [m for m in recorded if m not in cached]:
             if member_id != left and await self._fetched_inside(guild_id, member_id, channel_id):
@@ -104,6 +121,19 @@ class Lanes:
     async def get(self, channel_id: int) -> Lane | None:
         async with self.db.read() as conn:
             return await queries.tempvoice.get_lane(conn, channel_id=channel_id)
+
+    async def state(self, channel_id: int, member_id: int) -> LaneState | None:
+        """The lane, whether its owner banned `member_id`, and its recorded members (None: not a lane)."""
+        async with self.db.read() as conn:
+            rows = await queries.tempvoice.get_lane_state(conn, channel_id=channel_id, member_id=member_id)
+        if not rows:
+            return None
+        r = rows[0]
+        lane = Lane(
+            r.channel_id, r.guild_id, r.owner_id, r.base_name, r.category_id, r.lane_number, r.min_rank, r.created_at
+        )
+        members = [row.member_user_id for row in rows if row.member_user_id is not None]
+        return LaneState(lane, bool(r.banned), members)
 
     def display(self, guild_id: int, member_id: int) -> str:
         info = self.view.member(guild_id, member_id)
@@ -132,9 +162,12 @@ class Lanes:
             return False
         return True
 
-    async def delete(self, channel_id: int, why: str) -> None:
-        if await self.delete_channel(channel_id, why):
-            await self.drop_rows(channel_id)  # if Discord refused, the rows stay so reconcile retries
+    async def delete(self, channel_id: int, why: str) -> bool:
+        """Delete the channel, then its rows (True); if Discord refused, the rows stay so reconcile retries."""
+        if not await self.delete_channel(channel_id, why):
+            return False
+        await self.drop_rows(channel_id)
+        return True
 
     async def disconnect(self, guild_id: int, member_id: int, channel_id: int, *, inside: bool = False) -> None:
         """Move the member out of the lane if they are in it (`inside`: the caller checked)."""
@@ -157,17 +190,25 @@ class Lanes:
             reason=f"{REASON}: Bann",
         )  # fmt: skip
 
-    async def apply_owner_settings(self, lane: Lane, owner_id: int) -> None:
-        """The owner's region and bans, on this lane (the previous owner's bans go)."""
+    async def apply_owner_settings(self, lane: Lane, owner_id: int, *, previous: int | None = None) -> None:
+        """The owner's region and bans, on this lane. `previous`: the owner whose settings the
+        lane carried until now (their bans go); None for a new lane, which carries nothing.
+        The lane's region and ban wishes only ever come from its owner's settings, so when
+        neither owner has any, there is nothing to write (one read)."""
+        before = owner_id if previous is None else previous
         async with self.db.read() as conn:
-            region = await queries.tempvoice.get_region(conn, owner_id=owner_id) or "EU"
-            bans = [b.banned_id for b in await queries.tempvoice.list_bans(conn, owner_id=owner_id)]
-        await self.apply_region(lane.channel_id, region)
-        denied = {(Target(TargetKind.MEMBER, b), CONNECT): False for b in bans if b != owner_id}
-        await self.overwrites.set_wishes(lane.channel_id, BAN_WISH, denied, reason=f"{REASON}: Bann")
+            rows = await queries.tempvoice.get_owner_settings(conn, owner_id=owner_id, previous_owner_id=before)
+        regions = {r.owner_id: r.region for r in rows if r.region is not None}
+        bans = [r.banned_id for r in rows if r.owner_id == owner_id and r.banned_id not in (None, owner_id)]
+        region = regions.get(owner_id, "EU")
+        if region == "DE" or (previous is not None and regions.get(previous, "EU") == "DE"):
+            await self.apply_region(lane.channel_id, region)
+        had_bans = previous is not None and any(r.owner_id == previous and r.banned_id is not None for r in rows)
+        if bans or had_bans:
+            denied = {(Target(TargetKind.MEMBER, b), CONNECT): False for b in bans}
+            await self.overwrites.set_wishes(lane.channel_id, BAN_WISH, denied, reason=f"{REASON}: Bann")
         for banned in bans:
-            if banned != owner_id:
-                await self.disconnect(lane.guild_id, banned, lane.channel_id)
+            await self.disconnect(lane.guild_id, banned, lane.channel_id)
 
     async def apply_region(self, channel_id: int, region: str) -> None:
         role = self.config.english_only_role_id
@@ -188,10 +229,12 @@ class Lanes:
 
     # -- the lane's own panel ----------------------------------------------------------------
 
-    async def post_panel(self, lane: Lane) -> None:
-        """The panel in the lane's own voice chat: edited in place if it exists."""
-        async with self.db.read() as conn:
-            panel = await queries.tempvoice.get_lane_panel(conn, lane_id=lane.channel_id)
+    async def post_panel(self, lane: Lane, *, new: bool = False) -> None:
+        """The panel in the lane's own voice chat: edited in place if it exists (a `new` lane has none)."""
+        panel = None
+        if not new:
+            async with self.db.read() as conn:
+                panel = await queries.tempvoice.get_lane_panel(conn, lane_id=lane.channel_id)
         try:
             if panel is not None:
                 try:
@@ -205,7 +248,7 @@ class Lanes:
         except PortError as e:
             log.warning("posting the panel of lane %s failed: %s", lane.channel_id, e)
             return
-        async with self.db.transaction() as conn:
+        async with self.db.write() as conn:
             await queries.tempvoice.upsert_lane_panel(
                 conn,
                 guild_id=lane.guild_id,

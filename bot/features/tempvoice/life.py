@@ -20,16 +20,16 @@ class LaneLife:
     async def joined(self, guild_id: int, channel_id: int, member_id: int) -> None:
         lanes = self.lanes
         async with lanes.locks(channel_id):
-            lane = await lanes.get(channel_id)
-            if lane is None:
+            state = await lanes.state(channel_id, member_id)  # one read: the lane, the ban, the members
+            if state is None:
                 return  # not ours: never adopt a channel the bot did not create
-            async with lanes.db.read() as conn:
-                banned = await queries.tempvoice.is_banned(conn, owner_id=lane.owner_id, banned_id=member_id)
-            if banned and member_id != lane.owner_id:
+            if state.banned and member_id != state.lane.owner_id:
                 await lanes.set_ban(channel_id, member_id, True)
                 await lanes.disconnect(guild_id, member_id, channel_id)
                 return
-            async with lanes.db.transaction() as conn:
+            if member_id in state.members:
+                return  # recorded already (the owner moved into their new lane, a repeated event)
+            async with lanes.db.write() as conn:
                 await queries.tempvoice.add_lane_member(
                     conn, channel_id=channel_id, user_id=member_id, joined_at=lanes.clock.now()
                 )
@@ -38,34 +38,45 @@ class LaneLife:
         """An event said `member_id` left the lane."""
         lanes = self.lanes
         async with lanes.locks(channel_id):
-            lane = await lanes.get(channel_id)
-            if lane is None:
+            state = await lanes.state(channel_id, member_id)  # one read: the lane and its members
+            if state is None:
                 return
-            async with lanes.db.transaction() as conn:
-                await queries.tempvoice.remove_lane_member(conn, channel_id=channel_id, user_id=member_id)
-            present = await lanes.occupants(guild_id, channel_id, left=member_id)
-            if not present:
-                await lanes.delete(channel_id, "Lane ist leer")
-            elif lane.owner_id == member_id or lane.owner_id not in present:
-                await self.succeed(lane, present)
+            lane = state.lane
+            recorded = [m for m in state.members if m != member_id]
+            present = await lanes.occupants(guild_id, channel_id, left=member_id, recorded=recorded)
+            if not present and await lanes.delete(channel_id, "Lane ist leer"):
+                return  # the member rows went with the lane
+            if member_id in state.members:
+                async with lanes.db.write() as conn:
+                    await queries.tempvoice.remove_lane_member(conn, channel_id=channel_id, user_id=member_id)
+            if present and (lane.owner_id == member_id or lane.owner_id not in present):
+                await self.succeed(lane, present, order=recorded)
 
-    async def succeed(self, lane: Lane, present: list[int]) -> None:
-        """Ownership passes to the member who joined earliest (join order is persisted)."""
-        async with self.lanes.db.read() as conn:
-            order = [m.user_id for m in await queries.tempvoice.list_lane_members(conn, channel_id=lane.channel_id)]
+    async def succeed(self, lane: Lane, present: list[int], *, order: list[int] | None = None) -> None:
+        """Ownership passes to the member who joined earliest (join order is persisted; `order`:
+        the recorded members in join order, if the caller read them)."""
+        if order is None:
+            async with self.lanes.db.read() as conn:
+                rows = await queries.tempvoice.list_lane_members(conn, channel_id=lane.channel_id)
+            order = [m.user_id for m in rows]
         candidates = [m for m in order if m in present and m != lane.owner_id]
-        new_owner = candidates[0] if candidates else next(m for m in present if m != lane.owner_id)
-        await self.transfer(lane, new_owner)
+        if candidates:
+            await self.transfer(lane, candidates[0], recorded=True)
+        else:
+            await self.transfer(lane, next(m for m in present if m != lane.owner_id))
 
-    async def transfer(self, lane: Lane, new_owner: int) -> None:
+    async def transfer(self, lane: Lane, new_owner: int, *, recorded: bool = False) -> None:
+        """`recorded`: the new owner has a member row already (it keeps its place in the order)."""
         lanes = self.lanes
         async with lanes.db.transaction() as conn:
             await queries.tempvoice.set_lane_owner(conn, channel_id=lane.channel_id, owner_id=new_owner)
-            await queries.tempvoice.add_lane_member(
-                conn, channel_id=lane.channel_id, user_id=new_owner, joined_at=lanes.clock.now()
-            )
+            if not recorded:
+                await queries.tempvoice.add_lane_member(
+                    conn, channel_id=lane.channel_id, user_id=new_owner, joined_at=lanes.clock.now()
+                )
         updated = dataclasses.replace(lane, owner_id=new_owner)
-        await lanes.apply_owner_settings(updated, new_owner)  # the old owner's bans go, the new one's come
+        # the old owner's bans go, the new one's come
+        await lanes.apply_owner_settings(updated, new_owner, previous=lane.owner_id)
         await lanes.hooks.owner_changed(updated, lane.owner_id)
         await lanes.post_panel(updated)
 

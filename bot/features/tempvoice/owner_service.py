@@ -53,9 +53,18 @@ class LaneOwnerService(LaneHooks):
 
     # -- LaneService's hooks -------------------------------------------------------------
 
-    async def lane_created(self, lane: Lane) -> None:
+    async def lane_preset(self, owner_id: int) -> LanePreset | None:
         async with self.db.read() as conn:
-            preset = await queries.tempvoice.get_preset(conn, owner_id=lane.owner_id)
+            preset = await queries.tempvoice.get_preset(conn, owner_id=owner_id)
+        if preset is not None and preset.name:
+            try:  # the rules of now: a word may have been blocked since the preset was saved
+                name = validate_lane_name(preset.name, self.access.config.name_blocklist)
+            except NameRefused:
+                name = None
+            preset = dataclasses.replace(preset, name=name)
+        return preset
+
+    async def lane_created(self, lane: Lane, preset: LanePreset | None) -> None:
         if preset is not None:
             lane = await self._apply_preset(lane, preset)
         await self.access.apply(lane)
@@ -182,7 +191,7 @@ class LaneOwnerService(LaneHooks):
         """The owner's preset on their new lane (under its lock), within the category's rules:
         the ranked cap, min rank only where it works and never above the owner's own rank."""
         config = self.lanes.config
-        if preset.name:
+        if preset.name and preset.name != lane.base_name:  # a preset's name is given at creation
             try:  # the rules of now: a word may have been blocked since the preset was saved
                 await self._set_name(lane, validate_lane_name(preset.name, self.access.config.name_blocklist))
             except NameRefused as refused:

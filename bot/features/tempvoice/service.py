@@ -49,8 +49,8 @@ class LaneService:
         member = self.lanes.view.member(move.guild_id, move.member_id)
         if member is not None and member.is_bot:
             return
-        if move.before is not None:
-            await self.life.left(move.guild_id, move.before, move.member_id)
+        if move.before is not None and move.before not in self.config.staging_channel_ids:
+            await self.life.left(move.guild_id, move.before, move.member_id)  # a staging channel is never a lane
         if move.after is not None:
             if move.after in self.config.staging_channel_ids:
                 await self.creator.create(move.guild_id, move.member_id, move.after)

@@ -1,11 +1,13 @@
 """The live voice status pass: who is in voice, what the Steam presence says, which suffix.
 
 One pass (every 60 s by default) runs in ONE transaction with a fixed number of
-statements, however many members are in voice: the members go into
-voice_status_members with one batch insert, their presence comes back with one join, the
-watch list for the Node presence service is refreshed and pruned with one statement each
-(also when no channel is monitored), and the decisions are saved with one batch. The
-suffix goes to the shared rename scheduler as the "status" part of the name.
+statements, however many members are in voice: the old scratch rows go with one batch
+delete, the members go into voice_status_members with one batch insert, their presence
+comes back with one join, the watch list for the Node presence service is refreshed and
+pruned with one statement each (also when no channel is monitored), and the decisions are
+saved with one batch: BEGIN, 6 statements, COMMIT. The previous decisions are read before
+it, on a reader (only this pass writes them: the lease), so the writer is not held for
+them. The suffix goes to the shared rename scheduler as the "status" part of the name.
 
 A guild's pass must run in exactly one process: with several bot processes on one
 database, each guild's pass runs under the lease "voice_status:<guild id>" (see
@@ -20,7 +22,13 @@ import json
 import logging
 from collections import defaultdict
 
-from bot.db.queries import AddVoiceMembersParams, ChannelStatus, SaveChannelStatusesParams, queries
+from bot.db.queries import (
+    AddVoiceMembersParams,
+    ChannelStatus,
+    ClearVoiceMembersParams,
+    SaveChannelStatusesParams,
+    queries,
+)
 from bot.features.voice_status.rules import Decision, Presence, best_per_member, decide, may_rename
 from bot.shared.common import humans_in
 from bot.shared.coordination import LeaseKeeper
@@ -92,20 +100,21 @@ class VoiceStatusService:
             for m in dict.fromkeys(members)
         ]
         renames = 0
+        previous: dict[int, ChannelStatus] = {}
+        if guilds:  # written only by the passes of the lease holder, this process: read them outside
+            async with self.db.read() as rconn:
+                for guild in guilds:
+                    for status in await queries.voice_status.list_channel_status(rconn, guild_id=guild):
+                        previous[status.channel_id] = status
+        stale = now - STALE_PASSES * self.config.interval_seconds
+        clears: list[ClearVoiceMembersParams] = [{"guild_id": g, "seen_before": stale} for g in guilds]
         async with self.db.transaction() as conn:
-            for guild in guilds:
-                await queries.voice_status.clear_guild_voice_members(conn, guild_id=guild)
-            stale = now - STALE_PASSES * self.config.interval_seconds
-            await queries.voice_status.clear_stale_voice_members(conn, seen_before=stale)
+            await queries.voice_status.clear_voice_members(conn, clears or [{"guild_id": 0, "seen_before": stale}])
             if rows:
                 await queries.voice_status.add_voice_members(conn, rows)
             presence = await queries.voice_status.list_presence(conn)
             await queries.voice_status.refresh_watch(conn, updated_at=now)
             await queries.voice_status.prune_watch(conn)
-            previous: dict[int, ChannelStatus] = {}
-            for guild in guilds:
-                for status in await queries.voice_status.list_channel_status(conn, guild_id=guild):
-                    previous[status.channel_id] = status
             by_channel: dict[int, list[Presence]] = defaultdict(list)
             for p in presence:
                 by_channel[p.channel_id].append(
