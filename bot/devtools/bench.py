@@ -249,9 +249,12 @@ def _report(
     r = tally.ratio("bot", "raw", "read@100")
     goals.append((f"bot read@100 <= 3x raw sqlite3: median {statistics.median(r):.2f}x", statistics.median(r) <= 3.0))
     if events:
-        out("per event: named queries, statements executed (an executemany: one per row), + BEGIN/COMMIT/...:")
+        out(
+            "per event: named queries, statements executed (an executemany: one per row; a foreign key's "
+            "cascade: one more), + BEGIN/COMMIT/..., thread hops (a query or a BEGIN/COMMIT: one each):"
+        )
         for event, (calls, executed, control) in events["counts"].items():
-            out(f"  {event:<28} {calls:>3} queries {executed:>4} statements (+{control})")
+            out(f"  {event:<30} {calls:>3} queries {executed:>4} statements (+{control}) {calls + control:>3} hops")
         staging = events["counts"]["staging join"][1]
         goals.append((f"<= 8 statements per staging join: {staging}", staging <= 8))
         out("voice-status pass with 50 members in voice: writer held per pass; SQL of the steam_links joins:")

@@ -85,6 +85,7 @@ async def statements_per_event(path: Path) -> dict[str, tuple[int, int, int]]:
     An executemany is one query and one statement execution per row."""
     _import_tests()
     from tests.tempvoice_env import GUILD, build_env
+    from tests.tempvoice_owner_env import with_owner_actions
 
     db = await _database(path)
     count = Count()
@@ -92,6 +93,7 @@ async def statements_per_event(path: Path) -> dict[str, tuple[int, int, int]]:
     try:
         env = build_env(db)
         owner, second, guest = (env.world.add_member(GUILD, uid) for uid in (900, 500, 700))
+        await env.renamer.load()  # as the bot does at start
         await db.trace_statements(count)
         count.take()
         await env.move(owner, env.staging)
@@ -107,6 +109,16 @@ async def statements_per_event(path: Path) -> dict[str, tuple[int, int, int]]:
         out["succession"] = count.take()
         await env.move(second, None)
         out["last leave (lane deleted)"] = count.take()
+        owned = with_owner_actions(build_env(db)).env  # the bot as it runs: with the owner actions
+        await owned.renamer.load()
+        owner, second = (owned.world.add_member(GUILD, uid) for uid in (901, 501))
+        count.take()
+        await owned.move(owner, owned.staging)
+        out["staging join, owner actions"] = count.take()
+        await owned.move(second, owned.lane_of(owner) or 0)
+        count.take()
+        await owned.move(owner, None)
+        out["succession, owner actions"] = count.take()
         out["match start"] = await _match_start(db, count)
         out["voice-status pass"] = await _voice_pass(db, count)
     finally:
