@@ -168,17 +168,18 @@ class LaneCreator:
         category_key = category or 0
         slots = (category, ("guild", guild_id)) if category is not None else (("guild", guild_id),)
         self._creating.update(slots)  # taken in the same step as the room check: no await between
+        name = preset.name if preset is not None and preset.name else None  # a preset's name: no number
         number: int | None = None
-        try:
-            if preset is None or not preset.name:
+        if name is None:
+            try:
                 number = await self.claim_number(guild_id, member_id, category_key)
-                if number is None:
-                    self._release_slots(slots)
-                    return Attempt.DONE  # our claim went stale and another process creates the lane
-        except BaseException:
-            self._release_slots(slots)
-            raise
-        name = lane_name(number) if number is not None else (preset.name if preset and preset.name else "")
+            except BaseException:
+                self._release_slots(slots)
+                raise
+            if number is None:
+                self._release_slots(slots)
+                return Attempt.DONE  # our claim went stale and another process creates the lane
+            name = lane_name(number)
         try:
             channel_id = await self._create_channel(guild_id, member_id, category, name, slots)
         except LimitReached:

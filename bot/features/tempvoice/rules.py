@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 from bot.features.tempvoice.texts import TempVoice as T
 from bot.shared.ranks import MINRANK_SUFFIX_THRESHOLD, rank_name
 
@@ -14,14 +12,6 @@ MAX_USER_LIMIT = 99
 
 def lane_name(number: int) -> str:
     return f"{LANE_PREFIX} {number}"
-
-
-def lowest_free_number(used: Iterable[int]) -> int:
-    taken = set(used)
-    n = 1
-    while n in taken:
-        n += 1
-    return n
 
 
 def minrank_suffix(min_rank: int) -> str:
