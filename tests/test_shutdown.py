@@ -86,12 +86,13 @@ def test_refuses_old_schema_when_auto_upgrade_is_off(tmp_path: Path) -> None:
 def test_refuses_newer_schema_at_start(tmp_path: Path) -> None:
     db = tmp_path / "deadlock.sqlite3"
     conn = sqlite3.connect(db)
-    conn.execute("PRAGMA user_version = 7")
+    newer = latest_version() + 1
+    conn.execute(f"PRAGMA user_version = {newer}")
     conn.close()
     proc = _start(db)
     _, err = proc.communicate(timeout=30)
     assert proc.returncode == 1
-    assert "schema version 7" in err and "newer deadlock-bot" in err and "Traceback" not in err
+    assert f"schema version {newer}" in err and "newer deadlock-bot" in err and "Traceback" not in err
 
 
 def test_a_second_bot_on_the_same_file_is_refused(tmp_path: Path) -> None:
