@@ -9,8 +9,8 @@ Concurrency rules:
   the unique (guild, category, lane_number) index turns a missed race (another process)
   into an IntegrityError, and the creator deletes its channel and tries again;
 * a lane of an owner with a preset name is created with that name directly (no number);
-* the new lane's lock is held from its row's insert until the owner's settings and panel are
-  applied, so the row written is the row (no read back) and no event deletes it meanwhile;
+* the new lane's lock is taken after the owner's move (a lock held across it would make
+  another process's reconcile wait for Discord), and the row is read once more under it;
 * Discord does not order gateway events with HTTP responses: once moving the member into
   the new lane succeeded, the member is in the lane, whatever the cache says. Only a later
   event that says they left (handled by lane life) removes the lane.
@@ -193,15 +193,16 @@ class LaneCreator:
             await lanes.delete_channel(channel_id, "Ersteller hat Staging verlassen")
             return Attempt.DONE
         lane = Lane(channel_id, guild_id, member_id, name, category_key, number, 0, legacy_timestamp(lanes.clock))
-        async with lanes.locks(channel_id):
-            try:
-                await self._insert(lane, staging_id)
-            except IntegrityError:
-                # another process took "Lane N" in this category: undo and pick again
-                log.warning("lane number %s in category %s was taken concurrently; retrying", number, category_key)
-                await lanes.delete_channel(channel_id, "Lane-Nummer doppelt vergeben")
-                return Attempt.RETRY
-            await self._move_in(lane, preset)
+        try:
+            # committed before the move (on PostgreSQL, a lock's transaction would hold it back): if
+            # this process dies now, the row lets a later reconcile remove the channel
+            await self._insert(lane, staging_id)
+        except IntegrityError:
+            # another process took "Lane N" in this category: undo and pick again
+            log.warning("lane number %s in category %s was taken concurrently; retrying", number, category_key)
+            await lanes.delete_channel(channel_id, "Lane-Nummer doppelt vergeben")
+            return Attempt.RETRY
+        await self._move_in(lane, preset)
         return Attempt.DONE
 
     async def _create_channel(
@@ -248,11 +249,17 @@ class LaneCreator:
             await lanes.actions.move_member(lane.guild_id, lane.owner_id, lane.channel_id, reason=REASON)
         except PortError as e:
             log.info("moving %s into their new lane failed (%s); removing it", lane.owner_id, e)
-            await lanes.delete(lane.channel_id, "Verschieben fehlgeschlagen")
+            async with lanes.locks(lane.channel_id):
+                await lanes.delete(lane.channel_id, "Verschieben fehlgeschlagen")
             return
         # The move succeeded: the member is in the lane now. Its VOICE_STATE_UPDATE may come
-        # before, after or (rarely) never; the cache is no proof that they left. Events about
-        # the lane wait for its lock, so the row inserted above is still the lane's row.
-        await lanes.apply_owner_settings(lane, lane.owner_id)
-        await lanes.hooks.lane_created(lane, preset)
-        await lanes.post_panel(lane, new=True)
+        # before, after or (rarely) never; the cache is no proof that they left. The lock is
+        # taken only now (another process's reconcile may wait for it), so the row is read
+        # again: an event may have removed the lane meanwhile.
+        async with lanes.locks(lane.channel_id):
+            fresh = await lanes.get(lane.channel_id)
+            if fresh is None:
+                return  # an event said they left again, and the lane went with them
+            await lanes.apply_owner_settings(fresh, fresh.owner_id)
+            await lanes.hooks.lane_created(fresh, preset)
+            await lanes.post_panel(fresh, new=True)
