@@ -78,13 +78,24 @@ async def test_a_second_result_asks_the_host_to_confirm_the_correction(db: Datab
 
 def test_the_preview_shows_each_players_value_and_the_win_chance() -> None:
     players = [
-        Player(i, 5.0 + i / 10, source=ValueSource.RATING if i % 2 else ValueSource.RANK, skill=seed(Rank(5)))
+        Player(
+            i,
+            5.0 + i / 10,
+            source=ValueSource.RATING if i % 2 else ValueSource.RANK,
+            skill=seed(Rank(5)),
+            rank_label="Archon 2",
+        )
         for i in range(1, 7)
     ]
     split = balance(players, random.Random(1))
-    embed = split_embed(GUILD_OBJ, split, "Vorschau")
+    embed = split_embed(GUILD_OBJ, split)
     text = " ".join(f.value or "" for f in embed.fields)
-    assert "Wertung 5.10" in text and "Rang 5.20" in text and "Siegchance" in text
+    assert "Wertung 5.10 (Archon 2)" in text and "Archon 2 (5.20)" in text and "Siegchance" in text
+    for team in (split.team_a, split.team_b):
+        values = [p.rating for p in team]
+        mean = sum(values) / len(values)
+        var = sum((v - mean) ** 2 for v in values) / len(values)
+        assert f"Summe {sum(values):.2f} · Ø {mean:.2f} · Varianz {var:.2f}" in text
 
 
 async def test_preview_reroll_swap_and_start_with_those_teams() -> None:

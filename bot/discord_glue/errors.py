@@ -32,10 +32,16 @@ def usage(ctx: commands.Context[Any]) -> str:
     return f"{ctx.clean_prefix}{command.qualified_name} {command.signature}".rstrip()
 
 
+def configured_prefix(bot: Any, default: str = "!") -> str:
+    """The bot's configured command prefix (COMMAND_PREFIX) for texts shown outside a command,
+    e.g. after a button click; `default` when the prefix is not a plain string."""
+    configured = getattr(bot, "command_prefix", None)
+    return configured if isinstance(configured, str) else default
+
+
 def text_prefix(ctx: commands.Context[Any]) -> str:
     """The configured prefix for help texts (under a slash command too, where ctx's prefix is "/")."""
-    configured = ctx.bot.command_prefix
-    return configured if isinstance(configured, str) else ctx.clean_prefix
+    return configured_prefix(ctx.bot, ctx.clean_prefix)
 
 
 def _unwrap(error: Exception) -> Exception:

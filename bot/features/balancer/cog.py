@@ -11,7 +11,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.discord_glue.errors import View
+from bot.discord_glue.errors import View, configured_prefix, text_prefix
 from bot.discord_glue.texts import Common
 from bot.discord_glue.voice_events import VoiceMovesCog
 from bot.features.balancer import texts
@@ -156,14 +156,15 @@ class BalancerCog(VoiceMovesCog, name="Balancer"):
             return
         embed = split_embed(guild, result.split, T.STARTED.format(id=result.label, moved=len(result.moved)))
         if result.not_in_voice:
-            embed.add_field(name="Hinweis", value=T.NOT_IN_VOICE_LIST.format(names=names(guild, result.not_in_voice)))
-        embed.set_footer(text=R.RESULT_FOOTER.format(id=result.match_id))
+            absent = T.NOT_IN_VOICE_LIST.format(names=names(guild, result.not_in_voice))
+            embed.add_field(name=R.NOTE_FIELD, value=absent)
+        embed.set_footer(text=R.RESULT_FOOTER.format(prefix=configured_prefix(self.bot), id=result.label))
         await send(embed=embed, view=result_view(result.match_id), allowed_mentions=discord.AllowedMentions.none())
 
     @commands.hybrid_group(name="balance", aliases=["bal", "teams"], fallback="hilfe", description="Teams nach Rang")  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
     @commands.guild_only()
     async def balance(self, ctx: commands.Context[commands.Bot]) -> None:
-        await ctx.reply(T.HELP, mention_author=False)
+        await ctx.reply(T.HELP.format(prefix=text_prefix(ctx)), mention_author=False)
 
     @balance.command(name="auto", aliases=["voice"], description="Vorschau der Teams für deinen Sprachkanal")  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
     async def auto(self, ctx: commands.Context[commands.Bot]) -> None:
@@ -176,7 +177,7 @@ class BalancerCog(VoiceMovesCog, name="Balancer"):
         players = [*result.team_a, *result.team_b, *result.bench]
 
         def render(split: Split) -> discord.Embed:
-            return split_embed(guild, split, "Vorschau")
+            return split_embed(guild, split)
 
         async def start(interaction: discord.Interaction, split: Split) -> None:
             report = await self.service.start(guild.id, interaction.user.id, event_id=interaction.id, preset=split)
@@ -204,11 +205,15 @@ class BalancerCog(VoiceMovesCog, name="Balancer"):
         channel = author.voice.channel if isinstance(author, discord.Member) and author.voice else None
         members = [m for m in channel.members if not m.bot] if channel else []
         if len(members) > MAX_PLAYERS:
-            view = SelectionView(self, author.id, members)
-            await ctx.reply(T.SELECT_TITLE, view=view, mention_author=False)
+            await self._select(ctx, members)
             return
         result = await self.service.start(ctx.guild.id, author.id, event_id=_event_id(ctx))
         await self.announce(ctx.guild, ctx.send, result)
+
+    async def _select(self, ctx: commands.Context[commands.Bot], members: list[discord.Member]) -> None:
+        """More than 12 players: the host's selection of up to 12."""
+        view = SelectionView(self, ctx.author.id, members)
+        await ctx.reply(T.SELECT_TITLE, view=view, mention_author=False)
 
     @balance.command(name="manual", description="Teams aus genannten Spielern (Host)")  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
     @app_commands.describe(spieler=texts.Options.PLAYERS)
@@ -219,8 +224,16 @@ class BalancerCog(VoiceMovesCog, name="Balancer"):
         if strangers:
             await ctx.reply(T.NOT_MEMBERS.format(ids=", ".join(strangers)), mention_author=False)
             return
-        if not MIN_PLAYERS <= len(set(ids)) <= MAX_PLAYERS:
-            await ctx.reply(T.TOO_FEW.format(count=len(set(ids))), mention_author=False)
+        unique = list(dict.fromkeys(ids))
+        if len(unique) < MIN_PLAYERS:
+            await ctx.reply(T.TOO_FEW.format(count=len(unique)), mention_author=False)
+            return
+        if len(unique) > MAX_PLAYERS:  # as with a full voice channel: the host picks the 12
+            if not self.service.is_host(self.service.view.member(ctx.guild.id, ctx.author.id)):
+                await ctx.reply(T.NO_PERMISSION, mention_author=False)
+                return
+            found = [ctx.guild.get_member(i) for i in unique]
+            await self._select(ctx, [m for m in found if m is not None and not m.bot])
             return
         result = await self.service.start(ctx.guild.id, ctx.author.id, ids, event_id=_event_id(ctx))
         await self.announce(ctx.guild, ctx.send, result)

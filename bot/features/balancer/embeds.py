@@ -11,7 +11,7 @@ from bot.db.queries import PlayerRating
 from bot.features.balancer import texts
 from bot.features.balancer.history import MatchLine, Page, Stats
 from bot.features.balancer.ratings import Rating
-from bot.features.balancer.rules import Player, Split, ValueSource
+from bot.features.balancer.rules import Player, Split, ValueSource, team_avg, team_sum, team_var
 
 T = texts.Results
 TEAMS = (("amber", "🟠"), ("sapphire", "🔵"))
@@ -31,26 +31,29 @@ def names(guild: discord.Guild, ids: Iterable[Any]) -> str:
 
 def value_label(player: Player) -> str:
     template = T.VALUE_RATING if player.source is ValueSource.RATING else T.VALUE_RANK
-    return template.format(value=player.rating)
+    return template.format(value=player.rating, rank=player.rank_label or "–")
 
 
-def _team_lines(guild: discord.Guild, team: Sequence[Player]) -> str:
-    return "\n".join(f"{member_name(guild, p.id)} · {value_label(p)}" for p in team) or "–"
+def team_text(guild: discord.Guild, team: Sequence[Player]) -> str:
+    """One line per player (name, rank or rating) and the old bot's totals: sum, average, variance."""
+    lines = [f"{member_name(guild, p.id)} · {value_label(p)}" for p in team]
+    lines.append(T.TEAM_TOTALS.format(sum=team_sum(team), avg=team_avg(team), var=team_var(team)))
+    return "\n".join(lines)[:1024]
 
 
-def split_embed(guild: discord.Guild, split: Split, title: str) -> discord.Embed:
-    """The teams with the value the balancer used per player (rank or rating) and the win chance."""
+def split_embed(guild: discord.Guild, split: Split, title: str = T.PREVIEW_TITLE) -> discord.Embed:
+    """The teams with the value the balancer used per player (rank or rating), each team's sum,
+    average and variance, the balance mark and the win chance."""
     embed = discord.Embed(title=title, colour=discord.Colour.orange())
     for label, team in ((texts.Balancer.TEAM_AMBER, split.team_a), (texts.Balancer.TEAM_SAPPHIRE, split.team_b)):
-        avg = sum(p.rating for p in team) / len(team)
-        embed.add_field(name=f"{label} (Ø {avg:.2f})", value=_team_lines(guild, team), inline=True)
-    balance_line = f"{split.mark} Ø-Differenz {split.avg_diff:.2f}"
+        embed.add_field(name=label, value=team_text(guild, team), inline=True)
+    balance_line = T.BALANCE_LINE.format(mark=split.mark, diff=split.avg_diff)
     chance = split.win_chance
     if chance is not None:
         balance_line += "\n" + T.WIN_CHANCE.format(a=chance, b=1 - chance)
-    embed.add_field(name="Balance", value=balance_line, inline=False)
+    embed.add_field(name=T.BALANCE_FIELD, value=balance_line, inline=False)
     if split.bench:
-        embed.add_field(name="Bank", value=names(guild, list(split.bench)), inline=False)
+        embed.add_field(name=T.BENCH_FIELD, value=names(guild, list(split.bench)), inline=False)
     return embed
 
 

@@ -30,6 +30,7 @@ class Player:
     waiting_since: float = 0.0  # when they joined the channel: the longest waiting play first
     source: ValueSource = ValueSource.RANK
     skill: Rating | None = None  # their OpenSkill rating (stored or seeded), for the win chance
+    rank_label: str = ""  # their rank as shown ("Ascendant 3"), whatever the value came from
 
 
 @dataclasses.dataclass(frozen=True)
@@ -60,6 +61,19 @@ class Split:
 
 def _avg(team: Sequence[Player]) -> float:
     return sum(p.rating for p in team) / len(team) if team else 0.0
+
+
+def team_sum(team: Sequence[Player]) -> float:
+    return sum(p.rating for p in team)
+
+
+def team_avg(team: Sequence[Player]) -> float:
+    return _avg(team)
+
+
+def team_var(team: Sequence[Player]) -> float:
+    """The old bot's variance of a team's values (population variance)."""
+    return _var(team)
 
 
 def _var(team: Sequence[Player]) -> float:
@@ -148,6 +162,8 @@ def player_from(
     matches, else their rank's value; their skill (stored, else seeded from the rank) for the
     win chance."""
     if stored is not None and stored.games >= rated_games:
-        return Player(user_id, stored.rating.balance_value, waiting_since, ValueSource.RATING, stored.rating)
+        return Player(
+            user_id, stored.rating.balance_value, waiting_since, ValueSource.RATING, stored.rating, rank.label
+        )
     skill = stored.rating if stored is not None else seed(rank)
-    return Player(user_id, rank.rating, waiting_since, ValueSource.RANK, skill)
+    return Player(user_id, rank.rating, waiting_since, ValueSource.RANK, skill, rank.label)

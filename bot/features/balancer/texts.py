@@ -32,10 +32,10 @@ class Balancer:
     SELECT_RANDOM = "🎲 Zufällige Auswahl"
     SELECT_TITLE = "Mehr als 12 Spieler: wähle bis zu 12 aus."
     HELP = (
-        "**!balance** (auch !bal, !teams) – Teams nach Rang und Wertung\n"
+        "**{prefix}balance** (auch {prefix}bal, {prefix}teams) – Teams nach Rang und Wertung\n"
         "`auto`/`voice` Vorschau für deinen Kanal · `matches` laufende Matches · `status [@Mitglied]` Rang\n"
         "`history [@Mitglied]` letzte Matches · `top` Rangliste · `stats [@Mitglied]` Statistik\n"
-        "Hosts: `start` (mehr als 12: Auswahl) · `manual @a @b ...` (4–12) · `end <id> [skip]` · "
+        "Hosts: `start` (mehr als 12: Auswahl) · `manual @a @b ...` (4–12, mehr: Auswahl) · `end <id> [skip]` · "
         "`result <id> A|B|abbrechen` · `cleanup [Stunden]`"
     )
 
@@ -61,10 +61,18 @@ class Results:
     CONFIRM_ONLY_ACTOR = "Nur wer korrigieren wollte, kann das bestätigen."
     CORRECTED = "Match {id}: Ergebnis korrigiert auf {outcome}. Alle Wertungen wurden neu berechnet."
     UNCHANGED = "Match {id} hat dieses Ergebnis bereits: {outcome}."
-    RESULT_FOOTER = "Ergebnis: Buttons unten oder !balance result {id} A|B|abbrechen · Beenden: !balance end {id}"
+    RESULT_FOOTER = (
+        "Ergebnis: Buttons unten oder {prefix}balance result {id} A|B|abbrechen · Beenden: {prefix}balance end {id}"
+    )
 
-    VALUE_RANK = "Rang {value:.2f}"
-    VALUE_RATING = "Wertung {value:.2f}"
+    VALUE_RANK = "{rank} ({value:.2f})"
+    VALUE_RATING = "Wertung {value:.2f} ({rank})"
+    TEAM_TOTALS = "Summe {sum:.2f} · Ø {avg:.2f} · Varianz {var:.2f}"
+    BALANCE_FIELD = "Balance"
+    BALANCE_LINE = "{mark} Ø-Differenz {diff:.2f}"
+    BENCH_FIELD = "Bank"
+    NOTE_FIELD = "Hinweis"
+    PREVIEW_TITLE = "Vorschau"
     WIN_CHANCE = "Siegchance: 🟠 {a:.0%} · 🔵 {b:.0%}"
     REROLL = "🎲 Neu würfeln"
     START = "🎮 Match starten"
