@@ -211,3 +211,163 @@ async def test_start_in_a_full_channel_opens_the_selection(harness: Harness) -> 
     message = last_with_components(h)
     assert message["content"] == Balancer.SELECT_TITLE
     assert len(components(message)) == len(PLAYERS) + 1 + 2
+
+
+# -- the selection and the preview: clicks through discord.py's dispatch -------------------
+
+
+def responses(h: Harness) -> list[dict[str, Any]]:
+    """The interaction responses (type 4: a new message, 7: the clicked message updated)."""
+    return [c.payload for c in h.calls if "/callback" in c.path and isinstance(c.payload, dict)]
+
+
+def labels(message: dict[str, Any]) -> list[str]:
+    return [c.get("label") or "" for c in components(message)]
+
+
+async def matches_in_db(h: Harness) -> list[tuple[int, str, int]]:
+    async with h.bot.db.read() as conn:
+        running = await queries.balancer.list_running_matches(conn, guild_id=GUILD)
+        out = []
+        for m in running:
+            for p in await queries.balancer.list_match_players(conn, match_id=m.match_id):
+                out.append((m.match_id, p.team, p.user_id))
+    return out
+
+
+async def test_the_host_picks_twelve_and_starts_the_match(harness: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
+    h = harness
+    created = creates_channels(h, monkeypatch)
+    await h.say(ADMIN, "!balance manual " + mentions(PLAYERS))
+    await h.click(MEMBER, f"bal:sel:1:p:{PLAYERS[0]}")
+    assert h.texts()[-1] == Balancer.SELECT_ONLY_HOST
+    await h.click(ADMIN, "bal:sel:1:start")  # nobody picked yet (the button is disabled; a crafted click)
+    assert h.texts()[-1] == Balancer.TOO_FEW.format(count=0)
+    for player in PLAYERS[:12]:
+        await h.click(ADMIN, f"bal:sel:1:p:{player}")
+    update = responses(h)[-1]
+    assert update["type"] == 7
+    assert Balancer.SELECT_START.format(count=12) in labels(update["data"])
+    picked = [
+        c for c in components(update["data"]) if c.get("style") == 3 and c["custom_id"].startswith("bal:sel:1:p:")
+    ]
+    assert len(picked) == 12
+    await h.click(ADMIN, f"bal:sel:1:p:{PLAYERS[12]}")
+    assert h.texts()[-1] == Balancer.SELECT_TOO_MANY
+    await h.click(ADMIN, "bal:sel:1:start")
+    assert responses(h)[-1]["data"]["components"] == []  # the selection's buttons go
+    assert len(created) == 2
+    assert sorted(p for _, _, p in await matches_in_db(h)) == sorted(PLAYERS[:12])
+    assert embeds(h)[-1]["title"] == Balancer.STARTED.format(id="001", moved=12)  # all were in voice
+    await h.click(ADMIN, "bal:sel:1:start")  # once only
+    assert h.texts()[-1] == Balancer.SELECT_GONE.format(prefix="!")
+    assert len(created) == 2
+
+
+async def test_selection_and_preview_work_after_a_restart(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    async with open_harness(tmp_path, monkeypatch) as h:
+        await h.say(ADMIN, "!balance manual " + mentions(PLAYERS))  # panel 1
+        await h.say(PLAYERS[0], "!balance auto")  # panel 2
+        before = embeds(h)[-1]
+    async with open_harness(tmp_path, monkeypatch) as h:  # a new bot on the same database
+        creates_channels(h, monkeypatch)
+        await h.click(ADMIN, "bal:sel:1:random")
+        update = responses(h)[-1]
+        assert update["type"] == 7 and Balancer.SELECT_START.format(count=12) in labels(update["data"])
+        await h.click(PLAYERS[0], "bal:prev:2:reroll")
+        rerolled = responses(h)[-1]["data"]["embeds"][0]
+        assert rerolled["fields"][0]["value"] != before["fields"][0]["value"]
+        await h.click(ADMIN, "bal:sel:1:start")
+        assert len({m for m, _, _ in await matches_in_db(h)}) == 1
+        await h.click(ADMIN, "bal:prev:2:start")
+        rows = await matches_in_db(h)
+        second = [(team, p) for m, team, p in rows if m == 2]
+        shown = {
+            "amber": rerolled["fields"][0]["value"],
+            "sapphire": rerolled["fields"][1]["value"],
+        }
+        for team, player in second:
+            if team != "bench":
+                assert f"User {player}" in shown[team]
+
+
+async def test_the_preview_reroll_swap_and_start_through_clicks(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    h = harness
+    creates_channels(h, monkeypatch)
+    await h.say(PLAYERS[0], "!balance auto")
+    first = last_with_components(h)
+    options = next(c for c in components(first) if c["type"] == 3)["options"]
+    amber = [int(o["value"]) for o in options if o["label"].startswith("🟠")]
+    sapphire = [int(o["value"]) for o in options if o["label"].startswith("🔵")]
+    assert len(amber) == len(sapphire) == 6
+    await h.click(MEMBER, "bal:prev:1:reroll")
+    assert h.texts()[-1] == Results.PREVIEW_ONLY
+    await h.click(PLAYERS[0], "bal:prev:1:swap", select=[str(amber[0]), str(sapphire[0])])
+    assert h.texts()[-1] == Results.ONLY_HOST
+    await h.click(PLAYERS[0], "bal:prev:1:start")
+    assert h.texts()[-1] == Results.ONLY_HOST
+    await h.click(ADMIN, "bal:prev:1:swap", select=[str(amber[0]), str(amber[1])])
+    assert h.texts()[-1] == Results.SWAP_BAD
+    await h.click(ADMIN, "bal:prev:1:swap", select=[str(amber[0]), "99999999999999999999999"])
+    assert h.texts()[-1] == Results.SWAP_BAD
+    await h.click(ADMIN, "bal:prev:1:swap", select=[str(amber[0]), str(sapphire[0])])
+    swapped = responses(h)[-1]
+    assert swapped["type"] == 7
+    assert f"User {sapphire[0]}" in swapped["data"]["embeds"][0]["fields"][0]["value"]
+    await h.click(ADMIN, "bal:prev:1:start")
+    teams = {(team, p) for _, team, p in await matches_in_db(h)}
+    assert ("amber", sapphire[0]) in teams and ("sapphire", amber[0]) in teams
+    await h.click(ADMIN, "bal:prev:1:reroll")
+    assert h.texts()[-1] == Balancer.PREVIEW_GONE.format(prefix="!")
+
+
+async def test_an_expired_panel_answers_in_german(prefixed: Harness) -> None:
+    h = prefixed
+    await h.say(ADMIN, "?balance manual " + mentions(PLAYERS))
+    await h.say(PLAYERS[0], "?balance auto")
+    async with h.bot.db.transaction() as conn:
+        await execute(cast(Any, conn), "UPDATE balancer_panels SET expires_at = {}", 0)
+    await h.click(ADMIN, f"bal:sel:1:p:{PLAYERS[0]}")
+    assert h.texts()[-1] == Balancer.SELECT_GONE.format(prefix="?")
+    await h.click(PLAYERS[0], "bal:prev:2:reroll")
+    assert h.texts()[-1] == Balancer.PREVIEW_GONE.format(prefix="?")
+    await h.click(ADMIN, "bal:sel:999:random")  # never opened
+    assert h.texts()[-1] == Balancer.SELECT_GONE.format(prefix="?")
+
+
+# -- results on the match message ----------------------------------------------------------
+
+
+async def test_results_through_the_match_message_and_the_command(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    h = harness
+    creates_channels(h, monkeypatch)
+    await h.say(ADMIN, "!balance manual " + mentions(PLAYERS[:4]))
+    await h.click(MEMBER, "bal:result:1:amber")
+    assert h.texts()[-1] == Results.NO_PERMISSION
+    await h.click(ADMIN, "bal:result:1:amber")
+    assert h.texts()[-1] == Results.RECORDED_RATED.format(id="001", outcome=Results.OUTCOME["amber"], count=4)
+    await h.say(ADMIN, "!balance result 1 B")
+    message = last_with_components(h)
+    assert message["content"] == Results.ALREADY.format(
+        id="001", outcome=Results.OUTCOME["amber"], new=Results.OUTCOME["sapphire"]
+    )
+    await h.say(ADMIN, "!balance result 1 X")
+    assert h.texts()[-1] == Results.BAD_OUTCOME
+    await h.say(ADMIN, "!balance top")
+    await h.say(ADMIN, f"!balance stats <@{PLAYERS[0]}>")
+    await h.say(ADMIN, f"!balance history <@{PLAYERS[0]}>")
+    await h.say(ADMIN, "!balance history")
+    await h.say(ADMIN, "!balance matches")
+    assert "**001** (active)" in h.texts()[-1]
+    await h.say(ADMIN, "!balance end 1 skip")
+    assert h.texts()[-1] == Balancer.ENDED.format(id="001")
+    await h.say(ADMIN, f"!balance status <@{PLAYERS[0]}>")
+    assert h.texts()[-1].startswith("User ")
+    await h.say(ADMIN, "!balance cleanup 3")
+    assert h.texts()[-1] == Balancer.CLEANED.format(count=0)
+    titles = [e.get("title") for e in embeds(h)]
+    assert any(t and t.startswith("Rangliste") for t in titles) and any(t == "Letzte Matches" for t in titles)

@@ -1,4 +1,4 @@
-"""The balancer's buttons and embeds: result buttons, the correction's confirmation, the preview, paging."""
+"""The balancer's buttons and embeds: result buttons, the correction's confirmation, the split's embed, paging."""
 
 from __future__ import annotations
 
@@ -22,7 +22,6 @@ from bot.features.balancer.service import MatchReport
 from bot.features.balancer.views import (
     ConfirmCorrectionView,
     PagerView,
-    PreviewView,
     ResultButton,
     answer_result,
     result_view,
@@ -96,33 +95,6 @@ def test_the_preview_shows_each_players_value_and_the_win_chance() -> None:
         mean = sum(values) / len(values)
         var = sum((v - mean) ** 2 for v in values) / len(values)
         assert f"Summe {sum(values):.2f} · Ø {mean:.2f} · Varianz {var:.2f}" in text
-
-
-async def test_preview_reroll_swap_and_start_with_those_teams() -> None:
-    players = [Player(i, 5.0) for i in range(1, 9)]
-    split = balance(players, random.Random(1))
-    started: list[Any] = []
-
-    async def start(interaction: discord.Interaction, chosen: Any) -> None:
-        started.append(chosen)
-
-    view = PreviewView(
-        split,
-        players,
-        owner_id=1,
-        is_host=lambda user: user == 99,
-        render=lambda s: split_embed(GUILD_OBJ, s, "Vorschau"),
-        start=start,
-        rng=random.Random(2),
-    )
-    rerolled = view.reroll()
-    assert {p.id for p in rerolled.team_a} != {p.id for p in split.team_a}
-    a, b = rerolled.team_a[0].id, rerolled.team_b[0].id
-    swapped = view.swap(a, b)
-    assert b in {p.id for p in swapped.team_a} and view.split is swapped
-    with pytest.raises(ValueError):
-        view.swap(swapped.team_a[0].id, swapped.team_a[1].id)
-    assert len(view.swap_select.options) == 8
 
 
 async def test_pager_turns_within_its_pages() -> None:

@@ -16,7 +16,6 @@ from discord import app_commands
 from bot.db.queries import queries
 from bot.discord_glue import errors
 from bot.discord_glue.texts import Common
-from bot.features.balancer.cog import BalancerCog, SelectionView
 from bot.features.balancer.texts import Balancer, Results
 from bot.features.coaching.texts import Coaching
 from bot.features.rank_voice.texts import RankVoice
@@ -125,18 +124,14 @@ def step_click(kind: str, select: list[str] | None = None, modal: str | None = N
     return act
 
 
-async def _selection(h: Harness, _: Any) -> None:
-    """`!balance start` with more than 12: the host's selection; MEMBER clicks a player."""
-    cog = h.bot.get_cog("Balancer")
-    assert isinstance(cog, BalancerCog)
-    guild = h.bot.get_guild(GUILD)
-    assert guild is not None
-    players = [m for m in map(guild.get_member, PLAYERS) if m is not None]
-    view = SelectionView(cog, ADMIN, players)
-    h.bot._connection.store_view(view, 555)
-    button = next(iter(view.buttons.values()))
-    assert button.custom_id is not None
-    await h.click(MEMBER, button.custom_id, message_id=555)
+async def _selection(h: Harness) -> None:
+    """ADMIN's selection of more than 12 players (panel 1); MEMBER clicks it."""
+    await h.say(ADMIN, "!balance manual " + " ".join(f"<@{p}>" for p in PLAYERS))
+
+
+async def _preview(h: Harness) -> None:
+    """PLAYERS[0]'s preview of the ranked channel (panel 1); MEMBER clicks it."""
+    await h.say(PLAYERS[0], "!balance auto")
 
 
 async def _kick_view(h: Harness, _: Any) -> None:
@@ -214,7 +209,11 @@ TABLE: dict[str, Refused | Open] = {
     "slash:balance stats": Open(READ_ONLY, slash("balance", "stats")),
     "slash:balance result": Refused(slash("balance", "result", match_id=1, ergebnis="A"), Results.NO_PERMISSION),
     "dynamic:ResultButton": Refused(click("bal:result:1:amber"), Results.NO_PERMISSION),
-    "view:PreviewView": Open("the preview's buttons check the opener or a host themselves (balancer tests)"),
+    "dynamic:SelectionButton": Refused(click(f"bal:sel:1:p:{PLAYERS[0]}"), Balancer.SELECT_ONLY_HOST, _selection),
+    "dynamic:PreviewButton": Refused(click("bal:prev:1:reroll"), Results.PREVIEW_ONLY, _preview),
+    "dynamic:PreviewSwap": Refused(
+        lane_click("bal:prev:1:swap", select=[str(PLAYERS[0]), str(PLAYERS[1])]), Results.PREVIEW_ONLY, _preview
+    ),
     "view:PagerView": Open("paging through a list: only its opener may page (balancer tests)"),
     "view:ConfirmCorrectionView": Open("only the host who asked may confirm (balancer tests)"),
     # -- the persistent panels' components ---------------------------------------------
@@ -292,7 +291,6 @@ TABLE: dict[str, Refused | Open] = {
     # -- every view and modal class ----------------------------------------------------
     "view:MainView": Open("the TempVoice panel: each of its components has its entry above"),
     "view:StartView": Open("the coaching start message: its button has its entry above"),
-    "view:SelectionView": Refused(_selection, Balancer.SELECT_ONLY_HOST),
     "view:KickView": Refused(_kick_view, TempVoice.NOT_OWNER, _lane),
     "modal:LimitModal": Refused(lane_click("tv_limit_btn", modal="2"), TempVoice.NOT_OWNER, _lane),
     "modal:MemberModal": Refused(lane_click("tv_ban", modal=f"<@{PLAYERS[0]}>"), TempVoice.NOT_OWNER_OR_ADMIN, _lane),

@@ -11,103 +11,24 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.discord_glue.errors import View, configured_prefix, text_prefix
+from bot.discord_glue.errors import configured_prefix, text_prefix
 from bot.discord_glue.texts import Common
 from bot.discord_glue.voice_events import VoiceMovesCog
 from bot.features.balancer import texts
 from bot.features.balancer.embeds import history_embed, member_name, names, split_embed, stats_embed, top_embed
 from bot.features.balancer.history import HistoryService
+from bot.features.balancer.panel_items import DYNAMIC_ITEMS, PLAYER_BUTTONS, preview_view, selection_view
+from bot.features.balancer.panels import PanelService
 from bot.features.balancer.results import ResultService, parse_outcome
-from bot.features.balancer.rules import MAX_PLAYERS, MIN_PLAYERS, Split
+from bot.features.balancer.rules import MAX_PLAYERS, MIN_PLAYERS
 from bot.features.balancer.service import MatchReport, MatchService, match_label
-from bot.features.balancer.views import PagerView, PreviewView, ResultButton, answer_result, result_view
+from bot.features.balancer.views import PagerView, ResultButton, answer_result, result_view
 from bot.shared.common import Reply, is_valid_id
 
 log = logging.getLogger(__name__)
 T = texts.Balancer
 R = texts.Results
 MENTION = re.compile(r"<@!?(\d+)>|\b(\d{15,20})\b")
-PLAYER_BUTTONS = 23  # 4 rows of 5 and 3 more beside the two controls in the last row
-
-
-class SelectionView(View):
-    """More than 12 players: the host picks up to 12 (only the host can use it)."""
-
-    def __init__(self, cog: BalancerCog, host_id: int, players: list[discord.Member]) -> None:
-        super().__init__(timeout=90)
-        self.cog = cog
-        self.host_id = host_id
-        self.players = players[:PLAYER_BUTTONS]
-        self.chosen: set[int] = set()
-        self.buttons: dict[int, discord.ui.Button[SelectionView]] = {}
-        for i, member in enumerate(self.players):
-            button: discord.ui.Button[SelectionView] = discord.ui.Button(
-                label=member.display_name[:80], style=discord.ButtonStyle.secondary, row=i // 5 if i < 20 else 4
-            )
-            button.callback = self._toggle_callback(member.id)  # type: ignore[method-assign]
-            self.buttons[member.id] = button
-            self.add_item(button)
-        self.start_button: discord.ui.Button[SelectionView] = discord.ui.Button(
-            label=T.SELECT_START.format(count=0), style=discord.ButtonStyle.success, row=4, disabled=True
-        )
-        self.start_button.callback = self._start  # type: ignore[method-assign]
-        self.random_button: discord.ui.Button[SelectionView] = discord.ui.Button(
-            label=T.SELECT_RANDOM, style=discord.ButtonStyle.primary, row=4
-        )
-        self.random_button.callback = self._random  # type: ignore[method-assign]
-        self.add_item(self.start_button)
-        self.add_item(self.random_button)
-
-    async def interaction_check(self, interaction: discord.Interaction) -> bool:
-        if interaction.user.id != self.host_id:
-            await interaction.response.send_message(T.SELECT_ONLY_HOST, ephemeral=True)
-            return False
-        return True
-
-    def _restyle(self) -> None:
-        for member_id, button in self.buttons.items():
-            button.style = discord.ButtonStyle.success if member_id in self.chosen else discord.ButtonStyle.secondary
-        self.start_button.label = T.SELECT_START.format(count=len(self.chosen))
-        self.start_button.disabled = not MIN_PLAYERS <= len(self.chosen) <= MAX_PLAYERS
-
-    def toggle(self, member_id: int) -> bool:
-        """Select or unselect a player; False when that would make more than 12."""
-        if member_id in self.chosen:
-            self.chosen.discard(member_id)
-        elif len(self.chosen) >= MAX_PLAYERS:
-            return False
-        else:
-            self.chosen.add(member_id)
-        self._restyle()
-        return True
-
-    def pick_random(self, rng: random.Random) -> None:
-        """A real random choice of 12 (the old bot always took the first 12)."""
-        ids = [m.id for m in self.players]
-        self.chosen = set(rng.sample(ids, min(MAX_PLAYERS, len(ids))))
-        self._restyle()
-
-    def _toggle_callback(self, member_id: int) -> Any:
-        async def callback(interaction: discord.Interaction) -> None:
-            if not self.toggle(member_id):
-                await interaction.response.send_message(T.SELECT_TOO_MANY, ephemeral=True)
-                return
-            await interaction.response.edit_message(view=self)
-
-        return callback
-
-    async def _random(self, interaction: discord.Interaction) -> None:
-        self.pick_random(self.cog.rng)
-        await interaction.response.edit_message(view=self)
-
-    async def _start(self, interaction: discord.Interaction) -> None:
-        self.stop()
-        await interaction.response.edit_message(view=None)
-        assert interaction.guild is not None
-        result = await self.cog.service.start(
-            interaction.guild.id, self.host_id, sorted(self.chosen), event_id=interaction.id
-        )
-        await self.cog.announce(interaction.guild, interaction.followup.send, result)
 
 
 def _event_id(ctx: commands.Context[commands.Bot]) -> int:
@@ -125,6 +46,7 @@ class BalancerCog(VoiceMovesCog, name="Balancer"):
         *,
         results: ResultService | None = None,
         history: HistoryService | None = None,
+        panels: PanelService | None = None,
     ) -> None:
         self.bot = bot
         self.service = service
@@ -132,12 +54,14 @@ class BalancerCog(VoiceMovesCog, name="Balancer"):
         self.rng = rng or random.Random()
         self.results = results
         self.history = history
+        #: the selection and preview panels live in the database: their buttons survive a restart
+        self.panels = panels or PanelService(service, self.rng)
 
     async def cog_load(self) -> None:
-        self.bot.add_dynamic_items(ResultButton)
+        self.bot.add_dynamic_items(ResultButton, *DYNAMIC_ITEMS)
 
     async def cog_unload(self) -> None:
-        self.bot.remove_dynamic_items(ResultButton)
+        self.bot.remove_dynamic_items(ResultButton, *DYNAMIC_ITEMS)
 
     def _results(self) -> ResultService:
         if self.results is None:
@@ -174,26 +98,9 @@ class BalancerCog(VoiceMovesCog, name="Balancer"):
             await ctx.reply(result.text, mention_author=False)
             return
         guild = ctx.guild
-        players = [*result.team_a, *result.team_b, *result.bench]
-
-        def render(split: Split) -> discord.Embed:
-            return split_embed(guild, split)
-
-        async def start(interaction: discord.Interaction, split: Split) -> None:
-            report = await self.service.start(guild.id, interaction.user.id, event_id=interaction.id, preset=split)
-            await self.announce(guild, interaction.followup.send, report)
-
-        view = PreviewView(
-            result,
-            players,
-            owner_id=ctx.author.id,
-            is_host=lambda user_id: self.service.is_host(self.service.view.member(guild.id, user_id)),
-            render=render,
-            start=start,
-            rng=self.rng,
-            name_of=lambda user_id: member_name(guild, user_id),
-        )
-        await ctx.reply(embed=render(result), view=view, mention_author=False)
+        preview = await self.panels.open_preview(guild.id, ctx.author.id, result)
+        view = preview_view(preview, lambda user_id: member_name(guild, user_id))
+        await ctx.reply(embed=split_embed(guild, result), view=view, mention_author=False)
 
     @balance.command(name="start", description="Teams bilden, Kanäle erstellen und verschieben (Host)")  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
     async def start(self, ctx: commands.Context[commands.Bot]) -> None:
@@ -211,8 +118,11 @@ class BalancerCog(VoiceMovesCog, name="Balancer"):
         await self.announce(ctx.guild, ctx.send, result)
 
     async def _select(self, ctx: commands.Context[commands.Bot], members: list[discord.Member]) -> None:
-        """More than 12 players: the host's selection of up to 12."""
-        view = SelectionView(self, ctx.author.id, members)
+        """More than 12 players: the host's selection of up to 12 (stored: it survives a restart)."""
+        assert ctx.guild is not None
+        guild = ctx.guild
+        selection = await self.panels.open_selection(guild.id, ctx.author.id, [m.id for m in members][:PLAYER_BUTTONS])
+        view = selection_view(selection, lambda user_id: member_name(guild, user_id))
         await ctx.reply(T.SELECT_TITLE, view=view, mention_author=False)
 
     @balance.command(name="manual", description="Teams aus genannten Spielern (Host)")  # type: ignore[arg-type]  # discord.py group typing vs mypy 2

@@ -31,6 +31,8 @@ class Balancer:
     STATUS = "{name}: {rank} (Rolle: {role})"
     SELECT_RANDOM = "🎲 Zufällige Auswahl"
     SELECT_TITLE = "Mehr als 12 Spieler: wähle bis zu 12 aus."
+    SELECT_GONE = "Diese Auswahl ist abgelaufen (15 Minuten) oder schon gestartet. Neu öffnen: {prefix}balance start"
+    PREVIEW_GONE = "Diese Vorschau ist abgelaufen (15 Minuten) oder schon gestartet. Neu öffnen: {prefix}balance auto"
     HELP = (
         "**{prefix}balance** (auch {prefix}bal, {prefix}teams) – Teams nach Rang und Wertung\n"
         "`auto`/`voice` Vorschau für deinen Kanal · `matches` laufende Matches · `status [@Mitglied]` Rang\n"

@@ -1,10 +1,9 @@
 """The balancer's buttons: results on the match message (they survive a restart), the correction's
-confirmation, the preview's "Neu würfeln" / swap / start, and paging of long lists."""
+confirmation and paging of long lists (the selection and preview: panel_items.py)."""
 
 from __future__ import annotations
 
 import logging
-import random
 import re
 from collections.abc import Awaitable, Callable
 from typing import Any, ClassVar
@@ -14,7 +13,7 @@ import discord
 from bot.discord_glue.errors import View
 from bot.features.balancer import texts
 from bot.features.balancer.results import Outcome, ResultReport, ResultService, ResultStatus
-from bot.features.balancer.rules import Player, Split, balance, swap
+from bot.features.balancer.rules import Split
 
 log = logging.getLogger(__name__)
 T = texts.Results
@@ -145,88 +144,6 @@ class ConfirmCorrectionView(View):
 
 Starter = Callable[[discord.Interaction, Split], Awaitable[None]]
 Render = Callable[[Split], discord.Embed]
-
-
-class PreviewView(View):
-    """Under a preview: "Neu würfeln" (another near-best split) for the caller and hosts; hosts may
-    swap two players and start the match with exactly these teams."""
-
-    def __init__(
-        self,
-        split: Split,
-        players: list[Player],
-        *,
-        owner_id: int,
-        is_host: Callable[[int], bool],
-        render: Render,
-        start: Starter,
-        rng: random.Random,
-        name_of: Callable[[int], str] = str,
-    ) -> None:
-        super().__init__(timeout=600)
-        self.split, self.players, self.owner_id, self.name_of = split, players, owner_id, name_of
-        self.is_host, self.render, self.start, self.rng = is_host, render, start, rng
-        reroll: discord.ui.Button[PreviewView] = discord.ui.Button(label=T.REROLL, style=discord.ButtonStyle.primary)
-        reroll.callback = self._reroll  # type: ignore[method-assign]
-        start_button: discord.ui.Button[PreviewView] = discord.ui.Button(
-            label=T.START, style=discord.ButtonStyle.success
-        )
-        start_button.callback = self._start  # type: ignore[method-assign]
-        self.swap_select: discord.ui.Select[PreviewView] = discord.ui.Select(
-            placeholder=T.SWAP_PLACEHOLDER, min_values=2, max_values=2, options=self._options()
-        )
-        self.swap_select.callback = self._swap  # type: ignore[method-assign]
-        for item in (reroll, start_button, self.swap_select):
-            self.add_item(item)
-
-    def _options(self) -> list[discord.SelectOption]:
-        return [
-            discord.SelectOption(
-                label=f"{'🟠' if p in self.split.team_a else '🔵'} {self.name_of(p.id)}"[:100], value=str(p.id)
-            )
-            for p in (*self.split.team_a, *self.split.team_b)
-        ][:25]
-
-    async def interaction_check(self, interaction: discord.Interaction) -> bool:
-        if interaction.user.id != self.owner_id and not self.is_host(interaction.user.id):
-            await interaction.response.send_message(T.PREVIEW_ONLY, ephemeral=True)
-            return False
-        return True
-
-    def reroll(self) -> Split:
-        """Another near-best split of the same players (the current one only if it is the only one)."""
-        bench = [p.id for p in self.split.bench]
-        self.split = balance(self.players, self.rng, host_bench=bench, avoid=[p.id for p in self.split.team_a])
-        self.swap_select.options = self._options()
-        return self.split
-
-    def swap(self, first: int, second: int) -> Split:
-        self.split = swap(self.split, first, second)
-        self.swap_select.options = self._options()
-        return self.split
-
-    async def _reroll(self, interaction: discord.Interaction) -> None:
-        await interaction.response.edit_message(embed=self.render(self.reroll()), view=self)
-
-    async def _swap(self, interaction: discord.Interaction) -> None:
-        if not self.is_host(interaction.user.id):
-            await interaction.response.send_message(T.ONLY_HOST, ephemeral=True)
-            return
-        first, second = (int(v) for v in self.swap_select.values)
-        try:
-            split = self.swap(first, second)
-        except ValueError:
-            await interaction.response.send_message(T.SWAP_BAD, ephemeral=True)
-            return
-        await interaction.response.edit_message(embed=self.render(split), view=self)
-
-    async def _start(self, interaction: discord.Interaction) -> None:
-        if not self.is_host(interaction.user.id):
-            await interaction.response.send_message(T.ONLY_HOST, ephemeral=True)
-            return
-        self.stop()
-        await interaction.response.edit_message(view=None)
-        await self.start(interaction, self.split)
 
 
 class PagerView(View):
