@@ -13,7 +13,6 @@ import discord
 from bot.discord_glue.errors import View
 from bot.features.balancer import texts
 from bot.features.balancer.results import Outcome, ResultReport, ResultService, ResultStatus
-from bot.features.balancer.rules import Split
 
 log = logging.getLogger(__name__)
 T = texts.Results
@@ -140,10 +139,6 @@ class ConfirmCorrectionView(View):
     async def _confirm(self, interaction: discord.Interaction) -> None:
         self.stop()
         await interaction.response.edit_message(content=await self.confirm(), view=None)
-
-
-Starter = Callable[[discord.Interaction, Split], Awaitable[None]]
-Render = Callable[[Split], discord.Embed]
 
 
 class PagerView(View):
