@@ -10,6 +10,7 @@ import random
 import pytest
 
 from bot.db import Database
+from bot.db.privacy import forget_user
 from bot.db.queries import queries
 from bot.features.balancer.panels import PANEL_SECONDS, PanelService, Selection, Toggle
 from bot.features.balancer.rules import MAX_PLAYERS
@@ -152,3 +153,17 @@ async def test_concurrent_clicks_never_pick_more_than_12_nor_start_twice(db: Dat
         assert sorted(t is None for t in taken) == [False, True]
     async with db.read() as conn:
         assert await queries.balancer.list_panel_players(conn, panel_id=opened.panel_id) == []
+
+
+async def test_forget_user_removes_the_panels_they_opened_or_are_listed_in(db: Database) -> None:
+    w = build(db)
+    players = add_players(w, 14, w.lobby)
+    panels = panels_of(w)
+    theirs = await panels.open_selection(GUILD, w.host, players)
+    others = await panels.open_selection(GUILD, players[0], players[1:])
+    counts = await forget_user(db, players[13])  # listed in both
+    assert counts["open balancer panels"] == 2 and await count_panels(db) == 0
+    third = await panels.open_selection(GUILD, w.host, players[:13])
+    assert (await forget_user(db, w.host))["open balancer panels"] == 1
+    assert await panels.selection(third.panel_id, GUILD) is None
+    assert theirs.panel_id != others.panel_id

@@ -48,6 +48,7 @@ async def forget_user(db: Database, user_id: int) -> dict[str, int]:
             "balancer ratings": await queries.core.forget_ratings(conn, user_id=user_id),
             "matches hosted (host removed)": await queries.core.forget_match_hosting(conn, user_id=user_id),
             "results recorded (recorder removed)": await queries.core.forget_result_recordings(conn, user_id=user_id),
+            "open balancer panels": await queries.core.forget_balancer_panels(conn, user_id=user_id),
             "stored rank": await queries.core.forget_user_rank(conn, user_id=user_id),
             "voice stats": await queries.core.forget_voice_stats(conn, user_id=user_id),
             "voice status snapshot": await queries.core.forget_voice_presence(conn, user_id=user_id),

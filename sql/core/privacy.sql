@@ -82,3 +82,10 @@ DELETE FROM tempvoice_presets WHERE owner_id = :user_id;
 
 -- name: forget_lane_permits(user_id)!
 DELETE FROM tempvoice_lane_permits WHERE target_kind = 'member' AND target_id = :user_id;
+
+-- name: forget_balancer_panels(user_id)!
+-- @scan
+-- Open selection and preview panels (15 minutes at most) that the person opened or is listed in.
+DELETE FROM balancer_panels
+WHERE owner_id = :user_id
+   OR panel_id IN (SELECT p.panel_id FROM balancer_panel_players AS p WHERE p.user_id = :user_id);
