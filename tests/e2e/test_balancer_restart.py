@@ -3,9 +3,12 @@ before the restart kept), the preview, and the result buttons of a running match
 
 from __future__ import annotations
 
+import pytest
+
 from bot.features.balancer.texts import Balancer, Results
 from tests.e2e.harness import BotProcess
 from tests.e2e.invariants import assert_invariants
+from tests.e2e.rules import Order
 from tests.e2e.scene import Scene
 from tests.e2e.server import LocalDiscord
 from tests.e2e.world import Json
@@ -19,10 +22,12 @@ def _with_components(api: LocalDiscord, scene: Scene, after: int) -> list[Json]:
     return [m for m in api.replies_in(scene.commands, after=after) if m.get("components")]
 
 
+@pytest.mark.parametrize("order", [Order.BEFORE, Order.LATE])
 async def test_the_selection_and_the_preview_work_after_a_restart(
-    discord_api: LocalDiscord, bot: BotProcess, scene: Scene
+    discord_api: LocalDiscord, bot: BotProcess, scene: Scene, order: Order
 ) -> None:
     api, w = discord_api, discord_api.world
+    api.rest.order = order  # the events of the bot's own changes before or lagging its responses
     players = [scene.admin, *scene.add_members(13, rank=4, prefix="lobby")]  # 14: the host picks
     await bot.start()
     for uid in players:
@@ -70,10 +75,12 @@ async def test_the_selection_and_the_preview_work_after_a_restart(
     assert_invariants(api, bot)
 
 
+@pytest.mark.parametrize("order", [Order.BEFORE, Order.LATE])
 async def test_the_result_buttons_work_after_a_restart(
-    discord_api: LocalDiscord, bot: BotProcess, scene: Scene
+    discord_api: LocalDiscord, bot: BotProcess, scene: Scene, order: Order
 ) -> None:
     api = discord_api
+    api.rest.order = order
     players = [scene.admin, *scene.add_members(3, rank=4, prefix="lobby")]
     await bot.start()
     for uid in players:

@@ -3,9 +3,12 @@ correction with its confirmation, and the ratings, leaderboard, stats and histor
 
 from __future__ import annotations
 
+import pytest
+
 from bot.features.balancer.texts import Results
 from tests.e2e.harness import BotProcess
 from tests.e2e.invariants import assert_invariants
+from tests.e2e.rules import Order
 from tests.e2e.scene import Scene
 from tests.e2e.server import LocalDiscord
 from tests.e2e.world import Json
@@ -46,10 +49,13 @@ def _moved(bot: BotProcess) -> dict[int, bool]:
     return {user: after > before for user, before, after in rows}
 
 
+@pytest.mark.parametrize("order", [Order.BEFORE, Order.AFTER, Order.LATE])
 async def test_a_result_through_the_match_message_a_correction_and_the_rankings(
-    discord_api: LocalDiscord, bot: BotProcess, scene: Scene
+    discord_api: LocalDiscord, bot: BotProcess, scene: Scene, order: Order
 ) -> None:
+    """The gateway events of the bot's own changes come before, after or lagging its responses."""
     api, w = discord_api, discord_api.world
+    api.rest.order = order
     bot.env["BALANCER_RATED_GAMES"] = "1"  # one rated match is enough for the leaderboard
     await bot.start()
     players, message = await _match(api, bot, scene, 6)
