@@ -117,7 +117,7 @@ class DeadlockBot(commands.Bot):
         self.auto_upgrade = auto_upgrade
         self.timers = TimerService(db)
         self.port = DiscordPort(self)
-        self.renamer = RenameScheduler(db, self.port, self.port)
+        self.renamer = RenameScheduler(db, self.port, self.port, ready=self.wait_until_ready)
         self.ranks = RankResolver(db, self.port, rank_roles())  # rank voice and the balancer share it
         self.overwrites = OverwriteComposer(db, self.port, self.port)
         self.deps = Deps(

@@ -14,6 +14,13 @@ bot's own (they are replaced, never piled up), spends no budget Discord still co
 renames every managed channel whose name is not its composed name (a feature that cleared
 its part while starting, because the state ended while the bot was down, gets its name back).
 
+A channel's base name is never learned from the name it shows (that name may carry the
+bot's own suffixes, from before a restart): a channel the bot creates gets its base stored in
+the creating transaction (`adopt_base`); a channel the bot did not create (rank voice, voice
+status) is adopted once, the first time a part is set, from its name without any suffix the
+bot manages (`strip_managed_suffixes`, which also cleans names that piled up before). Renames
+wait until the bot is ready: before that the cache does not know the channels yet.
+
 A feature that must know when Discord confirmed a name (TempVoice frees a lane number only
 then) registers `on_renamed(callback)`; it is called with the channel and its base name.
 """
@@ -24,14 +31,20 @@ import asyncio
 import collections
 import logging
 import math
+import re
 from collections.abc import Awaitable, Callable
 
 from bot.db import Database
+from bot.db.connections import WriteConn
 from bot.db.queries import queries
 from bot.discord_glue.ports import DiscordActions, Forbidden, GuildView, NotFound, PortError, RateLimited
+from bot.features.rank_voice.texts import RankVoice
 from bot.features.tempvoice.rules import MAX_NAME
+from bot.features.tempvoice.texts import TempVoice
+from bot.features.voice_status.texts import VoiceStatus
 from bot.shared.clock import Clock, SystemClock
 from bot.shared.loop import WakeableLoop
+from bot.shared.ranks import RANK_NAMES
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +55,45 @@ RENAME_BUDGET = 2
 RENAME_WINDOW = 600
 
 Renamed = Callable[[int, str], Awaitable[None]]
+Ready = Callable[[], Awaitable[None]]
+
+
+def _template(text: str) -> str:
+    """A name-part template ("' • ab {rank}'") as a regular expression."""
+    out, pos = [], 0
+    for m in re.finditer(r"\{(\w+)\}", text):
+        out.append(re.escape(text[pos : m.start()]))
+        out.append("(?:" + "|".join(map(re.escape, RANK_NAMES)) + ")" if m.group(1) == "rank" else r"\d+")
+        pos = m.end()
+    return "".join(out) + re.escape(text[pos:])
+
+
+#: every suffix a feature puts into a name (from the features' texts), anchored at the end
+_MANAGED_SUFFIX = re.compile(
+    "(?:"
+    + "|".join(
+        [
+            _template(RankVoice.NAME_PART) + f"(?:{_template(RankVoice.NAME_RADIUS)})?",
+            _template(TempVoice.MINRANK_SUFFIX),
+            _template(VoiceStatus.IN_MATCH),
+            _template(VoiceStatus.IN_LOBBY),
+        ]
+    )
+    + ")$"
+)
+
+
+def strip_managed_suffixes(name: str) -> str:
+    """The name without every suffix the bot manages, also several piled up ("Lane 1 • ab
+    Oracle • ab Phantom" -> "Lane 1"); for channels whose base name was never stored."""
+    while (m := _MANAGED_SUFFIX.search(name)) and m.start() > 0:
+        name = name[: m.start()]
+    return name
+
+
+async def adopt_base(conn: WriteConn, channel_id: int, base: str) -> None:
+    """Store a channel's base name inside the caller's transaction (the one creating the channel)."""
+    await queries.core.upsert_name_part(conn, channel_id=channel_id, part="base", value=base)
 
 
 def compose(base: str, suffixes: dict[str, str]) -> str:
@@ -61,6 +113,7 @@ class RenameScheduler:
         *,
         budget: int = RENAME_BUDGET,
         window: int = RENAME_WINDOW,
+        ready: Ready | None = None,
     ) -> None:
         self.db = db
         self.actions = actions
@@ -68,6 +121,7 @@ class RenameScheduler:
         self.clock = clock or SystemClock()
         self.budget = budget
         self.window = window
+        self._ready = ready  # renames wait for it (the bot: until the guilds are in the cache)
         self._bases: dict[int, str] = {}
         self._suffixes: dict[int, dict[str, str]] = {}
         self._pending: set[int] = set()
@@ -89,6 +143,8 @@ class RenameScheduler:
         if part == "base" and not value:
             raise ValueError("the base name cannot be empty")
         await self.load()
+        if part != "base":
+            await self._resolve_base(channel_id)  # before the suffix is stored: never learned with it
         async with self.db.transaction() as conn:
             if value:
                 await queries.core.upsert_name_part(conn, channel_id=channel_id, part=part, value=value)
@@ -109,18 +165,26 @@ class RenameScheduler:
         self._listeners.append(callback)
 
     def wanted_name(self, channel_id: int) -> str | None:
+        """The composed name (None while the base name is not known yet)."""
         base = self._bases.get(channel_id)
+        return None if base is None else compose(base, self._suffixes.get(channel_id, {}))
+
+    async def _resolve_base(self, channel_id: int) -> str | None:
+        """The channel's base name: remembered, stored (`adopt_base` at creation), or, for a
+        channel never adopted, its shown name without the bot's suffixes (stored at once)."""
+        if (base := self._bases.get(channel_id)) is not None:
+            return base
+        async with self.db.read() as conn:
+            base = await queries.core.get_name_part(conn, channel_id=channel_id, part="base")
         if base is None:
             channel = self.view.channel(channel_id)
             if channel is None:
-                return None
-            base = self._bases[channel_id] = self._strip_suffixes(channel_id, channel.name)
-        return compose(base, self._suffixes.get(channel_id, {}))
-
-    def _strip_suffixes(self, channel_id: int, name: str) -> str:
-        for value in self._suffixes.get(channel_id, {}).values():
-            name = name.removesuffix(value)
-        return name or "Voice"
+                return None  # not in the cache (yet): adopted when it is
+            base = strip_managed_suffixes(channel.name)
+            async with self.db.transaction() as conn:
+                await adopt_base(conn, channel_id, base)
+        self._bases[channel_id] = base
+        return base
 
     async def forget(self, channel_id: int) -> None:
         """The channel is gone (or no longer ours): drop its parts, budget and pending rename."""
@@ -165,10 +229,6 @@ class RenameScheduler:
             self._blocked_until.update({b.channel_id: float(b.blocked_until) for b in blocks})
             self._loaded = True
 
-    async def _remember_base(self, channel_id: int, base: str) -> None:
-        async with self.db.transaction() as conn:
-            await queries.core.upsert_name_part(conn, channel_id=channel_id, part="base", value=base)
-
     async def _remember_rename(self, channel_id: int, name: str, now: float) -> None:
         async with self.db.transaction() as conn:
             await queries.core.prune_renames(conn, before=int(now) - self.window)
@@ -182,7 +242,7 @@ class RenameScheduler:
     async def base_of(self, channel_id: int) -> str | None:
         """The base name wished for the channel, shown already or still pending (None: unknown)."""
         await self.load()
-        return self._bases.get(channel_id)
+        return await self._resolve_base(channel_id)
 
     def due_at(self, channel_id: int) -> float | None:
         """When the channel's pending name may be applied (now, or when the budget frees up);
@@ -213,13 +273,12 @@ class RenameScheduler:
 
     async def _apply(self, channel_id: int, now: float) -> bool:
         channel = self.view.channel(channel_id)
-        known_base = channel_id in self._bases
-        wanted = self.wanted_name(channel_id)
-        if channel is None or wanted is None:
+        if channel is None:  # deleted (renames run only once the cache is complete)
             await self.forget(channel_id)
             return False
-        if not known_base:
-            await self._remember_base(channel_id, self._bases[channel_id])
+        await self._resolve_base(channel_id)
+        wanted = self.wanted_name(channel_id)
+        assert wanted is not None  # the channel is in the cache: its base is known now
         if wanted in (channel.name, self._applied.get(channel_id)):
             self._pending.discard(channel_id)  # never rename to the name it already has
             await self._confirmed(channel_id)
@@ -271,6 +330,8 @@ class RenameScheduler:
         await self._loop.stop()
 
     async def _pass(self) -> float:
+        if self._ready is not None:
+            await self._ready()  # before the guilds are cached every channel would look deleted
         await self.run_due()
         nxt = self.next_due()
         return 60.0 if nxt is None else min(60.0, max(0.5, nxt - self.clock.now()))

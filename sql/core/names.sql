@@ -8,6 +8,10 @@ SELECT channel_id, part, value FROM channel_name_parts ORDER BY channel_id, part
 INSERT INTO channel_name_parts (channel_id, part, value) VALUES (:channel_id, :part, :value)
 ON CONFLICT (channel_id, part) DO UPDATE SET value = excluded.value;
 
+-- name: get_name_part(channel_id, part)$
+-- One part of a channel's name (the base: what it was created or adopted with), or None.
+SELECT value FROM channel_name_parts WHERE channel_id = :channel_id AND part = :part;
+
 -- name: delete_name_part(channel_id, part)!
 DELETE FROM channel_name_parts WHERE channel_id = :channel_id AND part = :part;
 

@@ -3,8 +3,6 @@ duplicated, names clean, the panel posted before the restart still answered."""
 
 from __future__ import annotations
 
-import pytest
-
 from tests.e2e.harness import BotProcess
 from tests.e2e.invariants import assert_invariants, lane_of
 from tests.e2e.scene import Scene
@@ -78,13 +76,6 @@ async def test_restart_recognises_everything(discord_api: LocalDiscord, bot: Bot
     assert_invariants(api, bot)
 
 
-@pytest.mark.xfail(
-    strict=False,  # intermittent: failed 1 of 2 runs on main at 58402de
-    raises=AssertionError,
-    reason="issue 13, back on main at 58402de (passed at 87d710f): after a restart the min-rank part piles up "
-    "('Lane 1 • ab Ascendant • ab Phantom'); since b746c31 a lane's base name is not stored at creation and is "
-    "learned from the channel's name, which already carries the part",
-)
 async def test_min_rank_name_stays_clean_after_restart(
     discord_api: LocalDiscord, bot: BotProcess, scene: Scene
 ) -> None:

@@ -4,6 +4,7 @@ channel name suffix; `deadlock_voice_watch` is refreshed; `!dlvs` shows the deci
 from __future__ import annotations
 
 import asyncio
+import re
 import sqlite3
 import sys
 import time
@@ -68,4 +69,57 @@ async def test_lobby_status_from_presence_rows(discord_api: LocalDiscord, bot: B
         assert expected in api.replies_in(scene.commands, after=last)[0]["content"], text
     assert await bot.stop() == 0
     assert bot.rows("SELECT count(*) FROM leases") == [(0,)]  # released at a clean shutdown
+    assert_invariants(api, bot)
+
+
+def _presence(bot: BotProcess, *, match: bool) -> None:
+    """The Node service's rows now say: in a match (one server) or in the lobby."""
+    now = int(time.time())
+    conn = sqlite3.connect(bot.db)
+    with conn:
+        conn.execute(
+            "UPDATE live_player_state SET in_match_now_strict = ?, deadlock_stage = ?, deadlock_minutes = ?,"
+            " last_server_id = ?, last_seen_ts = ?, deadlock_updated_at = ?",
+            (
+                1 if match else 0,
+                "match" if match else "lobby",
+                12 if match else None,
+                "srv" if match else None,
+                now,
+                now,
+            ),
+        )
+    conn.close()
+
+
+async def test_status_suffix_is_replaced_across_a_restart(
+    discord_api: LocalDiscord, bot: BotProcess, scene: Scene
+) -> None:
+    """The match suffix set before a restart is replaced by the lobby suffix after it, not
+    followed by it ("Deadlock 1 - im Match Min 15 (2/2) - in der Lobby")."""
+    api, w = discord_api, discord_api.world
+    players = scene.members[:2]
+    await _prepared_database(bot, scene, players)
+    _presence(bot, match=True)
+    await bot.start()
+    for uid in players:
+        await api.join(uid, scene.status_channel)
+    in_match = re.compile(r"Deadlock 1 - im Match Min \d+ \(2/2\)")
+    await api.until(
+        lambda: in_match.fullmatch(w.channel_name(scene.status_channel)), max_wait=40, why="the match suffix"
+    )
+    assert await bot.stop() == 0
+
+    _presence(bot, match=False)  # the match ended while the bot was down
+    await bot.start()
+    await bot.ready()
+    await api.until(
+        lambda: w.channel_name(scene.status_channel) == "Deadlock 1 - in der Lobby", max_wait=40, why="the lobby suffix"
+    )
+    await bot.quiet()
+    assert w.channel_name(scene.status_channel) == "Deadlock 1 - in der Lobby"
+    assert bot.rows(
+        "SELECT value FROM channel_name_parts WHERE channel_id = ? AND part = 'base'", scene.status_channel
+    ) == [("Deadlock 1",)]
+    assert await bot.stop() == 0
     assert_invariants(api, bot)

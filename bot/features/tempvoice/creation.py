@@ -34,6 +34,7 @@ from bot.features.tempvoice.rules import lane_name
 from bot.shared.clock import legacy_timestamp
 from bot.shared.common import KeyedLocks
 from bot.shared.coordination import SharedLocks
+from bot.shared.rename import adopt_base
 
 log = logging.getLogger(__name__)
 
@@ -241,6 +242,7 @@ class LaneCreator:
             await queries.tempvoice.add_lane_member(
                 conn, channel_id=lane.channel_id, user_id=lane.owner_id, joined_at=lanes.clock.now()
             )
+            await adopt_base(conn, channel_id, lane_name(number))  # never learned from the shown name
 
     async def _move_in(self, lane: Lane, preset: LanePreset | None) -> None:
         """Under the lane's lock: move the owner in, then their settings, the hooks and the panel."""
