@@ -15,6 +15,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.discord_glue.answers import answer, in_time
 from bot.discord_glue.checks import require_guild_permission
 from bot.discord_glue.errors import Modal, View, answer_errors
 from bot.discord_glue.ports import PortError
@@ -39,10 +40,7 @@ def _service(interaction: discord.Interaction) -> CoachingService:
 async def _reply(interaction: discord.Interaction, reply: Reply) -> None:
     if reply.silent:  # another process handles this submission and answers it
         return
-    if interaction.response.is_done():
-        await interaction.followup.send(reply.text, ephemeral=True, allowed_mentions=NO_MENTIONS)
-    else:
-        await interaction.response.send_message(reply.text, ephemeral=True, allowed_mentions=NO_MENTIONS)
+    await answer(interaction, reply.text)
 
 
 class DiscordCoachingUI:
@@ -110,9 +108,8 @@ class RankSelect(discord.ui.DynamicItem[discord.ui.Select[Any]], template=r"dl:r
     async def callback(self, interaction: discord.Interaction) -> None:
         async with answer_errors(interaction, self.item.custom_id):
             value = self.item.values[0]
-            await _reply(
-                interaction, await _service(interaction).answer(self.session_id, interaction.user.id, "rank", value)
-            )
+            work = _service(interaction).answer(self.session_id, interaction.user.id, "rank", value)
+            await _reply(interaction, await in_time(interaction, work))
 
 
 class SubrankSelect(discord.ui.DynamicItem[discord.ui.Select[Any]], template=r"dl:subrank:(?P<sid>\d+)"):
@@ -130,7 +127,8 @@ class SubrankSelect(discord.ui.DynamicItem[discord.ui.Select[Any]], template=r"d
     async def callback(self, interaction: discord.Interaction) -> None:
         async with answer_errors(interaction, self.item.custom_id):
             value = self.item.values[0]
-            reply = await _service(interaction).answer(self.session_id, interaction.user.id, "subrank", value)
+            work = _service(interaction).answer(self.session_id, interaction.user.id, "subrank", value)
+            reply = await in_time(interaction, work)
             await _reply(interaction, reply)
 
 
@@ -153,9 +151,8 @@ class HeroSelect(discord.ui.DynamicItem[discord.ui.Select[Any]], template=r"dl:h
     async def callback(self, interaction: discord.Interaction) -> None:
         async with answer_errors(interaction, self.item.custom_id):
             value = self.item.values[0]
-            await _reply(
-                interaction, await _service(interaction).answer(self.session_id, interaction.user.id, "hero", value)
-            )
+            work = _service(interaction).answer(self.session_id, interaction.user.id, "hero", value)
+            await _reply(interaction, await in_time(interaction, work))
 
 
 class CommentModal(Modal, title=T.COMMENT_BUTTON):
@@ -168,7 +165,8 @@ class CommentModal(Modal, title=T.COMMENT_BUTTON):
         self.session_id = session_id
 
     async def on_submit(self, interaction: discord.Interaction) -> None:
-        reply = await _service(interaction).answer(self.session_id, interaction.user.id, "comment", self.comment.value)
+        work = _service(interaction).answer(self.session_id, interaction.user.id, "comment", self.comment.value)
+        reply = await in_time(interaction, work)
         await _reply(interaction, reply)
 
 

@@ -14,6 +14,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.discord_glue.answers import answer, in_time
 from bot.discord_glue.errors import Modal, View
 from bot.discord_glue.voice_events import VoiceMovesCog
 from bot.features.tempvoice import texts
@@ -43,16 +44,14 @@ RECONCILE_EVERY = 180.0
 
 
 async def _reply(interaction: discord.Interaction, text: str) -> None:
-    if interaction.response.is_done():
-        await interaction.followup.send(text, ephemeral=True, allowed_mentions=discord.AllowedMentions.none())
-    else:
-        await interaction.response.send_message(text, ephemeral=True, allowed_mentions=discord.AllowedMentions.none())
+    await answer(interaction, text)
 
 
 async def _answer(interaction: discord.Interaction, action: Awaitable[str]) -> None:
-    """Run a panel action and answer with its text, or with the refusal's."""
+    """Run a panel action and answer with its text, or with the refusal's (deferred first
+    when the action takes long: the answer comes within Discord's 3 seconds either way)."""
     try:
-        text = await action
+        text = await in_time(interaction, action)
     except UserError as e:
         text = e.text
     await _reply(interaction, text)
@@ -130,12 +129,12 @@ class MainView(View):
     @discord.ui.button(label=T.BUTTON_KICK, style=discord.ButtonStyle.danger, custom_id="tv_kick", row=1)
     async def kick(self, interaction: discord.Interaction, _: discord.ui.Button[MainView]) -> None:
         try:
-            found = await self.service.panel.kick_candidates(*_where(interaction))
+            found = await in_time(interaction, self.service.panel.kick_candidates(*_where(interaction)))
         except UserError as e:
             await _reply(interaction, e.text)
             return
         options = [discord.SelectOption(label=m.display_name[:100], value=str(m.id)) for m in found]
-        await interaction.response.send_message(view=KickView(self.service, options), ephemeral=True)
+        await answer(interaction, view=KickView(self.service, options))
 
     @discord.ui.button(label=T.BUTTON_BAN, style=discord.ButtonStyle.danger, custom_id="tv_ban", row=1)
     async def ban(self, interaction: discord.Interaction, _: discord.ui.Button[MainView]) -> None:

@@ -16,3 +16,23 @@ if os.environ.get("DEADLOCK_E2E_API"):
 
     discord.http.Route.BASE = os.environ["DEADLOCK_E2E_API"]
     discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(os.environ["DEADLOCK_E2E_GATEWAY"])
+
+    # DEADLOCK_E2E_DB_SLOW="SECONDS REGEX": a slow database, as a test asks for it; every
+    # statement matching REGEX takes SECONDS longer (on the event loop: nothing blocks)
+    if os.environ.get("DEADLOCK_E2E_DB_SLOW"):
+        import asyncio
+        import re
+        from typing import Any
+
+        import aiosqlite
+
+        _seconds, _pattern = os.environ["DEADLOCK_E2E_DB_SLOW"].split(" ", 1)
+        _slow = re.compile(_pattern)
+        _execute = aiosqlite.Connection._execute
+
+        async def _slow_execute(self: aiosqlite.Connection, fn: Any, *args: Any, **kwargs: Any) -> Any:
+            if args and isinstance(args[0], str) and _slow.search(args[0]):
+                await asyncio.sleep(float(_seconds))
+            return await _execute(self, fn, *args, **kwargs)  # type: ignore[no-untyped-call]
+
+        aiosqlite.Connection._execute = _slow_execute  # type: ignore[method-assign]
