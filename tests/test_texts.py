@@ -5,17 +5,21 @@ from __future__ import annotations
 
 import ast
 import collections
+import importlib
 import re
 from collections.abc import Iterator
 from pathlib import Path
 
+from discord import app_commands
+
 import bot
+from tests.bot_harness import Harness
 
 ROOT = Path(bot.__file__).parent
 #: two words or a German letter: a sentence, a label, a name part (ids and keys are single words)
 WORDS = re.compile(r"[A-Za-zÄÖÜäöüß]{2,}\s+[A-Za-zÄÖÜäöüß]{2,}|[ÄÖÜäöüß]")
 #: keyword arguments that are no text for members: the audit log, command metadata, ids
-NOT_SHOWN = {"reason", "description", "name", "aliases", "custom_id", "template", "fallback", "usage"}
+NOT_SHOWN = {"reason", "name", "aliases", "custom_id", "template", "fallback", "usage"}
 #: calls whose strings are not shown to members: logs, exceptions, audit-log reasons
 NOT_SHOWN_CALLS = {
     "delete",
@@ -89,3 +93,43 @@ def test_each_text_is_written_once() -> None:
             ):
                 seen[str(node.value.value)].append(f"{path.parent.name}.{ast.unparse(node.targets[0])}")
     assert {text: where for text, where in seen.items() if len(where) > 1} == {}
+
+
+def _texts_classes() -> dict[str, dict[str, str]]:
+    """Every texts module's classes: "feature.Class" -> {attribute: text}."""
+    found: dict[str, dict[str, str]] = {}
+    for path in [*sorted(ROOT.glob("features/*/texts.py")), ROOT / "discord_glue" / "texts.py"]:
+        module = importlib.import_module(".".join(path.relative_to(ROOT.parent).with_suffix("").parts))
+        for name, cls in vars(module).items():
+            if isinstance(cls, type) and cls.__module__ == module.__name__:
+                texts = {k: v for k, v in vars(cls).items() if isinstance(v, str) and not k.startswith("_")}
+                found[f"{path.parent.name}.{name}"] = texts
+    return found
+
+
+async def test_every_command_and_option_has_a_german_description_from_a_texts_module(harness: Harness) -> None:
+    """Read from the running bot: every prefix and slash command's description is a text of a
+    feature's `Commands` class, every slash option's one of a texts module (not discord.py's "…")."""
+    classes = _texts_classes()
+    commands_texts = {t for where, texts in classes.items() if where.endswith(".Commands") for t in texts.values()}
+    all_texts = {t for texts in classes.values() for t in texts.values()}
+    bot = harness.bot
+    wrong = [
+        f"!{c.qualified_name}: {c.description!r}" for c in bot.walk_commands() if c.description not in commands_texts
+    ]
+    options: list[tuple[str, str]] = []
+    for c in bot.tree.walk_commands():
+        if c.description not in commands_texts:
+            wrong.append(f"/{c.qualified_name}: {c.description!r}")
+        if isinstance(c, app_commands.Command):
+            options += [(f"/{c.qualified_name} {p.name}", p.description) for p in c.parameters]
+    assert wrong == []
+    assert [f"{where}: {text!r}" for where, text in options if text not in all_texts] == []
+    assert len(list(bot.walk_commands())) >= 40 and len(options) >= 10  # the walk found the commands
+
+
+def test_command_descriptions_fit_discord() -> None:
+    """Discord refuses a slash command whose description is empty or longer than 100 characters."""
+    for where, texts in _texts_classes().items():
+        if where.endswith((".Commands", ".Options")):
+            assert all(0 < len(t) <= 100 for t in texts.values()), where

@@ -85,12 +85,14 @@ class BalancerCog(VoiceMovesCog, name="Balancer"):
         embed.set_footer(text=R.RESULT_FOOTER.format(prefix=configured_prefix(self.bot), id=result.label))
         await send(embed=embed, view=result_view(result.match_id), allowed_mentions=discord.AllowedMentions.none())
 
-    @commands.hybrid_group(name="balance", aliases=["bal", "teams"], fallback="hilfe", description="Teams nach Rang")  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
+    @commands.hybrid_group(  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
+        name="balance", aliases=["bal", "teams"], fallback="hilfe", description=texts.Commands.BALANCE
+    )
     @commands.guild_only()
     async def balance(self, ctx: commands.Context[commands.Bot]) -> None:
         await ctx.reply(T.HELP.format(prefix=text_prefix(ctx)), mention_author=False)
 
-    @balance.command(name="auto", aliases=["voice"], description="Vorschau der Teams für deinen Sprachkanal")  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
+    @balance.command(name="auto", aliases=["voice"], description=texts.Commands.BALANCE_AUTO)  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
     async def auto(self, ctx: commands.Context[commands.Bot]) -> None:
         assert ctx.guild is not None
         result = await self.service.preview(ctx.guild.id, ctx.author.id)
@@ -102,7 +104,7 @@ class BalancerCog(VoiceMovesCog, name="Balancer"):
         view = preview_view(preview, lambda user_id: member_name(guild, user_id))
         await ctx.reply(embed=split_embed(guild, result), view=view, mention_author=False)
 
-    @balance.command(name="start", description="Teams bilden, Kanäle erstellen und verschieben (Host)")  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
+    @balance.command(name="start", description=texts.Commands.BALANCE_START)  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
     async def start(self, ctx: commands.Context[commands.Bot]) -> None:
         assert ctx.guild is not None
         author = ctx.author
@@ -125,7 +127,7 @@ class BalancerCog(VoiceMovesCog, name="Balancer"):
         view = selection_view(selection, lambda user_id: member_name(guild, user_id))
         await ctx.reply(T.SELECT_TITLE, view=view, mention_author=False)
 
-    @balance.command(name="manual", description="Teams aus genannten Spielern (Host)")  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
+    @balance.command(name="manual", description=texts.Commands.BALANCE_MANUAL)  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
     @app_commands.describe(spieler=texts.Options.PLAYERS)
     async def manual(self, ctx: commands.Context[commands.Bot], *, spieler: str) -> None:
         assert ctx.guild is not None
@@ -148,7 +150,7 @@ class BalancerCog(VoiceMovesCog, name="Balancer"):
         result = await self.service.start(ctx.guild.id, ctx.author.id, ids, event_id=_event_id(ctx))
         await self.announce(ctx.guild, ctx.send, result)
 
-    @balance.command(name="end", usage="<id> [skip]", description="Match beenden (Host)")  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
+    @balance.command(name="end", usage="<id> [skip]", description=texts.Commands.BALANCE_END)  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
     @app_commands.describe(match_id=texts.Options.MATCH_ID, skip=texts.Options.SKIP)
     async def end(
         self, ctx: commands.Context[commands.Bot], match_id: int, skip: Literal["skip"] | None = None
@@ -157,7 +159,8 @@ class BalancerCog(VoiceMovesCog, name="Balancer"):
         reply = await self.service.end(ctx.guild.id, ctx.author.id, match_id, skip_debrief=skip is not None)
         await ctx.reply(reply.text, mention_author=False)
 
-    @balance.command(name="result", description="Ergebnis eines Matches eintragen: A, B oder abbrechen (Host)")  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
+    @balance.command(name="result", description=texts.Commands.BALANCE_RESULT)  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
+    @app_commands.describe(match_id=texts.Options.MATCH_ID, ergebnis=texts.Commands.OPTION_OUTCOME)
     async def result(self, ctx: commands.Context[commands.Bot], match_id: int, ergebnis: str) -> None:
         assert ctx.guild is not None
         outcome = parse_outcome(ergebnis)
@@ -177,7 +180,8 @@ class BalancerCog(VoiceMovesCog, name="Balancer"):
         view = PagerView(ctx.author.id, 0, pages, fetch)
         await ctx.reply(embed=first, view=view, mention_author=False, allowed_mentions=discord.AllowedMentions.none())
 
-    @balance.command(name="history", description="Letzte Matches (eines Mitglieds) mit Ergebnis und Wertung")  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
+    @balance.command(name="history", description=texts.Commands.BALANCE_HISTORY)  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
+    @app_commands.describe(mitglied=texts.Commands.OPTION_HISTORY_MEMBER)
     async def history_command(
         self, ctx: commands.Context[commands.Bot], mitglied: discord.Member | None = None
     ) -> None:
@@ -197,7 +201,7 @@ class BalancerCog(VoiceMovesCog, name="Balancer"):
         first, pages = await page_of(0)
         await self._paged(ctx, first, pages, fetch)
 
-    @balance.command(name="top", description="Rangliste nach Wertung")  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
+    @balance.command(name="top", description=texts.Commands.BALANCE_TOP)  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
     async def top(self, ctx: commands.Context[commands.Bot]) -> None:
         assert ctx.guild is not None
         guild, history = ctx.guild, self._history()
@@ -209,7 +213,8 @@ class BalancerCog(VoiceMovesCog, name="Balancer"):
         rows, info = await history.top(guild.id)
         await self._paged(ctx, top_embed(guild, rows, info, history.rated_games), info.count, fetch)
 
-    @balance.command(name="stats", description="Matches, Siege, Wertung und Trend eines Mitglieds")  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
+    @balance.command(name="stats", description=texts.Commands.BALANCE_STATS)  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
+    @app_commands.describe(mitglied=Common.OPTION_MEMBER)
     async def stats(self, ctx: commands.Context[commands.Bot], mitglied: discord.Member | None = None) -> None:
         assert ctx.guild is not None
         target = mitglied or ctx.author
@@ -218,14 +223,14 @@ class BalancerCog(VoiceMovesCog, name="Balancer"):
         embed = stats_embed(ctx.guild, stats, history.rated_games)
         await ctx.reply(embed=embed, mention_author=False, allowed_mentions=discord.AllowedMentions.none())
 
-    @balance.command(name="cleanup", description="Alte Matches aufräumen (Host)")  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
+    @balance.command(name="cleanup", description=texts.Commands.BALANCE_CLEANUP)  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
     @app_commands.describe(stunden=texts.Options.HOURS)
     async def cleanup(self, ctx: commands.Context[commands.Bot], stunden: int = 2) -> None:
         assert ctx.guild is not None
         reply = await self.service.cleanup(ctx.guild.id, ctx.author.id, stunden)
         await ctx.reply(reply.text, mention_author=False)
 
-    @balance.command(name="matches", description="Laufende Matches")  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
+    @balance.command(name="matches", description=texts.Commands.BALANCE_MATCHES)  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
     async def matches(self, ctx: commands.Context[commands.Bot]) -> None:
         assert ctx.guild is not None
         running = await self.service.running(ctx.guild.id)
@@ -235,7 +240,7 @@ class BalancerCog(VoiceMovesCog, name="Balancer"):
         ]
         await ctx.reply("\n".join(lines) or T.NO_MATCHES, mention_author=False)
 
-    @balance.command(name="status", description="Rang eines Mitglieds (Rolle und Datenbank)")  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
+    @balance.command(name="status", description=texts.Commands.BALANCE_STATUS)  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
     @app_commands.describe(mitglied=Common.OPTION_MEMBER)
     async def status(self, ctx: commands.Context[commands.Bot], mitglied: discord.Member | None = None) -> None:
         assert ctx.guild is not None

@@ -116,3 +116,23 @@ class Options:
     MATCH_ID = "Die Nummer des Matches"
     SKIP = "Ohne Nachbesprechungskanal beenden"
     HOURS = "Matches, die älter als so viele Stunden sind"
+
+
+class Commands:
+    """The commands' descriptions, as Discord's command picker shows them."""
+
+    BALANCE = "Teams nach Rang"
+    BALANCE_AUTO = "Vorschau der Teams für deinen Sprachkanal"
+    BALANCE_START = "Teams bilden, Kanäle erstellen und verschieben (Host)"
+    BALANCE_MANUAL = "Teams aus genannten Spielern (Host)"
+    BALANCE_END = "Match beenden (Host)"
+    BALANCE_RESULT = "Ergebnis eines Matches eintragen: A, B oder abbrechen (Host)"
+    BALANCE_HISTORY = "Letzte Matches (eines Mitglieds) mit Ergebnis und Wertung"
+    BALANCE_TOP = "Rangliste nach Wertung"
+    BALANCE_STATS = "Matches, Siege, Wertung und Trend eines Mitglieds"
+    BALANCE_CLEANUP = "Alte Matches aufräumen (Host)"
+    BALANCE_MATCHES = "Laufende Matches"
+    BALANCE_STATUS = "Rang eines Mitglieds (Rolle und Datenbank)"
+    #: option descriptions of these commands
+    OPTION_OUTCOME = "A, B oder abbrechen"
+    OPTION_HISTORY_MEMBER = "Das Mitglied (ohne Angabe: alle Matches des Servers)"

@@ -281,7 +281,7 @@ class CoachingCog(commands.Cog, name="Coaching"):
         name="coaching",
         invoke_without_command=True,
         fallback="hilfe",
-        description="Match-Coaching verwalten (Server verwalten)",
+        description=texts.Commands.COACHING,
     )
     @app_commands.default_permissions(manage_guild=True)
     @commands.guild_only()
@@ -289,7 +289,7 @@ class CoachingCog(commands.Cog, name="Coaching"):
         """Match-Coaching verwalten: `!coaching panel` postet die Startnachricht."""
         await ctx.reply(T.PANEL_HELP.format(prefix=ctx.clean_prefix), mention_author=False)
 
-    @coaching.command(name="panel", description="Die Startnachricht in diesen Kanal posten")  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
+    @coaching.command(name="panel", description=texts.Commands.COACHING_PANEL)  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
     async def panel(self, ctx: commands.Context[commands.Bot]) -> None:
         """Postet die Startnachricht, wenn es noch keine gibt."""
         assert ctx.guild is not None

@@ -39,3 +39,10 @@ class Coaching:
     PANEL_POSTED = "Coaching-Startnachricht gepostet."
     PANEL_HELP = "`{prefix}coaching panel` postet die Startnachricht in diesen Kanal."
     PANEL_EXISTS = "Die Coaching-Startnachricht gibt es schon: {link}"
+
+
+class Commands:
+    """The commands' descriptions, as Discord's command picker shows them."""
+
+    COACHING = "Match-Coaching verwalten (Server verwalten)"
+    COACHING_PANEL = "Die Startnachricht in diesen Kanal posten"

@@ -66,19 +66,19 @@ class RankVoiceCog(VoiceMovesCog, name="RankVoice"):
     async def on_guild_channel_delete(self, channel: discord.abc.GuildChannel) -> None:
         await self.service.on_channel_deleted(channel.id)
 
-    @commands.hybrid_group(name="rrang", fallback="hilfe", description="Rang-Sprachkanäle")  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
+    @commands.hybrid_group(name="rrang", fallback="hilfe", description=texts.Commands.RRANG)  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
     @commands.guild_only()
     async def rrang(self, ctx: commands.Context[commands.Bot]) -> None:
         await ctx.reply(T.HELP.format(prefix=text_prefix(ctx)), mention_author=False)
 
-    @rrang.command(name="status", description="Systemstatus und dein Rang")  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
+    @rrang.command(name="status", description=texts.Commands.RRANG_STATUS)  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
     async def status(self, ctx: commands.Context[commands.Bot]) -> None:
         assert ctx.guild is not None
         rank = await self.service.ranks.rank_of(ctx.guild.id, ctx.author.id)
         anchors = await self.service.list_anchors(ctx.guild.id)
         await ctx.reply(T.STATUS.format(count=len(anchors), rank=rank.label), mention_author=False)
 
-    @rrang.command(name="anker", description="Verankerte Kanäle")  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
+    @rrang.command(name="anker", description=texts.Commands.RRANG_ANKER)  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
     async def anker(self, ctx: commands.Context[commands.Bot]) -> None:
         assert ctx.guild is not None
         anchors = await self.service.list_anchors(ctx.guild.id)
@@ -90,7 +90,7 @@ class RankVoiceCog(VoiceMovesCog, name="RankVoice"):
         ]
         await ctx.reply("\n".join(lines) or T.NO_ANCHORS, mention_author=False)
 
-    @rrang.command(name="toggle", description="Rang-System im eigenen Kanal ein- oder ausschalten")  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
+    @rrang.command(name="toggle", description=texts.Commands.RRANG_TOGGLE)  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
     @app_commands.describe(zustand=texts.Options.STATE)
     async def toggle(self, ctx: commands.Context[commands.Bot], zustand: str | None = None) -> None:
         assert ctx.guild is not None
@@ -104,13 +104,13 @@ class RankVoiceCog(VoiceMovesCog, name="RankVoice"):
         reply = await self.service.set_enabled(ctx.guild.id, ctx.author.id, channel, zustand.lower() in ON)
         await ctx.reply(reply.text, mention_author=False)
 
-    @rrang.command(name="vcstatus", description="Status deines Sprachkanals")  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
+    @rrang.command(name="vcstatus", description=texts.Commands.RRANG_VCSTATUS)  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
     async def vcstatus(self, ctx: commands.Context[commands.Bot]) -> None:
         channel = _voice_channel_id(ctx)
         text = await self.service.describe_channel(channel) if channel else T.NOT_IN_VOICE
         await ctx.reply(text, mention_author=False)
 
-    @rrang.command(name="info", description="Rang eines Mitglieds")  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
+    @rrang.command(name="info", description=texts.Commands.RRANG_INFO)  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
     @app_commands.describe(mitglied=Common.OPTION_MEMBER)
     async def info(
         self,
@@ -122,7 +122,7 @@ class RankVoiceCog(VoiceMovesCog, name="RankVoice"):
         text = T.INFO.format(name=mitglied.display_name, rank=rank.label)
         await ctx.reply(f"{text}\n{T.BALANCING_RULE}", mention_author=False)
 
-    @rrang.command(name="aktualisieren", description="Kanal neu verankern (Kanäle verwalten)")  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
+    @rrang.command(name="aktualisieren", description=texts.Commands.RRANG_AKTUALISIEREN)  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
     @app_commands.describe(kanal=Common.OPTION_CHANNEL)
     async def aktualisieren(
         self, ctx: commands.Context[commands.Bot], kanal: discord.VoiceChannel | None = None
@@ -135,7 +135,7 @@ class RankVoiceCog(VoiceMovesCog, name="RankVoice"):
         reply = await self.service.refresh(ctx.guild.id, ctx.author.id, channel)
         await ctx.reply(reply.text, mention_author=False)
 
-    @rrang.command(name="rollen", description="Rang-Rollen und wie viele sie haben")  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
+    @rrang.command(name="rollen", description=texts.Commands.RRANG_ROLLEN)  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
     async def rollen(self, ctx: commands.Context[commands.Bot]) -> None:
         assert ctx.guild is not None
         lines = []
@@ -148,7 +148,7 @@ class RankVoiceCog(VoiceMovesCog, name="RankVoice"):
         await ctx.reply("\n".join(text for _, text in sorted(lines)) or T.NO_ROLES,
                         mention_author=False, allowed_mentions=discord.AllowedMentions.none())  # fmt: skip
 
-    @rrang.command(name="kanaele", aliases=["kanäle"], description="Überwachte Kategorien")  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
+    @rrang.command(name="kanaele", aliases=["kanäle"], description=texts.Commands.RRANG_KANAELE)  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
     async def kanaele(self, ctx: commands.Context[commands.Bot]) -> None:
         config = self.service.config
         ranked = ", ".join(f"<#{c}>" for c in sorted(config.ranked_category_ids)) or "–"

@@ -42,3 +42,17 @@ class Options:
     """The slash commands' option descriptions (shown in Discord's command picker)."""
 
     STATE = "ein oder aus (ohne Angabe: der Zustand deines Kanals)"
+
+
+class Commands:
+    """The commands' descriptions, as Discord's command picker shows them."""
+
+    RRANG = "Rang-Sprachkanäle"
+    RRANG_STATUS = "Systemstatus und dein Rang"
+    RRANG_ANKER = "Verankerte Kanäle"
+    RRANG_TOGGLE = "Rang-System im eigenen Kanal ein- oder ausschalten"
+    RRANG_VCSTATUS = "Status deines Sprachkanals"
+    RRANG_INFO = "Rang eines Mitglieds"
+    RRANG_AKTUALISIEREN = "Kanal neu verankern (Kanäle verwalten)"
+    RRANG_ROLLEN = "Rang-Rollen und wie viele sie haben"
+    RRANG_KANAELE = "Überwachte Kategorien"

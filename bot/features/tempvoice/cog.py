@@ -223,7 +223,7 @@ class TempVoiceCog(VoiceMovesCog, name="TempVoice"):
     @commands.hybrid_command(  # type: ignore[arg-type]  # discord.py command typing vs mypy 2
         name="tvpanel",
         aliases=["tempvoicepanel", "tvinterface"],
-        description="TempVoice-Panel in diesen Kanal posten (Server verwalten)",
+        description=texts.Commands.TVPANEL,
     )
     @app_commands.default_permissions(manage_guild=True)
     @commands.guild_only()

@@ -242,7 +242,7 @@ class LaneCreator:
             await queries.tempvoice.add_lane_member(
                 conn, channel_id=lane.channel_id, user_id=lane.owner_id, joined_at=lanes.clock.now()
             )
-            await adopt_base(conn, channel_id, lane_name(number))  # never learned from the shown name
+            await adopt_base(conn, lane.channel_id, lane.base_name)  # never learned from the shown name
 
     async def _move_in(self, lane: Lane, preset: LanePreset | None) -> None:
         """Under the lane's lock: move the owner in, then their settings, the hooks and the panel."""

@@ -10,6 +10,7 @@ from collections.abc import Awaitable
 from typing import Any
 
 import discord
+from discord import app_commands
 from discord.ext import commands
 
 from bot.discord_glue.errors import Modal, View
@@ -257,32 +258,34 @@ class LaneCommands(commands.Cog, name="Lane"):
             raise commands.NoPrivateMessage()
         return True
 
-    @commands.hybrid_group(name="lane", fallback="hilfe", description="Deine TempVoice-Lane")  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
+    @commands.hybrid_group(name="lane", fallback="hilfe", description=texts.Commands.LANE)  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
     @commands.guild_only()
     async def lane(self, ctx: commands.Context[commands.Bot]) -> None:
         await ctx.send(texts.LaneOwner.HELP, ephemeral=True)
 
-    @lane.command(name="umbenennen", description="Lane umbenennen")  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
+    @lane.command(name="umbenennen", description=texts.Commands.LANE_UMBENENNEN)  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
+    @app_commands.describe(name=texts.Commands.OPTION_NAME)
     async def umbenennen(self, ctx: commands.Context[commands.Bot], *, name: str) -> None:
         await _say(ctx, self.owner.rename(*_ctx_where(ctx), name))
 
-    @lane.command(name="sperren", description="Niemand Neues kommt rein")  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
+    @lane.command(name="sperren", description=texts.Commands.LANE_SPERREN)  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
     async def sperren(self, ctx: commands.Context[commands.Bot]) -> None:
         await _say(ctx, self.access.set_locked(*_ctx_where(ctx), True))
 
-    @lane.command(name="entsperren", description="Jeder darf wieder beitreten")  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
+    @lane.command(name="entsperren", description=texts.Commands.LANE_ENTSPERREN)  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
     async def entsperren(self, ctx: commands.Context[commands.Bot]) -> None:
         await _say(ctx, self.access.set_locked(*_ctx_where(ctx), False))
 
-    @lane.command(name="verstecken", description="Lane für andere unsichtbar machen")  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
+    @lane.command(name="verstecken", description=texts.Commands.LANE_VERSTECKEN)  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
     async def verstecken(self, ctx: commands.Context[commands.Bot]) -> None:
         await _say(ctx, self.access.set_hidden(*_ctx_where(ctx), True))
 
-    @lane.command(name="zeigen", description="Lane wieder für alle sichtbar machen")  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
+    @lane.command(name="zeigen", description=texts.Commands.LANE_ZEIGEN)  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
     async def zeigen(self, ctx: commands.Context[commands.Bot]) -> None:
         await _say(ctx, self.access.set_hidden(*_ctx_where(ctx), False))
 
-    @lane.command(name="zulassen", description="Ein Mitglied oder eine Rolle in die gesperrte/versteckte Lane lassen")  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
+    @lane.command(name="zulassen", description=texts.Commands.LANE_ZULASSEN)  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
+    @app_commands.describe(mitglied=texts.Commands.OPTION_MEMBER, rolle=texts.Commands.OPTION_ROLE)
     async def zulassen(
         self, ctx: commands.Context[commands.Bot], mitglied: discord.Member | None = None,
         rolle: discord.Role | None = None,
@@ -294,30 +297,35 @@ class LaneCommands(commands.Cog, name="Lane"):
         else:
             await ctx.send(L.PERMIT_WHOM, ephemeral=True)
 
-    @lane.command(name="vertrauen", description="Mitglied auf deine Vertrauten-Liste setzen")  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
+    @lane.command(name="vertrauen", description=texts.Commands.LANE_VERTRAUEN)  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
+    @app_commands.describe(mitglied=texts.Commands.OPTION_MEMBER)
     async def vertrauen(self, ctx: commands.Context[commands.Bot], mitglied: discord.Member) -> None:
         await _say(ctx, self.access.trust(*_ctx_where(ctx), mitglied.id))
 
-    @lane.command(name="misstrauen", description="Mitglied von deiner Vertrauten-Liste nehmen")  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
+    @lane.command(name="misstrauen", description=texts.Commands.LANE_MISSTRAUEN)  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
+    @app_commands.describe(mitglied=texts.Commands.OPTION_MEMBER)
     async def misstrauen(self, ctx: commands.Context[commands.Bot], mitglied: discord.Member) -> None:
         await _say(ctx, self.access.untrust(*_ctx_where(ctx), mitglied.id))
 
-    @lane.command(name="ablehnen", description="Mitglied rauswerfen und aus deinen Lanes aussperren")  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
+    @lane.command(name="ablehnen", description=texts.Commands.LANE_ABLEHNEN)  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
+    @app_commands.describe(mitglied=texts.Commands.OPTION_MEMBER)
     async def ablehnen(self, ctx: commands.Context[commands.Bot], mitglied: discord.Member) -> None:
         await _say(ctx, self.owner.reject(*_ctx_where(ctx), mitglied.id))
 
-    @lane.command(name="entbannen", description="Ablehnung eines Mitglieds aufheben")  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
+    @lane.command(name="entbannen", description=texts.Commands.LANE_ENTBANNEN)  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
+    @app_commands.describe(mitglied=texts.Commands.OPTION_MEMBER)
     async def entbannen(self, ctx: commands.Context[commands.Bot], mitglied: discord.Member) -> None:
         await _say(ctx, self.owner.unban(*_ctx_where(ctx), mitglied.id))
 
-    @lane.command(name="uebertragen", description="Lane an ein Mitglied darin übergeben")  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
+    @lane.command(name="uebertragen", description=texts.Commands.LANE_UEBERTRAGEN)  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
+    @app_commands.describe(mitglied=texts.Commands.OPTION_MEMBER)
     async def uebertragen(self, ctx: commands.Context[commands.Bot], mitglied: discord.Member) -> None:
         await _say(ctx, self.owner.transfer(*_ctx_where(ctx), mitglied.id))
 
-    @lane.command(name="vorlage", description="Einstellungen dieser Lane für deine nächste Lane speichern")  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
+    @lane.command(name="vorlage", description=texts.Commands.LANE_VORLAGE)  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
     async def vorlage(self, ctx: commands.Context[commands.Bot]) -> None:
         await _say(ctx, self.owner.save_preset(*_ctx_where(ctx)))
 
-    @lane.command(name="reset", description="Deine gespeicherte Vorlage vergessen")  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
+    @lane.command(name="reset", description=texts.Commands.LANE_RESET)  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
     async def reset(self, ctx: commands.Context[commands.Bot]) -> None:
         await _say(ctx, self.owner.reset_preset(ctx.author.id))

@@ -166,3 +166,27 @@ class LaneOwner:
         "`ablehnen @Mitglied`, `entbannen @Mitglied`, `uebertragen @Mitglied`, `vorlage` (für deine nächste Lane "
         "speichern), `reset` (Vorlage vergessen)."
     )
+
+
+class Commands:
+    """The commands' descriptions, as Discord's command picker shows them."""
+
+    TVPANEL = "TempVoice-Panel in diesen Kanal posten (Server verwalten)"
+    LANE = "Deine TempVoice-Lane"
+    LANE_UMBENENNEN = LaneOwner.RENAME_MODAL_TITLE
+    LANE_SPERREN = "Niemand Neues kommt rein"
+    LANE_ENTSPERREN = "Jeder darf wieder beitreten"
+    LANE_VERSTECKEN = "Lane für andere unsichtbar machen"
+    LANE_ZEIGEN = "Lane wieder für alle sichtbar machen"
+    LANE_ZULASSEN = "Ein Mitglied oder eine Rolle in die gesperrte/versteckte Lane lassen"
+    LANE_VERTRAUEN = "Mitglied auf deine Vertrauten-Liste setzen"
+    LANE_MISSTRAUEN = "Mitglied von deiner Vertrauten-Liste nehmen"
+    LANE_ABLEHNEN = "Mitglied rauswerfen und aus deinen Lanes aussperren"
+    LANE_ENTBANNEN = "Ablehnung eines Mitglieds aufheben"
+    LANE_UEBERTRAGEN = "Lane an ein Mitglied darin übergeben"
+    LANE_VORLAGE = "Einstellungen dieser Lane für deine nächste Lane speichern"
+    LANE_RESET = "Deine gespeicherte Vorlage vergessen"
+    #: option descriptions of these commands
+    OPTION_NAME = "Der neue Name der Lane"
+    OPTION_MEMBER = "Das Mitglied"
+    OPTION_ROLE = "Die Rolle"

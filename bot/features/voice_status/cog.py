@@ -68,7 +68,7 @@ class VoiceStatusCog(commands.Cog, name="VoiceStatus"):
         name="dlvs",
         invoke_without_command=True,
         fallback="status",
-        description="Live-Voice-Status der überwachten Kanäle (Server verwalten)",
+        description=texts.Commands.DLVS,
     )
     @app_commands.default_permissions(manage_guild=True)
     @commands.guild_only()
@@ -79,7 +79,7 @@ class VoiceStatusCog(commands.Cog, name="VoiceStatus"):
         lines = [T.LINE.format(channel=r.channel_id, state=r.state, suffix=r.suffix or "") for r in rows[:25]]
         await ctx.reply("\n".join(lines) or T.NO_DECISIONS, mention_author=False)
 
-    @dlvs.command(name="snapshot", description="Die letzte Entscheidung für einen Sprachkanal")  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
+    @dlvs.command(name="snapshot", description=texts.Commands.DLVS_SNAPSHOT)  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
     @app_commands.describe(kanal=Common.OPTION_CHANNEL)
     async def snapshot(self, ctx: commands.Context[commands.Bot], kanal: discord.VoiceChannel | None = None) -> None:
         """Die letzte Entscheidung für einen Kanal (oder deinen)."""
@@ -98,7 +98,7 @@ class VoiceStatusCog(commands.Cog, name="VoiceStatus"):
         )  # fmt: skip
         await ctx.reply(text, mention_author=False)
 
-    @dlvs.command(name="trace", description="Tracing in eine rotierende Datei ein- oder ausschalten")  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
+    @dlvs.command(name="trace", description=texts.Commands.DLVS_TRACE)  # type: ignore[arg-type]  # discord.py group typing vs mypy 2
     @app_commands.describe(zustand=texts.Options.STATE)
     async def trace_command(self, ctx: commands.Context[commands.Bot], zustand: str = "status") -> None:
         """Tracing in eine rotierende Datei ein- oder ausschalten (aus als Standard)."""

@@ -25,3 +25,11 @@ class Options:
     """The slash commands' option descriptions (shown in Discord's command picker)."""
 
     STATE = "ein, aus oder status"
+
+
+class Commands:
+    """The commands' descriptions, as Discord's command picker shows them."""
+
+    DLVS = "Live-Voice-Status der überwachten Kanäle (Server verwalten)"
+    DLVS_SNAPSHOT = "Die letzte Entscheidung für einen Sprachkanal"
+    DLVS_TRACE = "Tracing in eine rotierende Datei ein- oder ausschalten"
