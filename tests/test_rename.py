@@ -10,7 +10,7 @@ import pytest
 from bot.db import Database
 from bot.discord_glue.ports import NotFound, RateLimited
 from bot.shared.clock import ManualClock
-from bot.shared.rename import RenameScheduler, compose
+from bot.shared.rename import MISSING_GRACE, RenameScheduler, compose
 from tests.fakes.discord_world import FakeDiscord
 
 
@@ -85,7 +85,10 @@ async def test_rate_limited_and_deleted_channels(db: Database) -> None:
     assert world.channels[channel].name == "Duo Call"
     del world.channels[channel]
     await renamer.set_part(channel, "base", "Lane 9")
-    await renamer.run_due()
+    await renamer.run_due()  # missing from the cache: maybe refilled after a fresh IDENTIFY, asked again later
+    assert renamer.is_pending(channel) and renamer.next_due() == clock.now() + MISSING_GRACE
+    clock.advance(MISSING_GRACE)
+    await renamer.run_due()  # still missing: deleted
     assert not renamer.is_pending(channel) and renamer.next_due() is None
 
 

@@ -15,7 +15,7 @@ from bot.discord_glue.ports import ChannelInfo, RateLimited
 from bot.features.tempvoice.rules import minrank_suffix
 from bot.features.voice_status.texts import VoiceStatus as VS
 from bot.shared.clock import ManualClock
-from bot.shared.rename import RenameScheduler, strip_managed_suffixes
+from bot.shared.rename import MISSING_GRACE, RenameScheduler, strip_managed_suffixes
 from tests.fakes.discord_world import FakeDiscord
 from tests.tempvoice_env import GUILD, Env, build_env
 from tests.test_rank_voice import build as build_rank_voice
@@ -200,3 +200,32 @@ async def test_renames_wait_until_the_bot_is_ready(db: Database) -> None:
         assert env.world.channels[lane].name == "Lane 1" + minrank_suffix(PHANTOM)
     finally:
         await restarted.stop()
+
+
+async def test_a_channel_missing_from_the_cache_for_a_moment_keeps_its_name(db: Database) -> None:
+    """A fresh IDENTIFY empties the cache until GUILD_CREATE: a pending rename waits for the
+    channel instead of forgetting its parts; a channel still missing after the grace is gone."""
+    env = build_env(db)
+    _, lane = await ranked_lane(env)
+    cache = ColdCache(env.world)
+    renamer = RenameScheduler(env.db, env.world, cache, env.clock)  # type: ignore[arg-type]
+    await renamer.set_part(lane, "minrank", minrank_suffix(PHANTOM))
+    assert await renamer.run_due() == 0 and renamer.is_pending(lane)
+    assert await stored_base(db, lane) == "Lane 1"
+    cache.warm = True  # GUILD_CREATE arrived
+    env.clock.advance(MISSING_GRACE)
+    assert await renamer.run_due() == 1
+    assert env.world.channels[lane].name == "Lane 1" + minrank_suffix(PHANTOM)
+
+
+async def test_a_polluted_base_is_repaired_at_start(db: Database) -> None:
+    """A base learned from a shown name before bases were stored ("Lane 1 • ab Ascendant")."""
+    env = build_env(db)
+    owner, lane = await ranked_lane(env)
+    async with db.transaction() as conn:
+        await queries.core.upsert_name_part(conn, channel_id=lane, part="base", value="Lane 1 • ab Ascendant")
+    restarted = env.restart(env.db)
+    await restarted.service.panel.set_min_rank(GUILD, owner, lane, PHANTOM)
+    await restarted.renamer.run_due()
+    assert env.world.channels[lane].name == "Lane 1" + minrank_suffix(PHANTOM)
+    assert await stored_base(db, lane) == "Lane 1"

@@ -53,6 +53,9 @@ SUFFIX_PARTS = ("rank", "minrank", "status")
 PARTS = ("base", *SUFFIX_PARTS)
 RENAME_BUDGET = 2
 RENAME_WINDOW = 600
+#: a pending channel missing from the cache this long is taken for deleted (after READY the
+#: cache is complete; a fresh IDENTIFY empties it for the seconds until GUILD_CREATE)
+MISSING_GRACE = 60
 
 Renamed = Callable[[int, str], Awaitable[None]]
 Ready = Callable[[], Awaitable[None]]
@@ -128,6 +131,7 @@ class RenameScheduler:
         self._history: dict[int, collections.deque[float]] = {}
         self._applied: dict[int, str] = {}  # the last name Discord confirmed (the cache may lag)
         self._blocked_until: dict[int, float] = {}
+        self._missing_since: dict[int, float] = {}
         self._listeners: list[Renamed] = []
         self._loaded = False
         self._load_lock = asyncio.Lock()
@@ -196,7 +200,8 @@ class RenameScheduler:
         self._drop(channel_id)
 
     def _drop(self, channel_id: int) -> None:
-        for store in (self._bases, self._suffixes, self._history, self._blocked_until, self._applied):
+        stores = (self._bases, self._suffixes, self._history, self._blocked_until, self._applied, self._missing_since)
+        for store in stores:
             store.pop(channel_id, None)
         self._pending.discard(channel_id)
 
@@ -217,9 +222,13 @@ class RenameScheduler:
                 parts = await queries.core.list_name_parts(conn)
                 renames = await queries.core.list_renames_since(conn, since=now - self.window)
                 blocks = await queries.core.list_rename_blocks(conn, now=now)
+            repaired = {}
             for row in parts:
                 if row.part == "base":
-                    self._bases[row.channel_id] = row.value
+                    # a base learned from a shown name before bases were stored may carry suffixes
+                    base = self._bases[row.channel_id] = strip_managed_suffixes(row.value)
+                    if base != row.value:
+                        repaired[row.channel_id] = base
                 else:
                     self._suffixes.setdefault(row.channel_id, {})[row.part] = row.value
                 self._pending.add(row.channel_id)  # renamed back if its name is not the composed one
@@ -227,6 +236,11 @@ class RenameScheduler:
                 self._history.setdefault(r.channel_id, collections.deque()).append(float(r.renamed_at))
                 self._applied[r.channel_id] = r.name
             self._blocked_until.update({b.channel_id: float(b.blocked_until) for b in blocks})
+            if repaired:
+                log.info("base names without the bot's suffixes again: %s", repaired)
+                async with self.db.transaction() as conn:
+                    for channel_id, base in repaired.items():
+                        await adopt_base(conn, channel_id, base)
             self._loaded = True
 
     async def _remember_rename(self, channel_id: int, name: str, now: float) -> None:
@@ -258,7 +272,9 @@ class RenameScheduler:
         while history and history[0] <= now - self.window:
             history.popleft()
         free = now if not history or len(history) < self.budget else history[0] + self.window
-        return max(free, self._blocked_until.get(channel_id, 0.0))
+        missing = self._missing_since.get(channel_id)
+        recheck = 0.0 if missing is None else missing + MISSING_GRACE
+        return max(free, self._blocked_until.get(channel_id, 0.0), recheck)
 
     async def run_due(self) -> int:
         """Apply every pending name whose channel has rename budget now; returns renames made."""
@@ -273,9 +289,12 @@ class RenameScheduler:
 
     async def _apply(self, channel_id: int, now: float) -> bool:
         channel = self.view.channel(channel_id)
-        if channel is None:  # deleted (renames run only once the cache is complete)
-            await self.forget(channel_id)
+        if channel is None:  # deleted, or the cache is being refilled (a fresh IDENTIFY)
+            since = self._missing_since.setdefault(channel_id, now)
+            if now - since >= MISSING_GRACE:
+                await self.forget(channel_id)
             return False
+        self._missing_since.pop(channel_id, None)
         await self._resolve_base(channel_id)
         wanted = self.wanted_name(channel_id)
         assert wanted is not None  # the channel is in the cache: its base is known now
