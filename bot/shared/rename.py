@@ -124,7 +124,6 @@ class RenameScheduler:
         self.clock = clock or SystemClock()
         self.budget = budget
         self.window = window
-        self._ready = ready  # renames wait for it (the bot: until the guilds are in the cache)
         self._bases: dict[int, str] = {}
         self._suffixes: dict[int, dict[str, str]] = {}
         self._pending: set[int] = set()
@@ -135,7 +134,8 @@ class RenameScheduler:
         self._listeners: list[Renamed] = []
         self._loaded = False
         self._load_lock = asyncio.Lock()
-        self._loop = WakeableLoop("rename scheduler", self._pass)
+        # before the guilds are cached every channel would look deleted: renames wait for ready
+        self._loop = WakeableLoop("rename scheduler", self._pass, before=ready)
         self.renames = 0  # applied, for logs and tests
 
     # -- what features call (never waits for the budget) ---------------------------------
@@ -349,8 +349,6 @@ class RenameScheduler:
         await self._loop.stop()
 
     async def _pass(self) -> float:
-        if self._ready is not None:
-            await self._ready()  # before the guilds are cached every channel would look deleted
         await self.run_due()
         nxt = self.next_due()
         return 60.0 if nxt is None else min(60.0, max(0.5, nxt - self.clock.now()))
