@@ -52,6 +52,22 @@ async def test_a_slow_database_is_answered_with_a_follow_up(
     assert_invariants(api, bot)
 
 
+async def test_a_list_button_sends_its_select_as_the_follow_up(
+    discord_api: LocalDiscord, bot: BotProcess, scene: Scene
+) -> None:
+    api = discord_api
+    bot.env["DEADLOCK_E2E_DB_SLOW"] = f"{SLOW} SELECT trusted_id FROM tempvoice_trusted"
+    await bot.start()
+    owner = scene.members[0]
+    panel = await _lane_panel(api, scene, owner)
+    start = time.monotonic()
+    p = await api.interactions.answered(await api.click(owner, panel, "tv_trust"), max_wait=15)
+    _answered_late_but_in_time(p, LaneOwner.TRUSTED_NONE, time.monotonic() - start)
+    assert p.replies[0].get("components"), "the follow-up carries the member select"
+    assert await bot.stop() == 0
+    assert_invariants(api, bot)
+
+
 async def test_slow_discord_is_answered_with_a_follow_up(
     discord_api: LocalDiscord, bot: BotProcess, scene: Scene
 ) -> None:

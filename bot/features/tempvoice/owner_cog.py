@@ -13,6 +13,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.discord_glue.answers import answer, in_time
 from bot.discord_glue.errors import Modal, View
 from bot.features.tempvoice import texts
 from bot.features.tempvoice.access import PermitKind
@@ -183,12 +184,12 @@ class LanePanel(MainView):
     async def permit(self, interaction: discord.Interaction, _: discord.ui.Button[LanePanel]) -> None:
         if await self._may_manage(interaction):
             view = _view(PermitSelect(self.access))
-            await interaction.response.send_message(L.CHOOSE, view=view, ephemeral=True)
+            await answer(interaction, L.CHOOSE, view=view)
 
     @discord.ui.button(label=L.BUTTON_TRUST, style=discord.ButtonStyle.success, custom_id="tv_trust", row=3)
     async def trust(self, interaction: discord.Interaction, _: discord.ui.Button[LanePanel]) -> None:
         try:
-            trusted = await self.access.trusted(*_where(interaction))
+            trusted = await in_time(interaction, self.access.trusted(*_where(interaction)))
         except UserError as e:
             await _reply(interaction, e.text)
             return
@@ -196,14 +197,12 @@ class LanePanel(MainView):
         if trusted:
             items.append(self.picks.untrust(_member_options(interaction.guild, trusted)))
         text = L.TRUSTED_LIST.format(members=_mentions(trusted)) if trusted else L.TRUSTED_NONE
-        await interaction.response.send_message(
-            text, view=_view(*items), ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
-        )
+        await answer(interaction, text, view=_view(*items))
 
     @discord.ui.button(label=L.BUTTON_REJECT, style=discord.ButtonStyle.danger, custom_id="tv_reject", row=4)
     async def reject(self, interaction: discord.Interaction, _: discord.ui.Button[LanePanel]) -> None:
         try:
-            banned = await self.owner.banned(*_where(interaction))
+            banned = await in_time(interaction, self.owner.banned(*_where(interaction)))
         except UserError as e:
             await _reply(interaction, e.text)
             return
@@ -211,20 +210,18 @@ class LanePanel(MainView):
         if banned:
             items.append(self.picks.unban(_member_options(interaction.guild, banned)))
         text = L.BANNED_LIST.format(members=_mentions(banned[:25])) if banned else L.BANNED_NONE
-        await interaction.response.send_message(
-            text, view=_view(*items), ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
-        )
+        await answer(interaction, text, view=_view(*items))
 
     @discord.ui.button(label=L.BUTTON_TRANSFER, style=discord.ButtonStyle.secondary, custom_id="tv_transfer", row=4)
     async def transfer(self, interaction: discord.Interaction, _: discord.ui.Button[LanePanel]) -> None:
         try:
-            found = await self.owner.transfer_candidates(*_where(interaction))
+            found = await in_time(interaction, self.owner.transfer_candidates(*_where(interaction)))
         except UserError as e:
             await _reply(interaction, e.text)
             return
         options = [discord.SelectOption(label=m.display_name[:100], value=str(m.id)) for m in found]
         view = _view(self.picks.transfer(options))
-        await interaction.response.send_message(L.CHOOSE, view=view, ephemeral=True)
+        await answer(interaction, L.CHOOSE, view=view)
 
     @discord.ui.button(label=L.BUTTON_PRESET, style=discord.ButtonStyle.secondary, custom_id="tv_preset", row=4)
     async def preset(self, interaction: discord.Interaction, _: discord.ui.Button[LanePanel]) -> None:
