@@ -7,8 +7,6 @@ from __future__ import annotations
 import re
 import time
 
-import pytest
-
 from bot.features.tempvoice.texts import LaneOwner as L
 from bot.features.tempvoice.texts import TempVoice as T
 from tests.e2e.harness import BotProcess
@@ -344,13 +342,6 @@ async def test_restart_keeps_lock_and_permits_and_the_old_panel_answers(
     assert_invariants(api, bot)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="rename scheduler at start (fixed by another helper): its first pass runs before discord.py has the "
-    "guild, finds no channel and forgets the lane's name parts and spent renames (channel_renames and "
-    "channel_name_parts are empty after the start), so 'Drei' is lost and the next rename claims to show at once",
-)
 async def test_rename_budget_and_a_waiting_name_survive_a_restart(
     discord_api: LocalDiscord, bot: BotProcess, scene: Scene
 ) -> None:
