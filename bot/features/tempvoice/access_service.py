@@ -115,6 +115,20 @@ class LaneAccessService:
                         created_at=now,
                     )  # fmt: skip
 
+    async def revoke(self, lane: Lane, member_id: int) -> bool:
+        """Kick (under the lane's lock): the member loses the access the lane gave them (being
+        inside when it was locked or hidden, a permit) until the owner permits them again.
+        True when the owner's trusted list still lets them into the locked or hidden lane."""
+        async with self.db.transaction() as conn:
+            removed = await queries.tempvoice.remove_member_permit(
+                conn, channel_id=lane.channel_id, member_id=member_id
+            )
+        if removed:
+            await self.apply(lane)
+        if not (await self.state(lane.channel_id)).restricted:
+            return False
+        return member_id in (await self._inputs(lane)).trusted
+
     # -- panel actions -------------------------------------------------------------------
 
     async def set_locked(self, guild_id: int, clicker_id: int, panel_channel_id: int | None, locked: bool) -> str:

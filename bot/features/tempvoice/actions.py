@@ -169,10 +169,18 @@ class PanelActions:
         lane, _ = await self._guarded(guild_id, clicker_id, panel_channel_id)
         if target_id == clicker_id:
             raise UserError(T.KICK_SELF)
-        if target_id not in await self.lanes.occupants(guild_id, lane.channel_id):
-            raise UserError(T.KICK_NOT_IN_LANE)
-        await self.lanes.disconnect(guild_id, target_id, lane.channel_id, inside=True)
-        return T.KICKED.format(member=self.lanes.display(guild_id, target_id))
+        lanes = self.lanes
+        async with lanes.locks(lane.channel_id):
+            fresh = await lanes.get(lane.channel_id)
+            if fresh is None:
+                raise UserError(T.NOT_A_LANE)
+            if target_id not in await lanes.occupants(guild_id, fresh.channel_id):
+                raise UserError(T.KICK_NOT_IN_LANE)
+            # the access first, so a locked lane is shut to them before they are out
+            trusted = await lanes.hooks.member_kicked(fresh, target_id)
+            await lanes.disconnect(guild_id, target_id, fresh.channel_id, inside=True)
+        name = lanes.display(guild_id, target_id)
+        return T.KICKED.format(member=name) + (T.KICKED_TRUSTED.format(member=name) if trusted else "")
 
     async def _ban_target(
         self, guild_id: int, clicker_id: int, panel_channel_id: int | None, raw: str

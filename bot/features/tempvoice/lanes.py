@@ -68,6 +68,11 @@ class LaneHooks:
     async def bans_changed(self, owner_id: int) -> None:
         """The owner banned or un-banned someone; the bans are applied to their lanes (no lock held)."""
 
+    async def member_kicked(self, lane: Lane, member_id: int) -> bool:
+        """The member is being kicked: their lane-granted access goes (under the lane's lock).
+        True when they still may rejoin the locked or hidden lane as one of the owner's trusted."""
+        return False
+
 
 class Lanes:
     """The shared state of one TempVoice service and the operations on one lane."""

@@ -75,6 +75,9 @@ class LaneOwnerService(LaneHooks):
     async def bans_changed(self, owner_id: int) -> None:
         await self.access.apply_to_owned(owner_id)  # a banned member loses every allow, an un-banned one gets it back
 
+    async def member_kicked(self, lane: Lane, member_id: int) -> bool:
+        return await self.access.revoke(lane, member_id)
+
     # -- rename ----------------------------------------------------------------------------
 
     async def rename(self, guild_id: int, clicker_id: int, panel_channel_id: int | None, raw: str) -> str:

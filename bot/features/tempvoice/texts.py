@@ -24,6 +24,10 @@ class TempVoice:
     CLAIM_OWNER_PRESENT = "Der Owner ist noch in der Lane: Owner Claim geht erst, wenn er sie verlassen hat."
     ALREADY_OWNER = "Du bist bereits Owner dieser Lane."
     KICKED = "{member} wurde aus der Lane geworfen."
+    KICKED_TRUSTED = (
+        " {member} steht auf der Vertrauten-Liste und kann deshalb wieder beitreten; "
+        "entferne {member} dort oder nutze Ablehnen."
+    )
     KICK_NOT_IN_LANE = "Dieses Mitglied ist nicht in deiner Lane."
     KICK_SELF = "Du kannst dich nicht selbst kicken."
     KICK_NOBODY = "Es ist niemand außer dir in der Lane."
