@@ -368,3 +368,32 @@ async def test_rename_budget_and_a_waiting_name_survive_a_restart(
     assert w.channel_name(lane) == "Zwei"
     assert await bot.stop() == 0
     assert_invariants(api, bot)
+
+
+async def test_kick_from_a_locked_lane_keeps_the_member_out(
+    discord_api: LocalDiscord, bot: BotProcess, scene: Scene
+) -> None:
+    """Kick takes the access the member got for being inside when the lane was locked."""
+    api, w = discord_api, discord_api.world
+    owner, pest, stays = (scene.members[i] for i in (10, 3, 6))
+    await bot.start()
+    lane, panel = await new_lane(api, bot, owner, scene.staging)
+    await api.join(pest, lane)
+    await api.join(stays, lane)
+    await bot.until_row("SELECT count(*) FROM tempvoice_lane_members WHERE channel_id = ?", lane, value=3)
+    assert await click(api, owner, panel, "tv_lock") == [L.LOCKED]
+    await api.until(lambda: bits(w, lane, pest)[0] is True, why="the lock-time allow")
+
+    choose = await offer(api, owner, panel, "tv_kick")
+    [who] = selects(choose)
+    assert sorted(o["value"] for o in who["options"]) == sorted([str(pest), str(stays)])
+    picked = await api.click(owner, int(choose["id"]), who["custom_id"], values=[str(pest)])
+    assert await say(api, picked) == [T.KICKED.format(member="spieler3")]
+    await api.until(lambda: w.voice.get(pest) is None, why="the kicked member disconnected")
+    await api.until(lambda: bits(w, lane, pest)[0] is None, why="the lock-time allow taken back")
+    assert bits(w, lane, w.guild_id)[0] is False  # the lock holds: no allow lets them back in
+    assert bits(w, lane, owner)[0] is True and bits(w, lane, stays)[0] is True
+    permits = bot.rows("SELECT target_kind, target_id FROM tempvoice_lane_permits WHERE channel_id = ?", lane)
+    assert ("member", pest) not in set(permits) and ("member", stays) in set(permits)
+    assert await bot.stop() == 0
+    assert_invariants(api, bot)
