@@ -15,7 +15,9 @@ import pytest
 from bot.db import Database, SqliteDatabase
 from bot.db.sqlite.migrations import latest_version, upgrade
 from tests.bot_harness import Harness, open_harness
+from tests.fakes.discord_world import EVENT_DELIVERIES
 from tests.pg_support import REACHABLE, SKIP_REASON, fresh_pg_database, needs_postgres
+from tests.tempvoice_env import Env, build_env
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -60,6 +62,13 @@ async def any_db(request: pytest.FixtureRequest, db_path: Path) -> AsyncIterator
     async for pg in fresh_pg_database():
         assert isinstance(pg, Database)
         yield pg
+
+
+@pytest.fixture(params=EVENT_DELIVERIES)
+async def tempvoice_env(any_db: Database, request: pytest.FixtureRequest) -> Env:
+    """TempVoice on each engine; the voice event of each move the bot makes comes before,
+    after (lagging) or never."""
+    return build_env(any_db, event_delivery=request.param)
 
 
 @pytest.fixture

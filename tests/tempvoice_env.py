@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 from bot.db import Database
+from bot.db.queries import queries
 from bot.discord_glue.ports import VoiceMove
 from bot.features.tempvoice.service import LaneService, TempVoiceConfig
 from bot.shared.clock import ManualClock
@@ -97,3 +98,11 @@ def build_env(db: Database, *, seed: int = 0, event_delivery: EventDelivery = "b
         rank_roles,
         world.add_text(GUILD),
     )
+
+
+async def lanes_in_db(env: Env) -> dict[int, int]:
+    """channel id -> owner id of every tracked lane."""
+    async with env.db.read() as conn:
+        return {
+            lane.channel_id: lane.owner_id for lane in await queries.tempvoice.list_lanes_by_guild(conn, guild_id=GUILD)
+        }
