@@ -231,6 +231,28 @@ async def test_succession_lifts_old_bans_and_applies_new_ones(env: Env) -> None:
     assert overwrites[Target(TargetKind.ROLE, env.english_only)].deny == {"connect"}
 
 
+async def test_a_new_lane_carries_its_owners_region_and_every_ban(env: Env) -> None:
+    """The lane and its owner's settings are read together under the lane's lock: each of
+    several bans and the region reach the new lane, and nothing of another owner's."""
+    owner, pest, nuisance, stranger, other = (env.world.add_member(GUILD) for _ in range(5))
+    async with env.db.transaction() as conn:
+        for banned in (pest, nuisance):
+            await queries.tempvoice.add_ban(conn, owner_id=owner, banned_id=banned, created_at=None)
+        await queries.tempvoice.add_ban(conn, owner_id=other, banned_id=stranger, created_at=None)
+        await queries.tempvoice.set_region(conn, owner_id=owner, region="DE", updated_at="t")
+    await env.move(owner, env.staging)
+    lane = env.lane_of(owner) or 0
+    overwrites = env.world.channels[lane].overwrites
+    assert overwrites[Target(TargetKind.MEMBER, pest)].deny == {"connect"}
+    assert overwrites[Target(TargetKind.MEMBER, nuisance)].deny == {"connect"}
+    assert Target(TargetKind.MEMBER, stranger) not in overwrites
+    assert overwrites[Target(TargetKind.ROLE, env.english_only)].deny == {"connect"}
+    await env.move(other, env.staging)  # an owner without a region: nothing for the role
+    other_lane = env.lane_of(other) or 0
+    assert Target(TargetKind.ROLE, env.english_only) not in env.world.channels[other_lane].overwrites
+    assert Target(TargetKind.MEMBER, stranger) in env.world.channels[other_lane].overwrites
+
+
 async def test_bans_and_region_survive_restart(env: Env) -> None:
     owner, pest = env.world.add_member(GUILD, name="Owner"), env.world.add_member(GUILD, name="Pest")
     await env.move(owner, env.staging)

@@ -61,3 +61,16 @@ UPDATE tempvoice_lanes SET min_rank = :min_rank WHERE channel_id = :channel_id;
 -- name: delete_lane(channel_id)!
 -- Join order rows go with it (ON DELETE CASCADE); the lane panel row is deleted by delete_lane_panel.
 DELETE FROM tempvoice_lanes WHERE channel_id = :channel_id;
+
+-- name: get_lane_with_owner_settings(channel_id)
+-- @row LaneWithSettings
+-- A new lane read again under its lock, with its owner's settings in the same read: a row per
+-- ban of the owner (banned_id), or one row with banned_id NULL when they banned nobody; region
+-- NULL when the owner never chose one (EU). No row: the lane is gone.
+SELECT l.channel_id, l.guild_id, l.owner_id, l.base_name, l.category_id, l.lane_number, l.min_rank,
+       CAST(l.created_at AS TEXT) AS created_at, p.region, b.banned_id
+FROM tempvoice_lanes AS l
+LEFT JOIN tempvoice_owner_prefs AS p ON p.owner_id = l.owner_id
+LEFT JOIN tempvoice_bans AS b ON b.owner_id = l.owner_id
+WHERE l.channel_id = :channel_id
+ORDER BY b.banned_id;

@@ -10,7 +10,8 @@ Concurrency rules:
   into an IntegrityError, and the creator deletes its channel and tries again;
 * a lane of an owner with a preset name is created with that name directly (no number);
 * the new lane's lock is taken after the owner's move (a lock held across it would make
-  another process's reconcile wait for Discord), and the row is read once more under it;
+  another process's reconcile wait for Discord), and the row is read once more under it,
+  together with the owner's region and bans (one query);
 * Discord does not order gateway events with HTTP responses: once moving the member into
   the new lane succeeded, the member is in the lane, whatever the cache says. Only a later
   event that says they left (handled by lane life) removes the lane.
@@ -257,11 +258,13 @@ class LaneCreator:
         # The move succeeded: the member is in the lane now. Its VOICE_STATE_UPDATE may come
         # before, after or (rarely) never; the cache is no proof that they left. The lock is
         # taken only now (another process's reconcile may wait for it), so the row is read
-        # again: an event may have removed the lane meanwhile.
+        # again, with the owner's settings in the same read: an event may have removed the
+        # lane meanwhile (or passed it on).
         async with lanes.locks(lane.channel_id):
-            fresh = await lanes.get(lane.channel_id)
-            if fresh is None:
+            read = await lanes.get_with_owner_settings(lane.channel_id)
+            if read is None:
                 return  # an event said they left again, and the lane went with them
-            await lanes.apply_owner_settings(fresh, fresh.owner_id)
+            fresh, settings = read
+            await lanes.apply_owner_settings(fresh, fresh.owner_id, settings=settings)
             await lanes.hooks.lane_created(fresh, preset)
             await lanes.post_panel(fresh, new=True)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 
-from bot.db.queries import Lane, LanePreset, queries
+from bot.db.queries import Lane, LanePreset, OwnerSetting, queries
 from bot.discord_glue.ports import NotFound, PortError, Target, TargetKind
 from bot.shared.clock import legacy_timestamp
 from bot.shared.common import humans_in, process_name
@@ -127,6 +127,20 @@ class Lanes:
         async with self.db.read() as conn:
             return await queries.tempvoice.get_lane(conn, channel_id=channel_id)
 
+    async def get_with_owner_settings(self, channel_id: int) -> tuple[Lane, list[OwnerSetting]] | None:
+        """The lane and its owner's region and bans, in one read (for `apply_owner_settings`)."""
+        async with self.db.read() as conn:
+            rows = await queries.tempvoice.get_lane_with_owner_settings(conn, channel_id=channel_id)
+        if not rows:
+            return None
+        r = rows[0]
+        lane = Lane(
+            r.channel_id, r.guild_id, r.owner_id, r.base_name, r.category_id, r.lane_number, r.min_rank, r.created_at
+        )
+        settings = [OwnerSetting(lane.owner_id, r.region, None)] if r.region is not None else []
+        settings += [OwnerSetting(lane.owner_id, None, row.banned_id) for row in rows if row.banned_id is not None]
+        return lane, settings
+
     async def state(self, channel_id: int, member_id: int) -> LaneState | None:
         """The lane, whether its owner banned `member_id`, and its recorded members (None: not a lane)."""
         async with self.db.read() as conn:
@@ -195,14 +209,19 @@ class Lanes:
             reason=f"{REASON}: Bann",
         )  # fmt: skip
 
-    async def apply_owner_settings(self, lane: Lane, owner_id: int, *, previous: int | None = None) -> None:
+    async def apply_owner_settings(
+        self, lane: Lane, owner_id: int, *, previous: int | None = None, settings: list[OwnerSetting] | None = None
+    ) -> None:
         """The owner's region and bans, on this lane. `previous`: the owner whose settings the
         lane carried until now (their bans go); None for a new lane, which carries nothing.
         The lane's region and ban wishes only ever come from its owner's settings, so when
-        neither owner has any, there is nothing to write (one read)."""
+        neither owner has any, there is nothing to write (one read; none when the caller read
+        them as `settings`, the rows of `get_owner_settings`)."""
         before = owner_id if previous is None else previous
-        async with self.db.read() as conn:
-            rows = await queries.tempvoice.get_owner_settings(conn, owner_id=owner_id, previous_owner_id=before)
+        rows = settings
+        if rows is None:
+            async with self.db.read() as conn:
+                rows = await queries.tempvoice.get_owner_settings(conn, owner_id=owner_id, previous_owner_id=before)
         regions = {r.owner_id: r.region for r in rows if r.region is not None}
         bans = [r.banned_id for r in rows if r.owner_id == owner_id and r.banned_id not in (None, owner_id)]
         region = regions.get(owner_id, "EU")
