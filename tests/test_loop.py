@@ -74,3 +74,34 @@ async def test_stop_right_after_a_wake_up_still_stops_the_loop() -> None:
     done, _ = await asyncio.wait([stopping], timeout=10)
     assert done == {stopping}, "stop() did not return: the cancellation was lost"
     assert not loop.running
+
+
+async def test_waiting_before_each_pass_is_no_pass_in_flight() -> None:
+    """A loop waiting for the bot to be ready holds up no shutdown: no pass runs, stop() returns."""
+    ready = asyncio.Event()
+    waiting = asyncio.Event()
+    passes: list[int] = []
+    passed = asyncio.Event()
+
+    async def wait_ready() -> None:
+        waiting.set()
+        await ready.wait()
+
+    async def one_pass() -> float | None:
+        passes.append(1)
+        passed.set()
+        return None
+
+    loop = WakeableLoop("test", one_pass, before_each=wait_ready)
+    loop.start()
+    await waiting.wait()
+    assert WakeableLoop.passes_running() == [] and passes == []
+    await loop.stop()
+    assert passes == []
+
+    ready.set()
+    second = WakeableLoop("test", one_pass, before_each=wait_ready)
+    second.start()
+    await passed.wait()  # once ready, the pass runs
+    await second.stop()
+    assert passes == [1]

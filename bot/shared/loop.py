@@ -26,13 +26,17 @@ class WakeableLoop:
         *,
         error_delay: float = 60.0,
         before: Callable[[], Awaitable[object]] | None = None,
+        before_each: Callable[[], Awaitable[object]] | None = None,
     ) -> None:
         """`run_pass` does one pass and returns the seconds until the next one is needed (None:
-        no next one). `before` is awaited once before the first pass (e.g. the bot being ready)."""
+        no next one). `before` is awaited once before the first pass (e.g. the bot being ready),
+        `before_each` before every pass; waiting for either is not a pass in flight, so a shutdown
+        does not wait for it."""
         self.name = name
         self.run_pass = run_pass
         self.error_delay = error_delay
         self.before = before
+        self.before_each = before_each
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._pass: asyncio.Future[None] | None = None  # set while a pass runs
@@ -83,6 +87,13 @@ class WakeableLoop:
             if self._held:
                 await asyncio.get_running_loop().create_future()  # until stop() cancels us
             self._wake.clear()  # before the pass: a wake-up during it is not lost
+            if self.before_each is not None:
+                try:
+                    await self.before_each()
+                except Exception:
+                    log.exception("%s: waiting before the pass failed; retrying in %.0fs", self.name, self.error_delay)
+                    await asyncio.sleep(self.error_delay)
+                    continue
             self._pass = running = asyncio.get_running_loop().create_future()
             try:
                 delay = await self.run_pass()

@@ -134,8 +134,8 @@ class RenameScheduler:
         self._listeners: list[Renamed] = []
         self._loaded = False
         self._load_lock = asyncio.Lock()
-        self._ready = ready  # renames wait for it (the bot: until the guilds are in the cache)
-        self._loop = WakeableLoop("rename scheduler", self._pass)
+        # waiting for ready is no pass in flight: a shutdown before ready does not wait for it
+        self._loop = WakeableLoop("rename scheduler", self._pass, before_each=ready)
         self.renames = 0  # applied, for logs and tests
 
     # -- what features call (never waits for the budget) ---------------------------------
@@ -349,10 +349,7 @@ class RenameScheduler:
         await self._loop.stop()
 
     async def _pass(self) -> float:
-        if self._ready is not None:
-            # before the guilds are cached every channel would look deleted (a failure here is
-            # the loop's: logged, retried)
-            await self._ready()
+        # the loop awaited `ready` first: before the guilds are cached every channel would look deleted
         await self.run_due()
         nxt = self.next_due()
         return 60.0 if nxt is None else min(60.0, max(0.5, nxt - self.clock.now()))
