@@ -105,3 +105,29 @@ async def test_waiting_before_each_pass_is_no_pass_in_flight() -> None:
     await passed.wait()  # once ready, the pass runs
     await second.stop()
     assert passes == [1]
+
+
+async def test_a_hold_during_the_wait_before_a_pass_starts_no_pass() -> None:
+    """A shutdown holds the loops while one waits for ready: once ready, still no pass starts."""
+    ready = asyncio.Event()
+    waiting = asyncio.Event()
+    passes: list[int] = []
+
+    async def wait_ready() -> None:
+        waiting.set()
+        await ready.wait()
+
+    async def one_pass() -> float | None:
+        passes.append(1)
+        return None
+
+    loop = WakeableLoop("test", one_pass, before_each=wait_ready)
+    loop.start()
+    await waiting.wait()
+    WakeableLoop.hold_all()
+    ready.set()
+    for _ in range(20):  # let the loop task run past the wait
+        await asyncio.sleep(0)
+    assert passes == [] and WakeableLoop.passes_running() == []
+    await loop.stop()
+    assert passes == []

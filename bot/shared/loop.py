@@ -84,8 +84,6 @@ class WakeableLoop:
         if self.before is not None:
             await self.before()
         while True:
-            if self._held:
-                await asyncio.get_running_loop().create_future()  # until stop() cancels us
             self._wake.clear()  # before the pass: a wake-up during it is not lost
             if self.before_each is not None:
                 try:
@@ -94,6 +92,8 @@ class WakeableLoop:
                     log.exception("%s: waiting before the pass failed; retrying in %.0fs", self.name, self.error_delay)
                     await asyncio.sleep(self.error_delay)
                     continue
+            if self._held:  # checked last: a hold that came while waiting for `before*` counts too
+                await asyncio.get_running_loop().create_future()  # until stop() cancels us
             self._pass = running = asyncio.get_running_loop().create_future()
             try:
                 delay = await self.run_pass()
