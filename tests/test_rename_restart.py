@@ -1,7 +1,7 @@
 """Channel names across restarts: new services on the same database and the same Discord,
 nothing carried in process memory. A name part is replaced after a restart, never piled up,
-because a channel's base name is stored (at creation, or when first adopted) and read back,
-never learned from the name Discord shows."""
+because a channel's base name is stored (a lane's with its row, another channel's when first
+adopted) and read back, never learned from the name Discord shows."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from bot.features.tempvoice.rules import minrank_suffix
 from bot.features.voice_status.texts import VoiceStatus as VS
 from bot.shared.clock import ManualClock
 from bot.shared.rename import MISSING_GRACE, RenameScheduler, strip_managed_suffixes
+from tests import raw_sql
 from tests.fakes.discord_world import FakeDiscord
 from tests.tempvoice_env import GUILD, Env, build_env
 from tests.test_rank_voice import build as build_rank_voice
@@ -31,7 +32,7 @@ def db(any_db: Database) -> Database:
 
 async def stored_base(db: Database, channel_id: int) -> str | None:
     async with db.read() as conn:
-        return await queries.core.get_name_part(conn, channel_id=channel_id, part="base")
+        return await queries.core.get_base_name(conn, channel_id=channel_id)
 
 
 async def ranked_lane(env: Env) -> tuple[int, int]:
@@ -51,10 +52,24 @@ def test_strip_managed_suffixes() -> None:
     assert strip_managed_suffixes(" - in der Lobby") == " - in der Lobby"  # never strips a name to nothing
 
 
-async def test_a_lane_stores_its_base_name_when_it_is_created(db: Database) -> None:
+async def test_a_lane_s_base_name_is_its_row_s_from_creation(db: Database) -> None:
+    """Saved once, with the lane row in its creating transaction (no name part of its own)."""
     env = build_env(db)
     _, lane = await ranked_lane(env)
-    assert await stored_base(db, lane) == "Lane 1"  # in the creating transaction, no rename needed
+    assert await stored_base(db, lane) == "Lane 1"
+    async with db.read() as conn:
+        assert [p for p in await queries.core.list_name_parts(conn) if p.channel_id == lane] == []
+    env.world.channels[lane].name = "Lane 1 • ab Ascendant • ab Oracle"  # what Discord shows is no source
+    restarted = env.restart(env.db)
+    assert await restarted.renamer.base_of(lane) == "Lane 1"
+
+
+async def test_a_wished_base_overrides_the_lane_row_s(db: Database) -> None:
+    env = build_env(db)
+    _, lane = await ranked_lane(env)
+    await env.renamer.set_part(lane, "base", "Bar")
+    assert await stored_base(db, lane) == "Bar"
+    assert await env.restart(env.db).renamer.base_of(lane) == "Bar"
 
 
 async def test_min_rank_after_a_restart_replaces_the_part(db: Database) -> None:
@@ -75,12 +90,14 @@ async def test_min_rank_after_a_restart_replaces_the_part(db: Database) -> None:
     assert env.world.channels[lane].name == "Lane 1"
 
 
-async def test_a_lane_without_a_stored_base_is_cleaned(db: Database) -> None:
-    """A lane created before base names were stored, whose name already piled up."""
+async def test_a_lane_whose_row_carries_piled_up_suffixes_is_cleaned(db: Database) -> None:
+    """A lane of the old bot: its row's base and its shown name both piled up."""
     env = build_env(db)
     owner, lane = await ranked_lane(env)
     async with db.transaction() as conn:
-        await queries.core.delete_channel_name_parts(conn, channel_id=lane)
+        await raw_sql.execute(
+            conn, "UPDATE tempvoice_lanes SET base_name = {} WHERE channel_id = {}", "Lane 1 • ab Ascendant", lane
+        )
     env.world.channels[lane].name = "Lane 1 • ab Ascendant • ab Oracle"
     restarted = env.restart(env.db)
     await restarted.service.panel.set_min_rank(GUILD, owner, lane, PHANTOM)

@@ -11,12 +11,12 @@ from bot.devtools.bench_events import statements_per_event
 #: event -> (at most this many statements, at most this many BEGIN/COMMIT/...). A foreign
 #: key's ON DELETE CASCADE counts as a statement of its own (SQLite traces it).
 BOUNDS = {
-    "staging join": (9, 2),
+    "staging join": (8, 2),
     "join a lane": (2, 0),
     "leave": (2, 0),
     "succession": (5, 2),
     "last leave (lane deleted)": (12, 6),
-    "staging join, owner actions": (17, 2),
+    "staging join, owner actions": (16, 2),
     "succession, owner actions": (12, 2),
     "voice-status pass": (61, 2),
 }

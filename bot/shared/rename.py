@@ -15,11 +15,12 @@ renames every managed channel whose name is not its composed name (a feature tha
 its part while starting, because the state ended while the bot was down, gets its name back).
 
 A channel's base name is never learned from the name it shows (that name may carry the
-bot's own suffixes, from before a restart): a channel the bot creates gets its base stored in
-the creating transaction (`adopt_base`); a channel the bot did not create (rank voice, voice
-status) is adopted once, the first time a part is set, from its name without any suffix the
-bot manages (`strip_managed_suffixes`, which also cleans names that piled up before). Renames
-wait until the bot is ready: before that the cache does not know the channels yet.
+bot's own suffixes, from before a restart): a TempVoice lane's base is its row's, saved in
+the lane's creating transaction (`core.get_base_name` falls back to it until someone wishes
+another base); a channel the bot did not create (rank voice, voice status) is adopted once,
+the first time a part is set, from its name without any suffix the bot manages
+(`strip_managed_suffixes`, which also cleans names that piled up before). Renames wait until
+the bot is ready: before that the cache does not know the channels yet.
 
 A feature that must know when Discord confirmed a name (TempVoice frees a lane number only
 then) registers `on_renamed(callback)`; it is called with the channel and its base name.
@@ -95,7 +96,7 @@ def strip_managed_suffixes(name: str) -> str:
 
 
 async def adopt_base(conn: WriteConn, channel_id: int, base: str) -> None:
-    """Store a channel's base name inside the caller's transaction (the one creating the channel)."""
+    """Store a channel's base name inside the caller's transaction."""
     await queries.core.upsert_name_part(conn, channel_id=channel_id, part="base", value=base)
 
 
@@ -174,13 +175,15 @@ class RenameScheduler:
         return None if base is None else compose(base, self._suffixes.get(channel_id, {}))
 
     async def _resolve_base(self, channel_id: int) -> str | None:
-        """The channel's base name: remembered, stored (`adopt_base` at creation), or, for a
-        channel never adopted, its shown name without the bot's suffixes (stored at once)."""
+        """The channel's base name: remembered, stored (wished, adopted, or a lane row's), or,
+        for a channel never adopted, its shown name without the bot's suffixes (stored at once)."""
         if (base := self._bases.get(channel_id)) is not None:
             return base
         async with self.db.read() as conn:
-            base = await queries.core.get_name_part(conn, channel_id=channel_id, part="base")
-        if base is None:
+            base = await queries.core.get_base_name(conn, channel_id=channel_id)
+        if base is not None:
+            base = strip_managed_suffixes(base)  # a legacy row may carry suffixes, as at load()
+        else:
             channel = self.view.channel(channel_id)
             if channel is None:
                 return None  # not in the cache (yet): adopted when it is

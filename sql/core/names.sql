@@ -8,9 +8,14 @@ SELECT channel_id, part, value FROM channel_name_parts ORDER BY channel_id, part
 INSERT INTO channel_name_parts (channel_id, part, value) VALUES (:channel_id, :part, :value)
 ON CONFLICT (channel_id, part) DO UPDATE SET value = excluded.value;
 
--- name: get_name_part(channel_id, part)$
--- One part of a channel's name (the base: what it was created or adopted with), or None.
-SELECT value FROM channel_name_parts WHERE channel_id = :channel_id AND part = :part;
+-- name: get_base_name(channel_id)$
+-- The channel's base name, or None: the one wished or adopted for it, else, for a TempVoice
+-- lane, its row's (saved in the lane's creating transaction, so a lane's base is never
+-- stored twice and never learned from the name Discord shows).
+SELECT COALESCE(
+    (SELECT value FROM channel_name_parts WHERE channel_id = :channel_id AND part = 'base'),
+    (SELECT base_name FROM tempvoice_lanes WHERE channel_id = :channel_id)
+) AS base_name;
 
 -- name: delete_name_part(channel_id, part)!
 DELETE FROM channel_name_parts WHERE channel_id = :channel_id AND part = :part;

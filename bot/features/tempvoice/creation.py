@@ -35,7 +35,6 @@ from bot.features.tempvoice.rules import lane_name
 from bot.shared.clock import legacy_timestamp
 from bot.shared.common import KeyedLocks
 from bot.shared.coordination import SharedLocks
-from bot.shared.rename import adopt_base
 
 log = logging.getLogger(__name__)
 
@@ -243,7 +242,8 @@ class LaneCreator:
             await queries.tempvoice.add_lane_member(
                 conn, channel_id=lane.channel_id, user_id=lane.owner_id, joined_at=lanes.clock.now()
             )
-            await adopt_base(conn, lane.channel_id, lane.base_name)  # never learned from the shown name
+            # the row's base_name is the lane's base for the rename scheduler (core.get_base_name)
+            # until someone wishes another: never learned from the name Discord shows
 
     async def _move_in(self, lane: Lane, preset: LanePreset | None) -> None:
         """Under the lane's lock: move the owner in, then their settings, the hooks and the panel."""
