@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from bot.db import Database, SqliteDatabase
@@ -73,3 +74,16 @@ def open_handles(path: Path) -> int:
         except OSError:
             continue
     return count
+
+
+async def until(condition: Callable[[], object], what: str, seconds: float = 10.0) -> None:
+    """Wait until `condition()` is true (polled), or fail naming `what`."""
+
+    async def poll() -> None:
+        while not condition():  # noqa: ASYNC110 - a counter or a row, no event to wait on
+            await asyncio.sleep(0.005)
+
+    try:
+        await asyncio.wait_for(poll(), seconds)
+    except TimeoutError:
+        raise AssertionError(f"timed out waiting for {what}") from None

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 
 import pytest
 
@@ -13,6 +13,7 @@ from bot.db.connections import WriteConn
 from bot.db.postgres.engine import PgDatabase
 from bot.db.postgres.settings import PgSettings
 from bot.db.queries import queries
+from tests.helpers import until
 from tests.pg_support import URL, fresh_pg_database, needs_postgres
 
 pytestmark = needs_postgres
@@ -40,17 +41,6 @@ async def kv_count(db: PgDatabase, ns: str) -> int:
     async with db.read() as conn:
         row = await (await conn.execute("SELECT count(*) FROM kv_store WHERE ns = $1", [ns])).fetchone()
     return int(row[0])
-
-
-async def until(condition: Callable[[], bool], what: str, seconds: float = 10.0) -> None:
-    async def poll() -> None:
-        while not condition():  # noqa: ASYNC110 - a counter of the engine, no event to wait on
-            await asyncio.sleep(0.005)
-
-    try:
-        await asyncio.wait_for(poll(), seconds)
-    except TimeoutError:
-        raise AssertionError(f"timed out waiting for {what}") from None
 
 
 def test_budget_from_the_environment() -> None:

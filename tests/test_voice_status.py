@@ -31,6 +31,7 @@ from tests.fakes.discord_world import FakeDiscord
 from tests.helpers import make_deps
 from tests.other_programs import upsert_presence, upsert_steam_link
 from tests.raw_sql import fetch_all
+from tests.voice_status_env import ReadyBot
 
 
 @pytest.fixture
@@ -197,7 +198,7 @@ async def test_thousand_members_in_one_bounded_pass(db: Database) -> None:
 async def test_trace_is_off_by_default_and_rotates_to_a_file(db: Database, tmp_path: Path) -> None:
     world, _, service, _, (c1, _c2, _c3) = build(db)
     world.user_moves(GUILD, world.add_member(GUILD, 1), c1)
-    cog = VoiceStatusCog(cast(commands.Bot, None), service, trace_file=tmp_path / "trace.log")
+    cog = VoiceStatusCog(cast(commands.Bot, ReadyBot()), service, trace_file=tmp_path / "trace.log")
     await service.run_pass()
     assert not (tmp_path / "trace.log").exists()
     cog.set_trace(True)

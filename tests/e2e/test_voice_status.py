@@ -14,6 +14,8 @@ from tests.e2e.invariants import assert_invariants
 from tests.e2e.scene import Scene
 from tests.e2e.server import LocalDiscord
 
+HOUR = 3600
+
 
 async def _prepared_database(bot: BotProcess, scene: Scene, players: list[int]) -> None:
     upgrade = await asyncio.create_subprocess_exec(
@@ -41,12 +43,12 @@ async def test_lobby_status_from_presence_rows(discord_api: LocalDiscord, bot: B
     api, w = discord_api, discord_api.world
     players = scene.members[:2]
     await _prepared_database(bot, scene, players)
+    bot.env["VOICE_STATUS_INTERVAL_SECONDS"] = str(HOUR)  # only readiness and the joins start a pass
     await bot.start()
     for uid in players:
         await api.join(uid, scene.status_channel)
-    # the first pass after discord.py's ready (VOICE_STATUS_INTERVAL_SECONDS=15, the smallest allowed)
     await api.until(
-        lambda: w.channel_name(scene.status_channel) == "Deadlock 1 - in der Lobby", max_wait=40, why="the lobby suffix"
+        lambda: w.channel_name(scene.status_channel) == "Deadlock 1 - in der Lobby", max_wait=30, why="the lobby suffix"
     )
     watch = bot.rows("SELECT channel_id, updated_at FROM deadlock_voice_watch ORDER BY steam_id")
     assert [c for c, _ in watch] == [scene.status_channel] * 2
@@ -101,20 +103,21 @@ async def test_status_suffix_is_replaced_across_a_restart(
     players = scene.members[:2]
     await _prepared_database(bot, scene, players)
     _presence(bot, match=True)
+    bot.env["VOICE_STATUS_INTERVAL_SECONDS"] = str(HOUR)  # only readiness and the joins start a pass
     await bot.start()
     for uid in players:
         await api.join(uid, scene.status_channel)
     in_match = re.compile(r"Deadlock 1 - im Match Min \d+ \(2/2\)")
     await api.until(
-        lambda: in_match.fullmatch(w.channel_name(scene.status_channel)), max_wait=40, why="the match suffix"
+        lambda: in_match.fullmatch(w.channel_name(scene.status_channel)), max_wait=30, why="the match suffix"
     )
     assert await bot.stop() == 0
 
     _presence(bot, match=False)  # the match ended while the bot was down
     await bot.start()
     await bot.ready()
-    await api.until(
-        lambda: w.channel_name(scene.status_channel) == "Deadlock 1 - in der Lobby", max_wait=40, why="the lobby suffix"
+    await api.until(  # the pass at ready, not an hour later
+        lambda: w.channel_name(scene.status_channel) == "Deadlock 1 - in der Lobby", max_wait=30, why="the lobby suffix"
     )
     await bot.quiet()
     assert w.channel_name(scene.status_channel) == "Deadlock 1 - in der Lobby"

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import logging.handlers
+import math
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +14,9 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.discord_glue.checks import require_guild_permission
+from bot.discord_glue.ports import VoiceMove
 from bot.discord_glue.texts import Common
+from bot.discord_glue.voice_events import VoiceMovesCog
 from bot.features.voice_status import texts
 from bot.features.voice_status.service import VoiceStatusService, trace
 from bot.shared.loop import WakeableLoop
@@ -22,24 +26,63 @@ T = texts.VoiceStatus
 TRACE_FILE = Path("data") / "voice_status_trace.log"
 
 
-class VoiceStatusCog(commands.Cog, name="VoiceStatus"):
-    def __init__(self, bot: commands.Bot, service: VoiceStatusService, trace_file: Path = TRACE_FILE) -> None:
+#: a member joining or leaving a monitored channel brings the next pass forward, but passes
+#: start at most this often: the watch list gets their Steam account (and the channel its
+#: player count) within seconds instead of up to a whole interval later
+SOONER_PASS_GAP_SECONDS = 5.0
+
+
+class VoiceStatusCog(VoiceMovesCog, name="VoiceStatus"):
+    def __init__(
+        self,
+        bot: commands.Bot,
+        service: VoiceStatusService,
+        trace_file: Path = TRACE_FILE,
+        *,
+        sooner_gap: float = SOONER_PASS_GAP_SECONDS,
+    ) -> None:
         self.bot = bot
         self.service = service
+        self.voice_handler = self
         self.trace_file = trace_file
         self._trace_handler: logging.Handler | None = None
-        self.loop = WakeableLoop("voice status", self._pass)
+        # the first pass runs once discord.py is ready (before it, no channel is cached), not an
+        # interval later: a status that ended while the bot was down is replaced at start
+        self.loop = WakeableLoop("voice status", self._pass, before_each=bot.wait_until_ready)
+        self.sooner_gap = sooner_gap
+        self._last_pass_at = -math.inf  # the event loop's clock
+        self._sooner: asyncio.TimerHandle | None = None
 
     async def _pass(self) -> float:
-        if self.bot.is_ready():
-            report = await self.service.run_pass()
-            log.debug("voice status pass: %s", report)
+        self._last_pass_at = asyncio.get_running_loop().time()
+        report = await self.service.run_pass()
+        log.debug("voice status pass: %s", report)
         return float(self.service.config.interval_seconds)
+
+    async def on_voice_move(self, move: VoiceMove) -> None:
+        if self._sooner is not None or self._last_pass_at == -math.inf:
+            return  # a pass is planned already (the first at ready): it sees this move too
+        if not (self.service.monitors(move.before) or self.service.monitors(move.after)):
+            return
+        loop = asyncio.get_running_loop()
+        delay = max(0.0, self._last_pass_at + self.sooner_gap - loop.time())
+        self._sooner = loop.call_later(delay, self._pass_sooner)
+
+    @property
+    def sooner_pass_planned(self) -> bool:
+        return self._sooner is not None
+
+    def _pass_sooner(self) -> None:
+        self._sooner = None
+        self.loop.wake()
 
     async def cog_load(self) -> None:
         self.loop.start()
 
     async def cog_unload(self) -> None:
+        if self._sooner is not None:
+            self._sooner.cancel()
+            self._sooner = None
         await self.loop.stop()
         self.set_trace(False)
         if self.service.leases is not None:  # another process takes the passes over at once

@@ -1,6 +1,7 @@
 """The live voice status pass: who is in voice, what the Steam presence says, which suffix.
 
-One pass (every 60 s by default) runs in ONE transaction with a fixed number of
+One pass (every 60 s by default, and a few seconds after a member joined or left a
+monitored channel: see the cog) runs in ONE transaction with a fixed number of
 statements, however many members are in voice: the old scratch rows go with one batch
 delete, the members go into voice_status_members with one batch insert, their presence
 comes back with one join, the watch list for the Node presence service is refreshed and
@@ -72,6 +73,11 @@ class VoiceStatusService:
         self.clock = deps.clock
         #: None: this is the only process on its database (tests); the bot always passes one
         self.leases = leases
+
+    def monitors(self, channel_id: int | None) -> bool:
+        """A voice channel in one of the monitored categories."""
+        channel = None if channel_id is None else self.view.channel(channel_id)
+        return channel is not None and channel.category_id in self.config.category_ids
 
     def _monitored(self) -> dict[int, tuple[int, list[int]]]:
         """channel id -> (guild id, human members) of every voice channel in the categories."""
