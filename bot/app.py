@@ -139,6 +139,10 @@ class DeadlockBot(commands.Bot):
         await self._start_metrics()
         freeze_startup_objects()
 
+    async def on_ready(self) -> None:
+        # after every start and fresh IDENTIFY: from here the cache holds the guilds, loops run passes
+        log.info("ready as %s: %d guild(s)", self.user, len(self.guilds))
+
     async def on_command_error(self, ctx: commands.Context[Any], error: commands.CommandError, /) -> None:
         """The one error path of every prefix and hybrid command (bot/discord_glue/errors.py)."""
         await errors.on_command_error(ctx, error)

@@ -44,7 +44,6 @@ class Gateway:
         self.last_dispatch = 0.0
         self.heartbeats = 0
         self.total_sent = 0  # dispatches over all sessions
-        self.guild_sent_at = 0.0
         self.acked_seq = 0  # the highest sequence number a client heartbeat carried
         self.requested_seq = 0  # the sequence number the last heartbeat request covers
         self.identified_shards: list[list[int] | None] = []  # the `shard` field of every IDENTIFY
@@ -133,7 +132,6 @@ class Gateway:
         }
         await self.dispatch("READY", ready)
         await self.dispatch("GUILD_CREATE", w.guild_create())
-        self.guild_sent_at = asyncio.get_running_loop().time()
 
     async def _idle_ready(self, ws: web.WebSocketResponse, shard: list[int]) -> None:
         """READY of a shard that has none of the world's guilds."""

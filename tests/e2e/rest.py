@@ -23,6 +23,17 @@ Handler = Callable[[re.Match[str], Json], Awaitable[tuple[int, Any]]]
 DELAYS = {Order.BEFORE: 0.0, Order.AFTER: 0.002, Order.LATE: 0.05}
 
 
+@dataclasses.dataclass(frozen=True)
+class Hold:
+    """Calls of `method` whose path matches `pattern` are answered `seconds` later (only the
+    first one, with `once`)."""
+
+    method: str
+    pattern: re.Pattern[str]
+    seconds: float
+    once: bool = False
+
+
 @dataclasses.dataclass
 class Call:
     method: str
@@ -44,7 +55,7 @@ class Rest:
         self.calls: list[Call] = []
         self.unhandled: list[str] = []
         self.received: list[str] = []  # "METHOD /path" as each request arrives (before it is answered)
-        self.holds: list[tuple[str, re.Pattern[str], float]] = []  # answer matching calls this much later
+        self.holds: list[Hold] = []  # answer matching calls later
         self.last_activity = time.monotonic()
         self.faults = Faults()
         self.renames = RenameBudget()
@@ -101,9 +112,11 @@ class Rest:
             elif request.content_type.startswith("multipart/") or raw:
                 body = {"_raw": raw.decode("utf-8", "replace")}
         reason = request.headers.get("X-Audit-Log-Reason")
-        for method, pattern, seconds in self.holds:
-            if method == request.method and pattern.search(path):
-                await asyncio.sleep(seconds)
+        for hold in list(self.holds):
+            if hold.method == request.method and hold.pattern.search(path):
+                if hold.once:
+                    self.holds.remove(hold)
+                await asyncio.sleep(hold.seconds)
         status, payload = await self._route(request, path, body)
         self.calls.append(Call(request.method, path, body, status, reason, time.monotonic()))
         self.last_activity = time.monotonic()

@@ -49,7 +49,8 @@ async def test_every_member_command_answers(discord_api: LocalDiscord, bot: BotP
         (member, "!coaching", "Server verwalten"),
         (admin, "!coaching", "panel"),
         (admin, "!dlvs", ""),
-        (admin, f"!dlvs snapshot <#{scene.status_channel}>", "noch keine Entscheidung"),
+        # the pass at ready decided already: nobody there, never renamed
+        (admin, f"!dlvs snapshot <#{scene.status_channel}>", "Spieler 0/0 · noch nie umbenannt"),
         (admin, "!dlvs trace", "Tracing ist aus"),
     ]
     for author, text, expected in expectations:

@@ -6,6 +6,7 @@ import re
 import signal
 
 from tests.e2e.harness import BotProcess
+from tests.e2e.rest import Hold
 from tests.e2e.scene import Scene
 from tests.e2e.server import LocalDiscord
 
@@ -34,7 +35,7 @@ async def test_sigterm_while_a_lane_is_being_created(discord_api: LocalDiscord, 
     an event arriving during the shutdown starts no handler; exit code 0, a clean log."""
     api = discord_api
     await bot.start()
-    api.rest.holds.append(("POST", re.compile(r"^/guilds/\d+/channels$"), 1.0))
+    api.rest.holds.append(Hold("POST", re.compile(r"^/guilds/\d+/channels$"), 1.0))
     await api.join(scene.members[0], scene.staging)
     await api.until(lambda: any(r.startswith("POST /guilds/") for r in api.rest.received), why="the create call")
     assert bot.proc is not None

@@ -8,8 +8,9 @@ import re
 import pytest
 
 from bot.features.tempvoice.texts import TempVoice
-from tests.e2e.harness import BotProcess
+from tests.e2e.harness import DISCORD_GUILD_READY_TIMEOUT, BotProcess
 from tests.e2e.invariants import assert_invariants, lane_of
+from tests.e2e.rest import Hold
 from tests.e2e.rules import Order
 from tests.e2e.scene import Scene
 from tests.e2e.server import LocalDiscord
@@ -162,7 +163,8 @@ async def test_startup_reconcile_spares_a_lane_being_created(
 ) -> None:
     api = discord_api
     member = scene.members[0]
-    api.rest.holds.append(("PATCH", re.compile(r"^/guilds/\d+/members/\d+$"), 3.5))
+    api.rest.holds.append(Hold("PATCH", re.compile(r"^/guilds/\d+/members/\d+$"), 3.5))
+    bot.env["DEADLOCK_E2E_GUILD_READY_TIMEOUT"] = DISCORD_GUILD_READY_TIMEOUT  # room to join before ready
     await bot.start()
     await api.join(member, scene.staging)  # before ready; the move is answered after ready
     await api.until(lambda: api.calls_to("PATCH", r"/guilds/\d+/members/\d+"), max_wait=15, why="the move answered")

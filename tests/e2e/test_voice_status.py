@@ -61,6 +61,7 @@ async def test_lobby_status_from_presence_rows(discord_api: LocalDiscord, bot: B
     assert "lobby - in der Lobby" in api.replies_in(scene.commands, after=last)[0]["content"]
     for text, expected in (
         (f"!dlvs snapshot <#{scene.status_channel}>", "Spieler 2/"),
+        (f"!dlvs snapshot <#{scene.status_channel}>", "zuletzt umbenannt <t:1"),  # a unix time, not 0
         ("!dlvs snapshot", "Nenne einen Sprachkanal"),  # the admin is in no voice channel
         ("!dlvs trace ein", "Tracing ist an"),
         ("!dlvs trace aus", "Tracing ist aus"),

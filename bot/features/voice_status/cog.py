@@ -135,9 +135,12 @@ class VoiceStatusCog(VoiceMovesCog, name="VoiceStatus"):
         if status is None:
             await ctx.reply(T.NO_DECISION, mention_author=False)
             return
+        # no rename yet: said so, not "<t:0:R>" (which Discord shows as 56 years ago)
+        at = status.last_rename_at
+        renamed = T.NEVER_RENAMED if at is None else T.RENAMED_AT.format(at=at)
         text = T.SNAPSHOT.format(
             channel=status.channel_id, state=status.state, suffix=status.suffix or "", players=status.players,
-            slots=status.slots, renamed_at=status.last_rename_at or 0, detail=status.detail or "{}",
+            slots=status.slots, renamed=renamed, detail=status.detail or "{}",
         )  # fmt: skip
         await ctx.reply(text, mention_author=False)
 

@@ -12,10 +12,9 @@ class VoiceStatus:
     NO_DECISIONS = "Noch keine Entscheidungen."
     NAME_A_CHANNEL = "Nenne einen Sprachkanal oder tritt einem bei."
     NO_DECISION = "Für diesen Kanal gibt es noch keine Entscheidung."
-    SNAPSHOT = (
-        "<#{channel}>: {state}{suffix} · Spieler {players}/{slots} · zuletzt umbenannt <t:{renamed_at}:R>\n"
-        "```json\n{detail}\n```"
-    )
+    SNAPSHOT = "<#{channel}>: {state}{suffix} · Spieler {players}/{slots} · {renamed}\n```json\n{detail}\n```"
+    RENAMED_AT = "zuletzt umbenannt <t:{at}:R>"
+    NEVER_RENAMED = "noch nie umbenannt"
     TRACE_ON = "an"
     TRACE_OFF = "aus"
     TRACE = "Tracing ist {state} ({file})."

@@ -17,6 +17,23 @@ if os.environ.get("DEADLOCK_E2E_API"):
     discord.http.Route.BASE = os.environ["DEADLOCK_E2E_API"]
     discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(os.environ["DEADLOCK_E2E_GATEWAY"])
 
+    # discord.py dispatches `ready` only after no GUILD_CREATE came for guild_ready_timeout (2 s).
+    # The local API sends every GUILD_CREATE right after READY, so the harness shortens that wait
+    # (a test that needs the window before ready asks for discord.py's 2 s)
+    if os.environ.get("DEADLOCK_E2E_GUILD_READY_TIMEOUT"):
+        from typing import Any as _Any
+
+        import discord
+
+        _client_init = discord.Client.__init__
+        _guild_ready_timeout = float(os.environ["DEADLOCK_E2E_GUILD_READY_TIMEOUT"])
+
+        def _init(self: discord.Client, *args: _Any, **options: _Any) -> None:
+            options.setdefault("guild_ready_timeout", _guild_ready_timeout)
+            _client_init(self, *args, **options)
+
+        discord.Client.__init__ = _init  # type: ignore[method-assign]
+
     # DEADLOCK_E2E_DB_SLOW="SECONDS REGEX": a slow database, as a test asks for it; every
     # statement matching REGEX takes SECONDS longer (on the event loop: nothing blocks)
     if os.environ.get("DEADLOCK_E2E_DB_SLOW"):
