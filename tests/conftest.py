@@ -9,15 +9,29 @@ os.environ["BOT_DB_STRICT_ROWS"] = "1"
 
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from bot.db import Database, SqliteDatabase
 from bot.db.sqlite.migrations import latest_version, upgrade
 from tests.bot_harness import Harness, open_harness
+from tests.e2e import figures as e2e_figures
 from tests.fakes.discord_world import EVENT_DELIVERIES
 from tests.pg_support import REACHABLE, SKIP_REASON, fresh_pg_database, needs_postgres
 from tests.tempvoice_env import Env, build_env
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    e2e_figures.hand_over(session)
+
+
+def pytest_testnodedown(node: Any, error: object) -> None:
+    e2e_figures.take_over(node)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    e2e_figures.summary(terminalreporter)
 
 
 def pytest_configure(config: pytest.Config) -> None:
