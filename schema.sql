@@ -485,7 +485,8 @@ CREATE TABLE voice_status_channels (
 ) STRICT;
 CREATE INDEX idx_voice_status_channels_guild ON voice_status_channels (guild_id);
 
--- Who is in a monitored voice channel right now, written once per voice-status pass.
+-- Who is in a monitored voice channel right now, kept by the voice-status passes (a pass
+-- writes what changed since the last one).
 -- The pass joins it with steam_links/live_player_state and refreshes the watch list
 -- from it, so a pass needs a fixed number of statements (no IN lists, no variable limit).
 CREATE TABLE voice_status_members (

@@ -196,11 +196,14 @@ async def test_one_process_passes_a_guild_and_the_other_takes_over(two_processes
     clock.advance(60)
     assert (await other_service.run_pass()).channels == 0  # still held by the first
     await holder.release_all()  # the first shuts down cleanly
+    world.user_moves(guild, world.add_member(guild, 2), channel)
     assert (await other_service.run_pass()).channels == 1
     async with db_a.read() as conn:
         status = await queries.voice_status.get_channel_status(conn, channel_id=channel)
         lease = await fetch_one(conn, "SELECT holder FROM leases WHERE name = {}", lease_name(guild))
-    assert status is not None and status.decided_at == clock.now()
+        members = await queries.voice_status.list_voice_members(conn, guild_id=guild)
+    assert status is not None and status.guild_id == guild
+    assert [m.user_id for m in members] == [1, 2]  # the new holder's pass wrote the join
     assert lease == (other_keeper.holder,)
 
 

@@ -230,7 +230,7 @@ async def test_voice_status_pass(db: Database) -> None:
             {"user_id": 2, "guild_id": GUILD, "channel_id": 501, "seen_at": NOW},
             {"user_id": 3, "guild_id": GUILD, "channel_id": 501, "seen_at": NOW},  # no steam link
         ]
-        await queries.voice_status.clear_voice_members(conn, [{"guild_id": GUILD, "seen_before": 0}])
+        await queries.voice_status.clear_guild_voice_members(conn, [{"guild_id": GUILD}])
         await queries.voice_status.add_voice_members(conn, members)
         # another guild's row (passed by another process) and a member who moved there
         await queries.voice_status.add_voice_members(
@@ -240,7 +240,7 @@ async def test_voice_status_pass(db: Database) -> None:
             conn, [{"user_id": 3, "guild_id": GUILD + 1, "channel_id": 900, "seen_at": NOW}]
         )
         assert await fetch_all(conn, "SELECT COUNT(*) FROM voice_status_members") == [(4,)]
-        await queries.voice_status.clear_voice_members(conn, [{"guild_id": GUILD + 1, "seen_before": 0}])
+        await queries.voice_status.clear_guild_voice_members(conn, [{"guild_id": GUILD + 1}])
         assert await fetch_all(conn, "SELECT COUNT(*) FROM voice_status_members") == [(2,)]
         await queries.voice_status.add_voice_members(conn, [members[2]])
         assert await fetch_all(conn, "SELECT COUNT(*) FROM voice_status_members") == [(3,)]
@@ -264,11 +264,23 @@ async def test_voice_status_pass(db: Database) -> None:
     ]
     assert links == [("76561198000000001",), ("76561198000000002",)]  # the pass changed no link
 
-    # nobody in monitored voice (or the rows ran stale): the watch list empties too
+    # the rows as the pass reads them back; a lease says who passes a guild
     async with db.transaction() as conn:
-        await queries.voice_status.clear_voice_members(conn, [{"guild_id": 0, "seen_before": NOW}])
-        assert await fetch_all(conn, "SELECT COUNT(*) FROM voice_status_members") == [(3,)]
-        await queries.voice_status.clear_voice_members(conn, [{"guild_id": 0, "seen_before": NOW + 1}])
+        assert [(m.user_id, m.channel_id) for m in await queries.voice_status.list_voice_members(
+            conn, guild_id=GUILD)] == [(1, 500), (2, 501), (3, 501)]  # fmt: skip
+        guilds = await queries.voice_status.list_voice_member_guilds(conn, now=NOW)
+        assert [(g.guild_id, g.passed) for g in guilds] == [(GUILD, 0)]
+        await queries.core.acquire_lease(conn, name=f"voice_status:{GUILD}", holder="me", now=NOW, expires_at=NOW + 180)
+        guilds = await queries.voice_status.list_voice_member_guilds(conn, now=NOW)
+        assert [(g.guild_id, g.passed) for g in guilds] == [(GUILD, 1)]
+        guilds = await queries.voice_status.list_voice_member_guilds(conn, now=NOW + 180)  # ran out
+        assert [(g.guild_id, g.passed) for g in guilds] == [(GUILD, 0)]
+
+    # everyone left monitored voice: the watch list empties too
+    async with db.transaction() as conn:
+        await queries.voice_status.remove_voice_members(conn, [{"user_id": 1, "guild_id": GUILD + 1}])
+        assert await fetch_all(conn, "SELECT COUNT(*) FROM voice_status_members") == [(3,)]  # not that guild's
+        await queries.voice_status.remove_voice_members(conn, [{"user_id": u, "guild_id": GUILD} for u in (1, 2, 3)])
         assert await fetch_all(conn, "SELECT COUNT(*) FROM voice_status_members") == [(0,)]
         await queries.voice_status.refresh_watch(conn, updated_at=NOW + 60)
         assert await queries.voice_status.prune_watch(conn) == 3

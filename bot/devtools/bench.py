@@ -257,7 +257,10 @@ def _report(
             out(f"  {event:<30} {calls:>3} queries {executed:>4} statements (+{control}) {calls + control:>3} hops")
         staging = events["counts"]["staging join"][1]
         goals.append((f"<= 8 statements per staging join: {staging}", staging <= 8))
-        out("voice-status pass with 50 members in voice: writer held per pass; SQL of the steam_links joins:")
+        out(
+            "voice-status pass with 50 members in voice, nobody joining or leaving: writer held per pass"
+            " (its writes and the wait for them); SQL of the steam_links joins:"
+        )
         for links, (best, med, worst, sql) in events["voice"].items():
             held = f"min {best * 1000:.3f} ms, median {med * 1000:.3f} ms, max {worst * 1000:.3f} ms"
             out(f"  {links:>7,} steam_links: {held}; joins {sql * 1000:.3f} ms")

@@ -1,17 +1,36 @@
--- One voice-status pass, in one transaction: clear_voice_members (one row per guild whose
--- lease this process holds), add_voice_members, list_presence, refresh_watch, prune_watch.
--- The scratch rows of guilds another process passes stay.
+-- The scratch rows of one voice-status pass: who is in monitored voice right now, per guild.
+-- Only the holder of a guild's lease writes its rows, and only what changed since its last
+-- pass (read back on a reader first): a quiet pass writes none of them. The rows of guilds
+-- another process passes stay; a guild that nobody passes any more is cleared.
 
--- name: clear_voice_members*!
--- @scan
--- One batch: per guild whose lease this process holds, its rows, and the rows no process
--- refreshed for a while (a guild nobody passes any more; guild_id 0 names no guild, for a
--- pass that holds none). The table only holds the members in monitored voice right now: a
--- scan is cheap.
-DELETE FROM voice_status_members WHERE guild_id = :guild_id OR seen_at < :seen_before;
+-- name: list_voice_members(guild_id)
+-- @row VoiceMember
+-- The guild's rows as its last pass left them.
+SELECT user_id, channel_id FROM voice_status_members WHERE guild_id = :guild_id ORDER BY user_id;
+
+-- name: list_voice_member_guilds(now)
+-- @row VoiceMemberGuild
+-- @scan voice_status_members holds only the members in monitored voice right now
+-- Every guild with rows, and whether a live lease says a process passes it (the lease is
+-- named as in bot.features.voice_status.service.lease_name).
+SELECT DISTINCT m.guild_id,
+       CASE WHEN EXISTS (
+           SELECT 1 FROM leases AS l WHERE l.name = 'voice_status:' || m.guild_id AND l.expires_at > :now
+       ) THEN 1 ELSE 0 END AS passed
+FROM voice_status_members AS m
+ORDER BY m.guild_id;
+
+-- name: remove_voice_members*!
+-- Members who left the guild's monitored voice since its last pass.
+DELETE FROM voice_status_members WHERE user_id = :user_id AND guild_id = :guild_id;
+
+-- name: clear_guild_voice_members*!
+-- A guild nobody passes any more.
+DELETE FROM voice_status_members WHERE guild_id = :guild_id;
 
 -- name: add_voice_members*!
--- A member moved to a guild another process passes replaces their old row.
+-- Members who joined (or moved within) the guild's monitored voice since its last pass. A
+-- member who moved to a guild another process passes replaces their old row.
 INSERT INTO voice_status_members (user_id, guild_id, channel_id, seen_at)
 VALUES (:user_id, :guild_id, :channel_id, :seen_at)
 ON CONFLICT (user_id) DO UPDATE SET
