@@ -7,6 +7,8 @@ from __future__ import annotations
 import re
 import time
 
+import pytest
+
 from bot.features.tempvoice.texts import LaneOwner, TempVoice
 from tests.e2e.harness import BotProcess
 from tests.e2e.interactions import DEFERRED_ANSWER, Pending
@@ -38,33 +40,28 @@ def _answered_late_but_in_time(p: Pending, text: str, took: float) -> None:
     assert took >= SLOW
 
 
+@pytest.mark.parametrize(
+    ("slow_statement", "button", "text", "with_select"),
+    [
+        ("INSERT INTO tempvoice_owner_prefs", "tv_region_de", TempVoice.REGION_DE, False),
+        # a list button: the follow-up carries the member select
+        ("SELECT trusted_id FROM tempvoice_trusted", "tv_trust", LaneOwner.TRUSTED_NONE, True),
+    ],
+    ids=["a setting", "a list with its select"],
+)
 async def test_a_slow_database_is_answered_with_a_follow_up(
-    discord_api: LocalDiscord, bot: BotProcess, scene: Scene
-) -> None:
+    discord_api: LocalDiscord, bot: BotProcess, scene: Scene, slow_statement: str, button: str, text: str,
+    with_select: bool,
+) -> None:  # fmt: skip
     api = discord_api
-    bot.env["DEADLOCK_E2E_DB_SLOW"] = f"{SLOW} INSERT INTO tempvoice_owner_prefs"
+    bot.env["DEADLOCK_E2E_DB_SLOW"] = f"{SLOW} {slow_statement}"
     await bot.start()
     owner = scene.members[0]
     panel = await _lane_panel(api, scene, owner)
     start = time.monotonic()
-    p = await api.interactions.answered(await api.click(owner, panel, "tv_region_de"), max_wait=15)
-    _answered_late_but_in_time(p, TempVoice.REGION_DE, time.monotonic() - start)
-    assert await bot.stop() == 0
-    assert_invariants(api, bot)
-
-
-async def test_a_list_button_sends_its_select_as_the_follow_up(
-    discord_api: LocalDiscord, bot: BotProcess, scene: Scene
-) -> None:
-    api = discord_api
-    bot.env["DEADLOCK_E2E_DB_SLOW"] = f"{SLOW} SELECT trusted_id FROM tempvoice_trusted"
-    await bot.start()
-    owner = scene.members[0]
-    panel = await _lane_panel(api, scene, owner)
-    start = time.monotonic()
-    p = await api.interactions.answered(await api.click(owner, panel, "tv_trust"), max_wait=15)
-    _answered_late_but_in_time(p, LaneOwner.TRUSTED_NONE, time.monotonic() - start)
-    assert p.replies[0].get("components"), "the follow-up carries the member select"
+    p = await api.interactions.answered(await api.click(owner, panel, button), max_wait=15)
+    _answered_late_but_in_time(p, text, time.monotonic() - start)
+    assert bool(p.replies[0].get("components")) is with_select
     assert await bot.stop() == 0
     assert_invariants(api, bot)
 
