@@ -20,6 +20,7 @@ from tests.e2e import figures as e2e_figures
 from tests.fakes.discord_world import EVENT_DELIVERIES
 from tests.pg_support import REACHABLE, SKIP_REASON, fresh_pg_database, needs_postgres
 from tests.tempvoice_env import Env, build_env
+from tests.tempvoice_owner_env import OwnerEnv, with_owner_actions
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
@@ -83,6 +84,12 @@ async def tempvoice_env(any_db: Database, request: pytest.FixtureRequest) -> Env
     """TempVoice on each engine; the voice event of each move the bot makes comes before,
     after (lagging) or never."""
     return build_env(any_db, event_delivery=request.param)
+
+
+@pytest.fixture
+async def owner_env(any_db: Database) -> OwnerEnv:
+    """TempVoice with the owner actions (panel, lists, presets), on each engine."""
+    return with_owner_actions(build_env(any_db))
 
 
 @pytest.fixture

@@ -2,56 +2,43 @@
 
 from __future__ import annotations
 
-import pytest
-
-from bot.db import Database
 from bot.db.queries import queries
 from bot.features.tempvoice import texts
 from bot.features.tempvoice.access import PermitKind
 from tests.helpers import refused, reopened
-from tests.tempvoice_env import GUILD, build_env
-from tests.tempvoice_owner_env import BOT_ID, OwnerEnv, with_owner_actions
+from tests.tempvoice_env import GUILD
+from tests.tempvoice_owner_env import BOT_ID, OwnerEnv
 
 L = texts.LaneOwner
 T = texts.TempVoice
 
 
-@pytest.fixture
-def db(any_db: Database) -> Database:
-    return any_db
-
-
-@pytest.fixture
-async def o(db: Database) -> OwnerEnv:
-    return with_owner_actions(build_env(db))
-
-
-async def permitted(o: OwnerEnv, lane: int) -> list[int]:
-    async with o.env.db.read() as conn:
+async def permitted(owner_env: OwnerEnv, lane: int) -> list[int]:
+    async with owner_env.env.db.read() as conn:
         return [p.target_id for p in await queries.tempvoice.list_lane_permits(conn, channel_id=lane)]
 
 
-async def test_kick_from_a_locked_lane_takes_the_lock_time_access_and_survives_a_restart(o: OwnerEnv) -> None:
-    env = o.env
+async def test_kick_from_a_locked_lane_takes_the_lock_time_access_and_survives_a_restart(owner_env: OwnerEnv) -> None:
+    env = owner_env.env
     owner = env.world.add_member(GUILD)
     pest, stays = env.world.add_member(GUILD, name="Pest"), env.world.add_member(GUILD)
-    lane = await o.new_lane(owner)
+    lane = await owner_env.new_lane(owner)
     await env.move(pest, lane)
     await env.move(stays, lane)
-    assert await o.access.set_locked(GUILD, owner, lane, True) == L.LOCKED
-    assert o.member_bits(lane, pest) == (True, None)  # inside when it was locked
+    assert await owner_env.access.set_locked(GUILD, owner, lane, True) == L.LOCKED
+    assert owner_env.member_bits(lane, pest) == (True, None)  # inside when it was locked
 
     assert await env.service.panel.kick(GUILD, owner, lane, pest) == T.KICKED.format(member="Pest")
     await env.world.settle()
     assert env.lane_of(pest) is None
-    assert o.member_bits(lane, pest) == (None, None)  # no allow left: @everyone's deny holds
-    assert o.everyone_bits(lane) == (False, None)
-    assert o.member_bits(lane, stays) == (True, None) and o.member_bits(lane, BOT_ID) == (True, None)
-    assert sorted(await permitted(o, lane)) == sorted([owner, stays])
+    assert owner_env.member_bits(lane, pest) == (None, None)  # no allow left: @everyone's deny holds
+    assert owner_env.everyone_bits(lane) == (False, None)
+    assert owner_env.member_bits(lane, stays) == (True, None) and owner_env.member_bits(lane, BOT_ID) == (True, None)
+    assert sorted(await permitted(owner_env, lane)) == sorted([owner, stays])
     await env.db.close()
 
     async with reopened(env.db) as db2:  # the bot restarts; same store, same Discord
-        o2 = o.restart(env.restart(db2))
+        o2 = owner_env.restart(env.restart(db2))
         assert await o2.access.set_hidden(GUILD, owner, lane, True) == L.HIDDEN  # recomputed from the store
         assert o2.member_bits(lane, pest) == (None, None)
         assert o2.member_bits(lane, stays) == (True, True)
@@ -65,10 +52,10 @@ async def test_kick_from_a_locked_lane_takes_the_lock_time_access_and_survives_a
         assert o2.member_bits(lane, pest) == (None, None)
 
 
-async def test_kick_from_an_unlocked_lane_changes_no_access(o: OwnerEnv) -> None:
-    env = o.env
+async def test_kick_from_an_unlocked_lane_changes_no_access(owner_env: OwnerEnv) -> None:
+    env = owner_env.env
     owner, guest = env.world.add_member(GUILD), env.world.add_member(GUILD, name="Guest")
-    lane = await o.new_lane(owner)
+    lane = await owner_env.new_lane(owner)
     await env.move(guest, lane)
     before = dict(env.world.channels[lane].overwrites)
     assert await env.service.panel.kick(GUILD, owner, lane, guest) == T.KICKED.format(member="Guest")
@@ -80,18 +67,18 @@ async def test_kick_from_an_unlocked_lane_changes_no_access(o: OwnerEnv) -> None
     assert await refused(env.service.panel.kick(GUILD, owner, lane, owner)) == T.KICK_SELF
 
 
-async def test_kicking_a_trusted_member_keeps_the_trust_and_says_so(o: OwnerEnv) -> None:
-    env = o.env
+async def test_kicking_a_trusted_member_keeps_the_trust_and_says_so(owner_env: OwnerEnv) -> None:
+    env = owner_env.env
     owner, friend = env.world.add_member(GUILD), env.world.add_member(GUILD, name="Friend")
-    lane = await o.new_lane(owner)
+    lane = await owner_env.new_lane(owner)
     await env.move(friend, lane)
-    assert await o.access.trust(GUILD, owner, lane, friend)
-    assert await o.access.set_locked(GUILD, owner, lane, True)
+    assert await owner_env.access.trust(GUILD, owner, lane, friend)
+    assert await owner_env.access.set_locked(GUILD, owner, lane, True)
     reply = await env.service.panel.kick(GUILD, owner, lane, friend)
     assert reply == T.KICKED.format(member="Friend") + T.KICKED_TRUSTED.format(member="Friend")
     await env.world.settle()
     assert env.lane_of(friend) is None
-    assert o.member_bits(lane, friend) == (True, None)  # the trusted list still lets them in
-    assert await o.access.trusted(GUILD, owner, lane) == [friend]
-    assert await o.access.untrust(GUILD, owner, lane, friend)
-    assert o.member_bits(lane, friend) == (None, None)  # the lock-time access went with the kick
+    assert owner_env.member_bits(lane, friend) == (True, None)  # the trusted list still lets them in
+    assert await owner_env.access.trusted(GUILD, owner, lane) == [friend]
+    assert await owner_env.access.untrust(GUILD, owner, lane, friend)
+    assert owner_env.member_bits(lane, friend) == (None, None)  # the lock-time access went with the kick
