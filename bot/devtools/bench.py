@@ -247,7 +247,10 @@ def _report(
         )
         goals.append((text, statistics.median(r) <= 1.15))
     r = tally.ratio("bot", "raw", "read@100")
-    goals.append((f"bot read@100 <= 3x raw sqlite3: median {statistics.median(r):.2f}x", statistics.median(r) <= 3.0))
+    # the floor a thread hop sets on this machine: aiosqlite one hop on its own, same rounds
+    floor = statistics.median(tally.ratio("aiosqlite", "raw", "read@100"))
+    text = f"bot read@100 <= 3x raw sqlite3: median {statistics.median(r):.2f}x (aiosqlite one hop alone: {floor:.2f}x)"
+    goals.append((text, statistics.median(r) <= 3.0))
     if events:
         out(
             "per event: named queries, statements executed (an executemany: one per row; a foreign key's "
