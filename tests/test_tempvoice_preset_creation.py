@@ -3,48 +3,35 @@ and no rename, no number held (on both engines)."""
 
 from __future__ import annotations
 
-import pytest
-
-from bot.db import Database
 from bot.db.queries import queries
 from tests.raw_sql import fetch_all
-from tests.tempvoice_env import GUILD, build_env
-from tests.tempvoice_owner_env import OwnerEnv, with_owner_actions
+from tests.tempvoice_env import GUILD
+from tests.tempvoice_owner_env import OwnerEnv
 
 
-@pytest.fixture
-def db(any_db: Database) -> Database:
-    return any_db
-
-
-@pytest.fixture
-async def o(db: Database) -> OwnerEnv:
-    return with_owner_actions(build_env(db))
-
-
-async def _save_preset(o: OwnerEnv, owner: int, name: str | None, limit: int | None = None) -> None:
-    async with o.env.db.transaction() as conn:
+async def _save_preset(owner_env: OwnerEnv, owner: int, name: str | None, limit: int | None = None) -> None:
+    async with owner_env.env.db.transaction() as conn:
         await queries.tempvoice.save_preset(
             conn, owner_id=owner, name=name, user_limit=limit, locked=0, hidden=0, min_rank=0, saved_at=1
         )
 
 
-async def _claims(o: OwnerEnv) -> list[tuple[object, ...]]:
-    async with o.env.db.read() as conn:
+async def _claims(owner_env: OwnerEnv) -> list[tuple[object, ...]]:
+    async with owner_env.env.db.read() as conn:
         return await fetch_all(conn, "SELECT member_id, category_id, lane_number FROM tempvoice_creation_claims")
 
 
-async def test_a_preset_name_is_the_new_lanes_name_from_the_start(o: OwnerEnv) -> None:
-    env = o.env
+async def test_a_preset_name_is_the_new_lanes_name_from_the_start(owner_env: OwnerEnv) -> None:
+    env = owner_env.env
     owner = env.world.add_member(GUILD)
-    await _save_preset(o, owner, "Abendrunde", limit=5)
+    await _save_preset(owner_env, owner, "Abendrunde", limit=5)
     seen: list[list[tuple[object, ...]]] = []
 
     async def while_creating() -> None:  # the claim while Discord creates the channel: no number
-        seen.append(await _claims(o))
+        seen.append(await _claims(owner_env))
 
     env.world.hooks["create_voice_channel"] = while_creating
-    lane = await o.new_lane(owner)
+    lane = await owner_env.new_lane(owner)
     assert seen == [[(owner, None, None)]]
     created = [args for name, args in env.world.calls if name == "create_voice_channel"]
     assert [args[2] for args in created] == ["Abendrunde"]  # created with the name: never "Lane 1"
@@ -54,25 +41,25 @@ async def test_a_preset_name_is_the_new_lanes_name_from_the_start(o: OwnerEnv) -
     async with env.db.read() as conn:
         row = await queries.tempvoice.get_lane(conn, channel_id=lane)
     assert row is not None and (row.base_name, row.lane_number, row.owner_id) == ("Abendrunde", None, owner)
-    assert await _claims(o) == []  # the claim went once the lane existed
+    assert await _claims(owner_env) == []  # the claim went once the lane existed
 
     # it holds no number: the next member's lane is "Lane 1"
     other = env.world.add_member(GUILD)
-    assert env.world.channels[await o.new_lane(other)].name == "Lane 1"
+    assert env.world.channels[await owner_env.new_lane(other)].name == "Lane 1"
     # a preset without a name keeps "Lane N"
     third = env.world.add_member(GUILD)
-    await _save_preset(o, third, None, limit=3)
-    assert env.world.channels[await o.new_lane(third)].name == "Lane 2"
-    assert await _claims(o) == []
+    await _save_preset(owner_env, third, None, limit=3)
+    assert env.world.channels[await owner_env.new_lane(third)].name == "Lane 2"
+    assert await _claims(owner_env) == []
 
 
-async def test_a_preset_lane_goes_back_to_a_number_on_the_template_reset(o: OwnerEnv) -> None:
-    env = o.env
+async def test_a_preset_lane_goes_back_to_a_number_on_the_template_reset(owner_env: OwnerEnv) -> None:
+    env = owner_env.env
     owner = env.world.add_member(GUILD)
-    await _save_preset(o, owner, "Abendrunde")
-    lane = await o.new_lane(owner)
+    await _save_preset(owner_env, owner, "Abendrunde")
+    lane = await owner_env.new_lane(owner)
     other = env.world.add_member(GUILD)
-    await o.new_lane(other)  # "Lane 1"
+    await owner_env.new_lane(other)  # "Lane 1"
     assert await env.service.panel.apply_template(GUILD, owner, lane, "reset")
     await env.renamer.run_due()
     assert env.world.channels[lane].name == "Lane 2"

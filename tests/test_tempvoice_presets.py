@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from bot.db import Database, SqliteDatabase
 from bot.db.privacy import forget_user
 from bot.db.queries import queries
@@ -15,107 +13,97 @@ from bot.db.transfer import export_data, import_data
 from bot.features.tempvoice import texts
 from bot.features.tempvoice.access import PermitKind
 from tests.helpers import refused, reopened
-from tests.tempvoice_env import GUILD, build_env
-from tests.tempvoice_owner_env import BOT_ID, OwnerEnv, with_owner_actions
+from tests.tempvoice_env import GUILD
+from tests.tempvoice_owner_env import BOT_ID, OwnerEnv
 
 L = texts.LaneOwner
 T = texts.TempVoice
 
 
-@pytest.fixture
-def db(any_db: Database) -> Database:
-    return any_db
-
-
-@pytest.fixture
-async def o(db: Database) -> OwnerEnv:
-    return with_owner_actions(build_env(db))
-
-
-async def test_preset_applies_to_the_next_lane_within_the_category_rules(o: OwnerEnv) -> None:
-    env = o.env
+async def test_preset_applies_to_the_next_lane_within_the_category_rules(owner_env: OwnerEnv) -> None:
+    env = owner_env.env
     owner = env.world.add_member(GUILD, roles=(env.rank_roles[7],))
     friend = env.world.add_member(GUILD)
-    lane = await o.new_lane(owner)
-    assert await o.owner.rename(GUILD, owner, lane, "Abendrunde")
+    lane = await owner_env.new_lane(owner)
+    assert await owner_env.owner.rename(GUILD, owner, lane, "Abendrunde")
     assert await env.service.panel.set_limit(GUILD, owner, lane, "9")
-    assert await o.access.set_locked(GUILD, owner, lane, True)
-    assert await o.access.trust(GUILD, owner, lane, friend)
-    assert await o.owner.save_preset(GUILD, owner, lane) == L.PRESET_SAVED.format(
+    assert await owner_env.access.set_locked(GUILD, owner, lane, True)
+    assert await owner_env.access.trust(GUILD, owner, lane, friend)
+    assert await owner_env.owner.save_preset(GUILD, owner, lane) == L.PRESET_SAVED.format(
         summary="Name „Abendrunde“, Limit 9, gesperrt, 1 Vertraute, 0 Abgelehnte"
     )
     await env.move(owner, None)
     assert lane not in env.world.channels
 
-    lane2 = await o.new_lane(owner)
+    lane2 = await owner_env.new_lane(owner)
     other = env.world.add_member(GUILD)  # the preset's name is lane2's from the start: it holds no number
-    assert env.world.channels[await o.new_lane(other)].name == "Lane 1"
+    assert env.world.channels[await owner_env.new_lane(other)].name == "Lane 1"
     await env.renamer.run_due()
     channel = env.world.channels[lane2]
     assert (channel.name, channel.user_limit) == ("Abendrunde", 9)
-    assert o.everyone_bits(lane2) == (False, None)
-    assert o.member_bits(lane2, friend) == (True, None) and o.member_bits(lane2, BOT_ID) == (True, None)
-    assert (await o.access.state(lane2)).locked
+    assert owner_env.everyone_bits(lane2) == (False, None)
+    assert owner_env.member_bits(lane2, friend) == (True, None) and owner_env.member_bits(lane2, BOT_ID) == (True, None)
+    assert (await owner_env.access.state(lane2)).locked
 
     # in a ranked category: the ranked cap (6) bounds the limit; the min rank works there
     await env.move(owner, None)
-    ranked = await o.new_lane(owner, ranked=True)
+    ranked = await owner_env.new_lane(owner, ranked=True)
     assert await env.service.panel.set_min_rank(GUILD, owner, ranked, 6)
     summary = "Name „Abendrunde“, Limit 6, gesperrt, ab Emissary, 1 Vertraute, 0 Abgelehnte"
-    assert await o.owner.save_preset(GUILD, owner, ranked) == L.PRESET_SAVED.format(summary=summary)
+    assert await owner_env.owner.save_preset(GUILD, owner, ranked) == L.PRESET_SAVED.format(summary=summary)
     async with env.db.transaction() as conn:  # a preset saved with a bigger limit than the cap
         await queries.tempvoice.save_preset(
             conn, owner_id=owner, name=None, user_limit=12, locked=0, hidden=1, min_rank=6, saved_at=1
         )
     await env.move(owner, None)
-    ranked2 = await o.new_lane(owner, ranked=True)
+    ranked2 = await owner_env.new_lane(owner, ranked=True)
     await env.renamer.run_due()
     channel = env.world.channels[ranked2]
     assert (channel.name, channel.user_limit) == ("Lane 1 • ab Emissary", 6)
-    assert o.everyone_bits(ranked2) == (False, False)  # hidden, and the min rank gate keeps @everyone out
+    assert owner_env.everyone_bits(ranked2) == (False, False)  # hidden, and the min rank gate keeps @everyone out
     async with env.db.read() as conn:
         row = await queries.tempvoice.get_lane(conn, channel_id=ranked2)
     assert row is not None and row.min_rank == 6
 
     # /lane reset: the next lane starts with the defaults
-    assert await o.owner.reset_preset(owner) == L.PRESET_RESET
-    assert await refused(o.owner.reset_preset(owner)) == L.PRESET_NONE
+    assert await owner_env.owner.reset_preset(owner) == L.PRESET_RESET
+    assert await refused(owner_env.owner.reset_preset(owner)) == L.PRESET_NONE
     await env.move(owner, None)
-    plain = await o.new_lane(owner)
+    plain = await owner_env.new_lane(owner)
     await env.renamer.run_due()
     # ("Lane 1" is the other member's lane: the preset lane never held a number)
     assert (env.world.channels[plain].name, env.world.channels[plain].user_limit) == ("Lane 2", 8)
-    assert o.everyone_bits(plain) == (None, None)
+    assert owner_env.everyone_bits(plain) == (None, None)
 
 
-async def test_preset_min_rank_never_above_the_owners_rank(o: OwnerEnv) -> None:
-    env = o.env
+async def test_preset_min_rank_never_above_the_owners_rank(owner_env: OwnerEnv) -> None:
+    env = owner_env.env
     owner = env.world.add_member(GUILD, roles=(env.rank_roles[5],))
     async with env.db.transaction() as conn:
         await queries.tempvoice.save_preset(
             conn, owner_id=owner, name=None, user_limit=None, locked=0, hidden=0, min_rank=9, saved_at=1
         )
-    lane = await o.new_lane(owner, ranked=True)
+    lane = await owner_env.new_lane(owner, ranked=True)
     async with env.db.read() as conn:
         row = await queries.tempvoice.get_lane(conn, channel_id=lane)
     assert row is not None and row.min_rank == 5
-    plain = await o.new_lane(env.world.add_member(GUILD))
-    assert (await o.access.state(plain)).locked is False
+    plain = await owner_env.new_lane(env.world.add_member(GUILD))
+    assert (await owner_env.access.state(plain)).locked is False
 
 
-async def test_lock_permits_and_preset_survive_a_restart(o: OwnerEnv) -> None:
-    env = o.env
+async def test_lock_permits_and_preset_survive_a_restart(owner_env: OwnerEnv) -> None:
+    env = owner_env.env
     owner, guest, late = env.world.add_member(GUILD), env.world.add_member(GUILD), env.world.add_member(GUILD)
-    lane = await o.new_lane(owner)
-    assert await o.access.set_locked(GUILD, owner, lane, True)
-    assert await o.access.permit(GUILD, owner, lane, PermitKind.MEMBER, guest)
-    assert await o.owner.rename(GUILD, owner, lane, "Bleibt")
+    lane = await owner_env.new_lane(owner)
+    assert await owner_env.access.set_locked(GUILD, owner, lane, True)
+    assert await owner_env.access.permit(GUILD, owner, lane, PermitKind.MEMBER, guest)
+    assert await owner_env.owner.rename(GUILD, owner, lane, "Bleibt")
     await env.renamer.run_due()
-    assert await o.owner.save_preset(GUILD, owner, lane)
+    assert await owner_env.owner.save_preset(GUILD, owner, lane)
     await env.db.close()
 
     async with reopened(env.db) as db2:  # new services on the same store and the same Discord
-        o2 = o.restart(env.restart(db2))
+        o2 = owner_env.restart(env.restart(db2))
         assert (await o2.access.state(lane)).locked
         assert await o2.access.toggle_lock(GUILD, owner, lane) == L.UNLOCKED  # it knew: locked
         assert await o2.access.toggle_lock(GUILD, owner, lane) == L.LOCKED
@@ -155,7 +143,8 @@ async def fill_owner_tables(db: Database, user: int, other: int) -> int:
     return lane
 
 
-async def test_forget_user_covers_trusted_lists_presets_and_permits(db: Database) -> None:
+async def test_forget_user_covers_trusted_lists_presets_and_permits(any_db: Database) -> None:
+    db = any_db
     user, other = 9_000_000_000_000_000_001, 42
     lane = await fill_owner_tables(db, user, other)
     counts = await forget_user(db, user)
@@ -170,7 +159,8 @@ async def test_forget_user_covers_trusted_lists_presets_and_permits(db: Database
     assert sum((await forget_user(db, user)).values()) == 0
 
 
-async def test_export_and_import_carry_the_new_tables(db: Database, tmp_path: Path) -> None:
+async def test_export_and_import_carry_the_new_tables(any_db: Database, tmp_path: Path) -> None:
+    db = any_db
     await fill_owner_tables(db, 7, 42)
     data = await export_data(db)
     for table, rows in [
