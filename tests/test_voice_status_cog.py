@@ -6,7 +6,9 @@ seen within the test was started by readiness or by a move."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
+from collections.abc import AsyncIterator
 from typing import cast
 
 import pytest
@@ -56,7 +58,9 @@ class Setup:
         await self.cog.on_voice_move(VoiceMove(GUILD, user, before, channel))
 
 
-async def start(db: Database, *, gap: float) -> Setup:
+@contextlib.asynccontextmanager
+async def loaded(db: Database, *, gap: float, ready: bool = True) -> AsyncIterator[Setup]:
+    """The cog loaded (and, with `ready`, past its pass at ready); unloaded at the end."""
     clock = ManualClock(NOW)
     world = FakeDiscord(clock, latency=(0, 0))
     world.add_guild(GUILD)
@@ -70,27 +74,27 @@ async def start(db: Database, *, gap: float) -> Setup:
     bot = ReadyBot()
     cog = VoiceStatusCog(cast(commands.Bot, bot), service, sooner_gap=gap)
     await cog.cog_load()
-    return Setup(world, service, bot, cog, monitored, elsewhere)
+    try:
+        if ready:
+            bot.ready.set()
+            await until(lambda: service.passes == 1, "the pass at ready")
+        yield Setup(world, service, bot, cog, monitored, elsewhere)
+    finally:
+        await cog.cog_unload()
 
 
 async def test_the_first_pass_runs_once_ready_not_an_interval_later(db: Database) -> None:
-    s = await start(db, gap=0.05)
-    try:
+    async with loaded(db, gap=0.05, ready=False) as s:
         await s.move(1, s.monitored)  # before ready: the cache is not filled, no pass yet
         await asyncio.sleep(0)
         assert s.service.passes == 0
         s.bot.ready.set()
         await until(lambda: s.service.passes == 1, "the pass at ready")
         assert [steam for steam, _, _ in await watch(db)] == ["7656" + f"{1:013d}"]
-    finally:
-        await s.cog.cog_unload()
 
 
 async def test_a_join_or_leave_in_a_monitored_channel_brings_the_pass_forward(db: Database) -> None:
-    s = await start(db, gap=0.05)
-    try:
-        s.bot.ready.set()
-        await until(lambda: s.service.passes == 1, "the pass at ready")
+    async with loaded(db, gap=0.05) as s:
         await s.move(2, s.monitored)
         assert s.cog.sooner_pass_planned
         await until(lambda: s.service.passes == 2, "the pass after the join")
@@ -98,41 +102,27 @@ async def test_a_join_or_leave_in_a_monitored_channel_brings_the_pass_forward(db
         await s.move(2, None)
         await until(lambda: s.service.passes == 3, "the pass after the leave")
         assert await watch(db) == []
-    finally:
-        await s.cog.cog_unload()
 
 
 async def test_moves_elsewhere_plan_no_pass(db: Database) -> None:
-    s = await start(db, gap=0.05)
-    try:
-        s.bot.ready.set()
-        await until(lambda: s.service.passes == 1, "the pass at ready")
+    async with loaded(db, gap=0.05) as s:
         await s.move(3, s.elsewhere)
         await s.move(3, None)
         assert not s.cog.sooner_pass_planned and s.service.passes == 1
-    finally:
-        await s.cog.cog_unload()
 
 
 async def test_a_burst_of_moves_starts_one_pass_after_the_gap(db: Database) -> None:
-    s = await start(db, gap=0.3)
-    try:
-        s.bot.ready.set()
-        await until(lambda: s.service.passes == 1, "the pass at ready")
+    async with loaded(db, gap=0.3) as s:
         for user in (1, 2, 3, 1, 2, 3):
             await s.move(user, s.monitored if s.world.voice_channel_of(GUILD, user) is None else None)
         await until(lambda: s.service.passes == 2, "the sooner pass")
         assert not s.cog.sooner_pass_planned
         assert s.service.passes == 2  # six moves, one pass
-    finally:
-        await s.cog.cog_unload()
 
 
 async def test_unloading_cancels_a_planned_pass(db: Database) -> None:
-    s = await start(db, gap=HOUR)
-    s.bot.ready.set()
-    await until(lambda: s.service.passes == 1, "the pass at ready")
-    await s.move(1, s.monitored)
-    assert s.cog.sooner_pass_planned
-    await s.cog.cog_unload()
-    assert not s.cog.sooner_pass_planned and not s.cog.loop.running
+    async with loaded(db, gap=HOUR) as s:
+        await s.move(1, s.monitored)
+        assert s.cog.sooner_pass_planned
+        await s.cog.cog_unload()
+        assert not s.cog.sooner_pass_planned and not s.cog.loop.running
